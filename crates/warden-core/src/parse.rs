@@ -1,0 +1,225 @@
+//! Strict compact-JWS parsing (RFC 7515 §7.1), before any signature check.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use serde_json::{Map, Value};
+
+use crate::algorithm::Algorithm;
+use crate::b64;
+use crate::claims::{ClaimError, Claims};
+use crate::json::{self, JsonError};
+use crate::keys::valid_kid;
+
+/// Tokens longer than this many bytes are refused before any decoding (8 KiB).
+pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// Header parameters whose presence makes a token unacceptable: `crit` and `b64` change how the
+/// token must be processed (RFC 7515 §4.1.11, RFC 7797), and `jku`, `x5u`, `jwk`, `x5c` would let
+/// the token choose its own key (RFC 8725 §3.10). Keys come from configuration only.
+pub const FORBIDDEN_HEADERS: [&str; 6] = ["crit", "b64", "jku", "x5u", "jwk", "x5c"];
+
+/// Which part of a compact JWS an error concerns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The protected header (first segment).
+    Header,
+    /// The claims set (second segment).
+    Claims,
+    /// The signature (third segment).
+    Signature,
+}
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Part::Header => "header",
+            Part::Claims => "claims",
+            Part::Signature => "signature",
+        }
+    }
+}
+
+/// Why a token could not be parsed. Every variant is a failure of the token itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The token is empty.
+    Empty,
+    /// The token is longer than [`MAX_TOKEN_LEN`].
+    TooLarge {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// Not exactly three dot-separated segments.
+    SegmentCount,
+    /// A segment is not canonical unpadded base64url.
+    Base64(Part),
+    /// A segment is not a well-formed JSON object.
+    Json(Part),
+    /// A JSON object names the same key twice.
+    DuplicateKey(Part),
+    /// The header has no string `alg`.
+    MissingAlgorithm,
+    /// `alg` is `none` (in any letter case).
+    AlgorithmNone,
+    /// `alg` names no algorithm Warden verifies (names are case-sensitive).
+    UnsupportedAlgorithm,
+    /// The header carries a parameter Warden refuses (see [`FORBIDDEN_HEADERS`]).
+    ForbiddenHeader(&'static str),
+    /// A header parameter has the wrong JSON type.
+    InvalidHeader(&'static str),
+    /// The `kid` is too long or has characters outside the allowed set.
+    InvalidKeyId,
+    /// A registered claim has the wrong type or an out-of-range value.
+    InvalidClaim(&'static str),
+}
+
+impl ParseError {
+    /// A short, fixed description, safe for an RFC 6750 `error_description`.
+    pub fn description(&self) -> &'static str {
+        match self {
+            Self::Empty => "token is empty",
+            Self::TooLarge { .. } => "token too large",
+            Self::SegmentCount => "token must have three segments",
+            Self::Base64(Part::Header) => "header is not base64url",
+            Self::Base64(Part::Claims) => "claims are not base64url",
+            Self::Base64(Part::Signature) => "signature is not base64url",
+            Self::Json(Part::Claims) | Self::DuplicateKey(Part::Claims) => {
+                "claims are not a valid JSON object"
+            }
+            Self::Json(_) | Self::DuplicateKey(_) => "header is not a valid JSON object",
+            Self::MissingAlgorithm => "header has no alg",
+            Self::AlgorithmNone => "unsigned tokens are not accepted",
+            Self::UnsupportedAlgorithm => "algorithm not supported",
+            Self::ForbiddenHeader(_) => "header parameter not accepted",
+            Self::InvalidHeader(_) => "invalid header parameter",
+            Self::InvalidKeyId => "invalid kid",
+            Self::InvalidClaim(_) => "invalid claim",
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { len } => write!(
+                f,
+                "token is {len} bytes, over the {MAX_TOKEN_LEN}-byte limit"
+            ),
+            Self::Base64(p) => write!(f, "{} is not canonical unpadded base64url", p.name()),
+            Self::Json(p) => write!(f, "{} is not a JSON object", p.name()),
+            Self::DuplicateKey(p) => write!(f, "{} has a duplicate JSON key", p.name()),
+            Self::ForbiddenHeader(h) => write!(f, "header parameter `{h}` is not accepted"),
+            Self::InvalidHeader(h) => write!(f, "header parameter `{h}` has the wrong type"),
+            Self::InvalidClaim(c) => write!(f, "claim `{c}` has the wrong type or value"),
+            other => f.write_str(other.description()),
+        }
+    }
+}
+
+impl core::error::Error for ParseError {}
+
+/// The protected header of a token, after the checks of [`parse`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    /// The algorithm the token claims. Only a key bound to the same algorithm may verify it.
+    pub alg: Algorithm,
+    /// `typ`, when present.
+    pub typ: Option<String>,
+    /// `kid`, when present: at most [`crate::MAX_KID_LEN`] bytes of `A–Z a–z 0–9 - _ . ~ + / = :`.
+    pub kid: Option<String>,
+    /// The whole header object, for display (e.g. `decode` in the npm package).
+    pub raw: Map<String, Value>,
+}
+
+/// A parsed, not yet verified, compact JWS.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Token<'a> {
+    /// The protected header.
+    pub header: Header,
+    /// The claims set.
+    pub claims: Claims,
+    /// `BASE64URL(header) . BASE64URL(payload)`: the bytes the signature covers.
+    pub signing_input: &'a str,
+    /// The third segment, as it appeared in the token.
+    pub signature_b64: &'a str,
+    /// The decoded signature bytes.
+    pub signature: Vec<u8>,
+}
+
+/// Parses a compact JWS strictly. The signature is *not* checked: see [`crate::KeySet::verify`].
+///
+/// Refuses, in this order: empty input; more than [`MAX_TOKEN_LEN`] bytes; anything but three
+/// segments; non-canonical base64url; JSON that is not an object or repeats a key; a header
+/// without `alg`, with `alg: none` or an unknown algorithm, with any of [`FORBIDDEN_HEADERS`],
+/// or a malformed `kid`; registered claims of the wrong type.
+pub fn parse(token: &str) -> Result<Token<'_>, ParseError> {
+    if token.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(ParseError::TooLarge { len: token.len() });
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(c), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ParseError::SegmentCount);
+    };
+    let header_bytes = b64::decode(h).ok_or(ParseError::Base64(Part::Header))?;
+    let claims_bytes = b64::decode(c).ok_or(ParseError::Base64(Part::Claims))?;
+    let signature = b64::decode(s).ok_or(ParseError::Base64(Part::Signature))?;
+    let header = parse_header(&header_bytes)?;
+    let claims_map = json::parse_object(&claims_bytes).map_err(|e| json_error(e, Part::Claims))?;
+    let claims =
+        Claims::from_map(claims_map).map_err(|ClaimError(name)| ParseError::InvalidClaim(name))?;
+    Ok(Token {
+        header,
+        claims,
+        signing_input: &token[..h.len() + 1 + c.len()],
+        signature_b64: s,
+        signature,
+    })
+}
+
+fn json_error(e: JsonError, part: Part) -> ParseError {
+    match e {
+        JsonError::DuplicateKey => ParseError::DuplicateKey(part),
+        JsonError::Syntax | JsonError::NotAnObject => ParseError::Json(part),
+    }
+}
+
+fn parse_header(bytes: &[u8]) -> Result<Header, ParseError> {
+    let raw = json::parse_object(bytes).map_err(|e| json_error(e, Part::Header))?;
+    let alg = match raw.get("alg") {
+        Some(Value::String(name)) if name.eq_ignore_ascii_case("none") => {
+            return Err(ParseError::AlgorithmNone)
+        }
+        Some(Value::String(name)) => {
+            Algorithm::from_name(name).ok_or(ParseError::UnsupportedAlgorithm)?
+        }
+        Some(_) => return Err(ParseError::InvalidHeader("alg")),
+        None => return Err(ParseError::MissingAlgorithm),
+    };
+    if let Some(name) = FORBIDDEN_HEADERS.into_iter().find(|h| raw.contains_key(*h)) {
+        return Err(ParseError::ForbiddenHeader(name));
+    }
+    let typ = optional_string(&raw, "typ")?;
+    let kid = optional_string(&raw, "kid")?;
+    if kid.as_deref().is_some_and(|k| !valid_kid(k)) {
+        return Err(ParseError::InvalidKeyId);
+    }
+    Ok(Header { alg, typ, kid, raw })
+}
+
+fn optional_string(
+    map: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<String>, ParseError> {
+    match map.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ParseError::InvalidHeader(name)),
+    }
+}

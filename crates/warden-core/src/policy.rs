@@ -1,0 +1,188 @@
+//! The claims policy: pure checks of a verified token against `now` and the store's answer.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::claims::Claims;
+use crate::denial::{Denial, Verdict};
+use crate::lifetime::{is_expired, is_not_yet_valid};
+use crate::parse::{ParseError, Token};
+use crate::revocation::RevocationStatus;
+use crate::UnixTime;
+
+/// The class of a credential, which decides how its lifetime behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenClass {
+    /// A short-lived access JWT: hard expiry.
+    Access,
+    /// An API or personal access token: hard expiry, `expires_at = 0` means never.
+    Pat,
+    /// An interactive session: sliding idle timeout within an absolute cap.
+    Session,
+}
+
+impl TokenClass {
+    /// The lower-case name used in headers and logs: `access`, `pat`, `session`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Pat => "pat",
+            Self::Session => "session",
+        }
+    }
+}
+
+/// What an allowed token grants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// `sub`.
+    pub subject: Option<String>,
+    /// `sid`.
+    pub session: Option<String>,
+    /// `jti`.
+    pub token_id: Option<String>,
+    /// `scope`.
+    pub scope: Option<String>,
+    /// The token's class.
+    pub class: TokenClass,
+    /// When the grant ends (Unix seconds).
+    pub expires_at: UnixTime,
+}
+
+/// The claims policy. `Policy::default()` is the secure default everywhere Warden runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// Required `iss`, when set. Default: none.
+    pub issuer: Option<String>,
+    /// Accepted audiences; when non-empty, `aud` is required and must name one. Default: empty.
+    pub audiences: Vec<String>,
+    /// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds. Default: 30.
+    pub leeway: u64,
+    /// Longest accepted lifetime, in seconds, on both `exp − iat` and `exp − now`. Default: 86400.
+    pub max_lifetime: u64,
+    /// Oldest accepted token (`now − iat`), in seconds, when set. Default: none.
+    pub max_age: Option<u64>,
+    /// Required header `typ` (e.g. `at+jwt`), when set; compared case-insensitively, with an
+    /// optional `application/` prefix (RFC 7515 §4.1.9). Default: none.
+    pub typ: Option<String>,
+}
+
+/// Default leeway, in seconds.
+pub const DEFAULT_LEEWAY: u64 = 30;
+/// Default lifetime cap for access tokens, in seconds.
+pub const DEFAULT_MAX_LIFETIME: u64 = 86_400;
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            issuer: None,
+            audiences: Vec::new(),
+            leeway: DEFAULT_LEEWAY,
+            max_lifetime: DEFAULT_MAX_LIFETIME,
+            max_age: None,
+            typ: None,
+        }
+    }
+}
+
+impl Policy {
+    /// Checks everything but revocation, in this order: `exp` and `iat` present, `typ`, `iss`,
+    /// `aud`, `exp − iat` within the cap, `nbf`, `iat` not in the future, `exp` not past,
+    /// `exp − now` within the cap, age. So an `Expired` token is otherwise sound, and a caller
+    /// may refresh it.
+    pub fn check(&self, token: &Token<'_>, now: UnixTime) -> Result<(), Denial> {
+        let c = &token.claims;
+        let exp = c.exp.ok_or(Denial::MissingClaim("exp"))?;
+        let iat = c.iat.ok_or(Denial::MissingClaim("iat"))?;
+        if let Some(want) = &self.typ {
+            if !token
+                .header
+                .typ
+                .as_deref()
+                .is_some_and(|t| typ_matches(t, want))
+            {
+                return Err(Denial::WrongType);
+            }
+        }
+        if let Some(want) = &self.issuer {
+            if c.iss.as_ref() != Some(want) {
+                return Err(Denial::WrongIssuer);
+            }
+        }
+        if !self.audiences.is_empty() && !c.aud.iter().any(|a| self.audiences.contains(a)) {
+            return Err(Denial::WrongAudience);
+        }
+        let lifetime = exp
+            .checked_sub(iat)
+            .ok_or(Denial::Malformed(ParseError::InvalidClaim("exp")))?;
+        if lifetime > self.max_lifetime {
+            return Err(Denial::LifetimeTooLong {
+                lifetime,
+                cap: self.max_lifetime,
+            });
+        }
+        if let Some(nbf) = c.nbf {
+            if is_not_yet_valid(nbf, now, self.leeway) {
+                return Err(Denial::NotYetValid { nbf, now });
+            }
+        }
+        if is_not_yet_valid(iat, now, self.leeway) {
+            return Err(Denial::IssuedInFuture { iat, now });
+        }
+        if is_expired(exp, now, self.leeway) {
+            return Err(Denial::Expired { exp, now });
+        }
+        let remaining = exp.saturating_sub(now);
+        if remaining > self.max_lifetime.saturating_add(self.leeway) {
+            return Err(Denial::LifetimeTooLong {
+                lifetime: remaining,
+                cap: self.max_lifetime,
+            });
+        }
+        if let Some(max_age) = self.max_age {
+            if now.saturating_sub(iat) > max_age {
+                return Err(Denial::TooOld { iat, max_age });
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Policy::check`], then the store's answer: revoked → 401, unavailable → 503.
+    pub fn evaluate(
+        &self,
+        token: &Token<'_>,
+        now: UnixTime,
+        revocation: RevocationStatus,
+    ) -> Verdict {
+        if let Err(d) = self.check(token, now) {
+            return Verdict::Deny(d);
+        }
+        match revocation {
+            RevocationStatus::NotRevoked => Verdict::Allow(grant(&token.claims)),
+            RevocationStatus::Revoked(reason) => Verdict::Deny(Denial::Revoked(reason)),
+            RevocationStatus::Unavailable => Verdict::Deny(Denial::StoreUnavailable),
+        }
+    }
+}
+
+fn grant(c: &Claims) -> Grant {
+    Grant {
+        subject: c.sub.clone(),
+        session: c.sid.clone(),
+        token_id: c.jti.clone(),
+        scope: c.scope.clone(),
+        class: TokenClass::Access,
+        expires_at: c.exp.unwrap_or_default(),
+    }
+}
+
+fn typ_matches(got: &str, want: &str) -> bool {
+    fn bare(t: &str) -> &str {
+        match t.get(..12) {
+            Some(p) if p.eq_ignore_ascii_case("application/") => &t[12..],
+            _ => t,
+        }
+    }
+    bare(got).eq_ignore_ascii_case(bare(want))
+}
