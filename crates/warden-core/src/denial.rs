@@ -9,9 +9,9 @@ use crate::policy::Grant;
 use crate::revocation::RevocationReason;
 use crate::UnixTime;
 
-/// The outcome of evaluating a token.
+/// The outcome of evaluating a token. Deliberately exhaustive: every caller must handle every
+/// outcome, so a new one cannot be silently treated as an allow.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Verdict {
     /// The token is good.
     Allow(Grant),
