@@ -1,0 +1,54 @@
+# Warden. The two commands: `make dev` and `make test`. Everything installs itself via `make setup`.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export WRANGLER_SEND_METRICS := false
+export CLOUDFLARE_CF_FETCH_ENABLED := false
+
+WASM_RUNNER := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+
+.PHONY: setup build build-worker build-wasm dev test lint nostd test-native test-wasm test-js
+
+## Install what is missing (idempotent; prints each step).
+setup:
+	@bash scripts/setup.sh
+
+build: build-worker build-wasm
+
+build-worker: setup
+	@bash scripts/build-worker.sh
+
+build-wasm: setup
+	@bash scripts/build-wasm-pkg.sh
+
+## Run the worker (wrangler dev, local KV) in front of the demo origin on 127.0.0.1.
+dev: setup
+	@bash scripts/dev.sh
+
+## Every test: format, lints, no_std, native and wasm tests, the npm build, end to end in workerd.
+test: setup lint nostd test-native test-wasm build test-js
+	@echo "==> make test: all passed"
+
+lint:
+	@echo "==> cargo fmt --check"
+	cargo fmt --all -- --check
+	@echo "==> cargo clippy (all targets, all features)"
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
+	cargo clippy -p warden-worker -p warden-wasm --target wasm32-unknown-unknown -- -D warnings
+
+nostd:
+	@echo "==> no_std check (x86_64-unknown-none has no std at all)"
+	cargo check -p warden-core --no-default-features --target x86_64-unknown-none
+
+test-native:
+	@echo "==> native tests (all features)"
+	cargo test --workspace --all-features
+
+test-wasm:
+	@echo "==> wasm tests in Node (wasm-bindgen-test)"
+	$(WASM_RUNNER) cargo test -p warden-core --features jwt --target wasm32-unknown-unknown
+	$(WASM_RUNNER) cargo test -p warden-wasm --target wasm32-unknown-unknown
+
+test-js:
+	@echo "==> Node tests: npm package and the worker end to end (Miniflare)"
+	node --test --test-concurrency=1 tests/*.test.mjs
