@@ -1,5 +1,5 @@
 //! The validation pipeline end to end: parse, verify, evaluate.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 use common::*;

@@ -1,6 +1,6 @@
 //! Token minting for tests: raw header and claims JSON (so tests can craft hostile tokens),
 //! signed with HS256 or ES256 keys derived from fixed seeds.
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used)]
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
