@@ -87,6 +87,14 @@ async fn protect(req: Request, env: &Env, config: &Config, now: u64) -> Result<R
     match config.policy.evaluate(&parsed, now, status) {
         Verdict::Allow(grant) => forward(req, config, &grant).await,
         Verdict::Deny(d) => deny(&d, Some(&parsed)),
+        // evaluate() never asks for a refresh; refresh at the edge arrives with its own flow.
+        Verdict::Refresh(h) => deny(
+            &Denial::Expired {
+                exp: h.expires_at,
+                now,
+            },
+            Some(&parsed),
+        ),
     }
 }
 

@@ -5,7 +5,7 @@ use alloc::string::String;
 use core::fmt;
 
 use crate::parse::ParseError;
-use crate::policy::Grant;
+use crate::policy::{Grant, RefreshHint};
 use crate::revocation::RevocationReason;
 use crate::UnixTime;
 
@@ -15,6 +15,8 @@ use crate::UnixTime;
 pub enum Verdict {
     /// The token is good.
     Allow(Grant),
+    /// The token is sound but expired (or about to be), and the caller can refresh it.
+    Refresh(RefreshHint),
     /// The token is not good, for this reason.
     Deny(Denial),
 }
@@ -24,7 +26,7 @@ impl Verdict {
     pub fn denial(&self) -> Option<&Denial> {
         match self {
             Verdict::Deny(d) => Some(d),
-            Verdict::Allow(_) => None,
+            Verdict::Allow(_) | Verdict::Refresh(_) => None,
         }
     }
 
@@ -32,7 +34,7 @@ impl Verdict {
     pub fn grant(&self) -> Option<&Grant> {
         match self {
             Verdict::Allow(g) => Some(g),
-            Verdict::Deny(_) => None,
+            Verdict::Refresh(_) | Verdict::Deny(_) => None,
         }
     }
 }
@@ -101,6 +103,23 @@ pub enum Denial {
     WrongType,
     /// The token is revoked.
     Revoked(RevocationReason),
+    /// The session has been idle longer than its idle timeout.
+    SessionIdle {
+        /// The session's last recorded activity.
+        last_active: UnixTime,
+        /// The idle timeout, in seconds.
+        idle_timeout: u64,
+    },
+    /// The session has reached its absolute cap.
+    SessionCapReached {
+        /// When the session began.
+        created_at: UnixTime,
+        /// The cap, in seconds.
+        cap: u64,
+    },
+    /// A rotated refresh token was presented again after the grace window: the family is
+    /// compromised (RFC 9700 §4.14.2).
+    RefreshReused,
     /// The revocation store could not answer.
     StoreUnavailable,
     /// No key set could be had.
@@ -127,6 +146,9 @@ impl Denial {
             Self::WrongAudience => "token_wrong_audience",
             Self::WrongType => "token_wrong_type",
             Self::Revoked(_) => "token_revoked",
+            Self::SessionIdle { .. } => "session_idle",
+            Self::SessionCapReached { .. } => "session_cap_reached",
+            Self::RefreshReused => "refresh_reused",
             Self::StoreUnavailable => "store_unavailable",
             Self::KeysUnavailable => "keys_unavailable",
         }
@@ -172,6 +194,9 @@ impl Denial {
             Self::WrongAudience => "wrong audience",
             Self::WrongType => "wrong token type",
             Self::Revoked(_) => "token revoked",
+            Self::SessionIdle { .. } => "session expired after inactivity",
+            Self::SessionCapReached { .. } => "session reached its maximum lifetime",
+            Self::RefreshReused => "refresh token reused",
             Self::StoreUnavailable => "revocation store unavailable",
             Self::KeysUnavailable => "signing keys unavailable",
         }
@@ -209,6 +234,18 @@ impl fmt::Display for Denial {
             }
             Self::MissingClaim(c) => write!(f, "token has no `{c}` claim"),
             Self::Revoked(r) => write!(f, "token revoked ({r:?})"),
+            Self::SessionIdle {
+                last_active,
+                idle_timeout,
+            } => {
+                write!(
+                    f,
+                    "session idle since {last_active} (timeout {idle_timeout} s)"
+                )
+            }
+            Self::SessionCapReached { created_at, cap } => {
+                write!(f, "session began at {created_at}, cap {cap} s")
+            }
             other => f.write_str(other.description()),
         }
     }

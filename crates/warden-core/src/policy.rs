@@ -50,6 +50,20 @@ pub struct Grant {
     pub expires_at: UnixTime,
 }
 
+/// What a caller needs to refresh a token: which session, whose, and whether it already expired.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshHint {
+    /// `sid`: the session to refresh (the key of its refresh serialisation).
+    pub session: Option<String>,
+    /// `sub`.
+    pub subject: Option<String>,
+    /// The token's `exp`.
+    pub expires_at: UnixTime,
+    /// `true` when the token is past `exp` + leeway; `false` when it is inside the refresh
+    /// window and still valid.
+    pub expired: bool,
+}
+
 /// The claims policy. `Policy::default()` is the secure default everywhere Warden runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
@@ -66,6 +80,9 @@ pub struct Policy {
     /// Required header `typ` (e.g. `at+jwt`), when set; compared case-insensitively, with an
     /// optional `application/` prefix (RFC 7515 §4.1.9). Default: none.
     pub typ: Option<String>,
+    /// With [`Policy::evaluate_with_refresh`], a token this close to `exp` (seconds) is
+    /// refreshed ahead of time. Default: 0.
+    pub refresh_window: u64,
 }
 
 /// Default leeway, in seconds.
@@ -82,6 +99,7 @@ impl Default for Policy {
             max_lifetime: DEFAULT_MAX_LIFETIME,
             max_age: None,
             typ: None,
+            refresh_window: 0,
         }
     }
 }
@@ -149,19 +167,48 @@ impl Policy {
     }
 
     /// [`Policy::check`], then the store's answer: revoked → 401, unavailable → 503.
+    /// Never yields [`Verdict::Refresh`].
     pub fn evaluate(
         &self,
         token: &Token<'_>,
         now: UnixTime,
         revocation: RevocationStatus,
     ) -> Verdict {
-        if let Err(d) = self.check(token, now) {
-            return Verdict::Deny(d);
-        }
+        self.evaluate_with_refresh(token, now, revocation, false)
+    }
+
+    /// Like [`Policy::evaluate`], but when `can_refresh` (e.g. a refresh cookie came with the
+    /// request) a token that is expired — and otherwise sound and not revoked — or within
+    /// [`Policy::refresh_window`] of `exp` yields [`Verdict::Refresh`].
+    pub fn evaluate_with_refresh(
+        &self,
+        token: &Token<'_>,
+        now: UnixTime,
+        revocation: RevocationStatus,
+        can_refresh: bool,
+    ) -> Verdict {
+        let expired = match self.check(token, now) {
+            Ok(()) => false,
+            Err(Denial::Expired { .. }) if can_refresh => true,
+            Err(d) => return Verdict::Deny(d),
+        };
+        let c = &token.claims;
         match revocation {
-            RevocationStatus::NotRevoked => Verdict::Allow(grant(&token.claims)),
             RevocationStatus::Revoked(reason) => Verdict::Deny(Denial::Revoked(reason)),
             RevocationStatus::Unavailable => Verdict::Deny(Denial::StoreUnavailable),
+            RevocationStatus::NotRevoked => {
+                let exp = c.exp.unwrap_or_default();
+                if expired || (can_refresh && exp.saturating_sub(now) <= self.refresh_window) {
+                    Verdict::Refresh(RefreshHint {
+                        session: c.sid.clone(),
+                        subject: c.sub.clone(),
+                        expires_at: exp,
+                        expired,
+                    })
+                } else {
+                    Verdict::Allow(grant(c))
+                }
+            }
         }
     }
 }

@@ -269,3 +269,96 @@ fn rfc6750_mapping() {
             .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\'));
     }
 }
+
+#[test]
+fn refresh_only_for_sound_tokens_when_the_caller_can() {
+    let t = hs256(HS_HEADER, &claims(), HMAC_SECRET);
+    let parsed = parse(&t).unwrap();
+    let p = Policy {
+        refresh_window: 15,
+        ..policy()
+    };
+    let late = NOW + 600 + 30;
+    match p.evaluate_with_refresh(&parsed, late, RevocationStatus::NotRevoked, true) {
+        Verdict::Refresh(h) => {
+            assert_eq!(
+                (
+                    h.session.as_deref(),
+                    h.subject.as_deref(),
+                    h.expires_at,
+                    h.expired
+                ),
+                (Some("s-1"), Some("alice"), NOW + 600, true)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Without a way to refresh, the same token is simply expired.
+    assert_eq!(
+        p.evaluate_with_refresh(&parsed, late, RevocationStatus::NotRevoked, false)
+            .denial()
+            .map(Denial::code),
+        Some("token_expired")
+    );
+    // Inside the window: refresh ahead of time.
+    let soon = NOW + 600 - 10;
+    assert!(
+        matches!(p.evaluate_with_refresh(&parsed, soon, RevocationStatus::NotRevoked, true), Verdict::Refresh(h) if !h.expired)
+    );
+    assert!(p
+        .evaluate_with_refresh(&parsed, NOW, RevocationStatus::NotRevoked, true)
+        .grant()
+        .is_some());
+    // A revoked session or a store that cannot answer is never refreshed.
+    let revoked = RevocationStatus::Revoked(RevocationReason::Session);
+    assert_eq!(
+        p.evaluate_with_refresh(&parsed, late, revoked, true)
+            .denial()
+            .map(Denial::code),
+        Some("token_revoked")
+    );
+    assert_eq!(
+        p.evaluate_with_refresh(&parsed, late, RevocationStatus::Unavailable, true)
+            .denial()
+            .map(Denial::status),
+        Some(503)
+    );
+    // Any other fault is not refreshable.
+    let wrong_iss = hs256(
+        HS_HEADER,
+        &claims().replace("issuer.test", "evil.test"),
+        HMAC_SECRET,
+    );
+    let wrong_iss = parse(&wrong_iss).unwrap();
+    assert_eq!(
+        p.evaluate_with_refresh(&wrong_iss, late, RevocationStatus::NotRevoked, true)
+            .denial(),
+        Some(&Denial::WrongIssuer)
+    );
+}
+
+#[test]
+fn malleated_twin_has_the_same_revocation_ids() {
+    use warden_core::{Fact, RevocationIds, StoreAnswers};
+    let t = es256(ES_HEADER, &claims(), &ec_key(7));
+    let parsed = parse(&t).unwrap();
+    let ids = RevocationIds::of(&parsed);
+    assert_eq!(
+        (ids.jti, ids.sid, ids.sub, ids.iat, ids.kid),
+        (
+            Some("t-1"),
+            Some("s-1"),
+            Some("alice"),
+            Some(NOW - 60),
+            Some("e1")
+        )
+    );
+    let answers = StoreAnswers {
+        jti: Fact::Present,
+        ..Default::default()
+    };
+    assert_eq!(
+        ids.interpret(&answers),
+        RevocationStatus::Revoked(RevocationReason::TokenId)
+    );
+}

@@ -1,0 +1,100 @@
+//! API tokens and personal access tokens: opaque secrets, known by their SHA-256 only, with a
+//! hard expiry (`expires_at = 0` means never) that use never extends.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::denial::{Denial, Verdict};
+use crate::policy::{Grant, TokenClass};
+use crate::revocation::RevocationReason;
+use crate::UnixTime;
+
+/// `expires_at` value meaning "never expires". Allowed only for this class.
+pub const NEVER: UnixTime = 0;
+
+/// A stored API token record. The secret itself is never stored: see [`crate::token_digest`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatRecord {
+    /// The record's public id (safe to log and list).
+    pub id: String,
+    /// The subject the token acts for.
+    pub sub: String,
+    /// Hard expiry, Unix seconds; [`NEVER`] (0) for a token that does not expire.
+    pub expires_at: UnixTime,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// `false` once revoked.
+    pub active: bool,
+}
+
+impl PatRecord {
+    /// Whether the record is past its hard expiry at `now` (no leeway: Warden set the time).
+    pub fn is_expired(&self, now: UnixTime) -> bool {
+        self.expires_at != NEVER && now >= self.expires_at
+    }
+
+    /// The verdict for a request presenting this token at `now`. The record is not changed:
+    /// using a token never extends it.
+    pub fn evaluate(&self, now: UnixTime) -> Verdict {
+        if !self.active {
+            return Verdict::Deny(Denial::Revoked(RevocationReason::TokenId));
+        }
+        if self.is_expired(now) {
+            return Verdict::Deny(Denial::Expired {
+                exp: self.expires_at,
+                now,
+            });
+        }
+        Verdict::Allow(Grant {
+            subject: Some(self.sub.clone()),
+            session: None,
+            token_id: Some(self.id.clone()),
+            scope: Some(self.scopes.join(" ")),
+            class: TokenClass::Pat,
+            expires_at: self.expires_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(expires_at: UnixTime) -> PatRecord {
+        PatRecord {
+            id: "p1".into(),
+            sub: "ci".into(),
+            expires_at,
+            scopes: alloc::vec!["read".into()],
+            active: true,
+        }
+    }
+
+    #[test]
+    fn zero_means_never_and_expiry_is_hard() {
+        assert!(record(NEVER).evaluate(u64::MAX / 2).grant().is_some());
+        assert!(record(100).evaluate(99).grant().is_some());
+        assert_eq!(
+            record(100).evaluate(100).denial(),
+            Some(&Denial::Expired { exp: 100, now: 100 })
+        );
+        let g = record(100).evaluate(50);
+        let g = g.grant().unwrap();
+        assert_eq!(
+            (g.class, g.expires_at, g.scope.as_deref()),
+            (TokenClass::Pat, 100, Some("read"))
+        );
+    }
+
+    #[test]
+    fn inactive_is_revoked() {
+        let r = PatRecord {
+            active: false,
+            ..record(NEVER)
+        };
+        assert_eq!(
+            r.evaluate(1).denial().map(Denial::code),
+            Some("token_revoked")
+        );
+    }
+}
