@@ -187,7 +187,7 @@ pub fn inspect(
 }
 
 /// Parses with the core; a failure becomes an `Error` with the core's code and message.
-fn parse_token(token: &str) -> Result<Token<'_>, JsValue> {
+fn parse_token(token: &str) -> Result<Token, JsValue> {
     parse(token).map_err(malformed)
 }
 

@@ -98,7 +98,7 @@ async fn protect(req: Request, env: &Env, config: &Config, now: u64) -> Result<R
     }
 }
 
-async fn revocation_status(env: &Env, token: &Token<'_>) -> RevocationStatus {
+async fn revocation_status(env: &Env, token: &Token) -> RevocationStatus {
     let Some(jti) = &token.claims.jti else {
         return RevocationStatus::NotRevoked;
     };
@@ -164,7 +164,7 @@ async fn forward(req: Request, config: &Config, grant: &Grant) -> Result<Respons
     }
 }
 
-fn deny(d: &Denial, token: Option<&Token<'_>>) -> Result<Response> {
+fn deny(d: &Denial, token: Option<&Token>) -> Result<Response> {
     let claims = token.map(|t| &t.claims);
     audit(json!({
         "event": "deny",

@@ -217,7 +217,7 @@ impl KeySet {
     /// Selects the token's key and checks its signature with `verifier`.
     pub fn verify<'k>(
         &'k self,
-        token: &Token<'_>,
+        token: &Token,
         verifier: &impl SignatureVerifier,
     ) -> Result<&'k Key, Denial> {
         let key = self.select(&token.header)?;
@@ -297,7 +297,13 @@ fn load_key(jwk: &Map<String, Value>) -> Result<Key, &'static str> {
             if rsa_bits(&n) < MIN_RSA_BITS {
                 return Err("RSA modulus is shorter than 2048 bits");
             }
-            if e.is_empty() || e.len() > 8 || e.last().is_some_and(|b| b & 1 == 0) {
+            // An odd exponent of at least 3 (e = 1 makes every "signature" its own message).
+            let e_value = e.iter().skip_while(|b| **b == 0).collect::<Vec<_>>();
+            if e_value.is_empty()
+                || e_value.len() > 8
+                || *e_value[e_value.len() - 1] & 1 == 0
+                || e_value == [&1]
+            {
                 return Err("RSA exponent is invalid");
             }
             (alg, KeyMaterial::Rsa { n, e })

@@ -133,17 +133,16 @@ pub struct Header {
     pub raw: Map<String, Value>,
 }
 
-/// A parsed, not yet verified, compact JWS.
+/// A parsed, not yet verified, compact JWS. It owns its parts, so a verified token can be
+/// cached (e.g. keyed by [`crate::token_digest`]).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Token<'a> {
+pub struct Token {
     /// The protected header.
     pub header: Header,
     /// The claims set.
     pub claims: Claims,
     /// `BASE64URL(header) . BASE64URL(payload)`: the bytes the signature covers.
-    pub signing_input: &'a str,
-    /// The third segment, as it appeared in the token.
-    pub signature_b64: &'a str,
+    pub signing_input: String,
     /// The decoded signature bytes.
     pub signature: Vec<u8>,
 }
@@ -154,7 +153,7 @@ pub struct Token<'a> {
 /// segments; non-canonical base64url; JSON that is not an object or repeats a key; a header
 /// without `alg`, with `alg: none` or an unknown algorithm, with any of [`FORBIDDEN_HEADERS`],
 /// or a malformed `kid`; registered claims of the wrong type.
-pub fn parse(token: &str) -> Result<Token<'_>, ParseError> {
+pub fn parse(token: &str) -> Result<Token, ParseError> {
     if token.is_empty() {
         return Err(ParseError::Empty);
     }
@@ -177,8 +176,7 @@ pub fn parse(token: &str) -> Result<Token<'_>, ParseError> {
     Ok(Token {
         header,
         claims,
-        signing_input: &token[..h.len() + 1 + c.len()],
-        signature_b64: s,
+        signing_input: String::from(&token[..h.len() + 1 + c.len()]),
         signature,
     })
 }

@@ -109,7 +109,7 @@ impl Policy {
     /// `aud`, `exp − iat` within the cap, `nbf`, `iat` not in the future, `exp` not past,
     /// `exp − now` within the cap, age. So an `Expired` token is otherwise sound, and a caller
     /// may refresh it.
-    pub fn check(&self, token: &Token<'_>, now: UnixTime) -> Result<(), Denial> {
+    pub fn check(&self, token: &Token, now: UnixTime) -> Result<(), Denial> {
         let c = &token.claims;
         let exp = c.exp.ok_or(Denial::MissingClaim("exp"))?;
         let iat = c.iat.ok_or(Denial::MissingClaim("iat"))?;
@@ -168,12 +168,7 @@ impl Policy {
 
     /// [`Policy::check`], then the store's answer: revoked → 401, unavailable → 503.
     /// Never yields [`Verdict::Refresh`].
-    pub fn evaluate(
-        &self,
-        token: &Token<'_>,
-        now: UnixTime,
-        revocation: RevocationStatus,
-    ) -> Verdict {
+    pub fn evaluate(&self, token: &Token, now: UnixTime, revocation: RevocationStatus) -> Verdict {
         self.evaluate_with_refresh(token, now, revocation, false)
     }
 
@@ -182,7 +177,7 @@ impl Policy {
     /// [`Policy::refresh_window`] of `exp` yields [`Verdict::Refresh`].
     pub fn evaluate_with_refresh(
         &self,
-        token: &Token<'_>,
+        token: &Token,
         now: UnixTime,
         revocation: RevocationStatus,
         can_refresh: bool,

@@ -52,7 +52,7 @@ pub struct RevocationIds<'a> {
 impl<'a> RevocationIds<'a> {
     /// The identifiers of a parsed token. Identifiers come from the claims and header, never
     /// from the raw token text, so an ECDSA-malleated twin of a revoked token has the same ones.
-    pub fn of(token: &'a Token<'_>) -> Self {
+    pub fn of(token: &'a Token) -> Self {
         RevocationIds {
             jti: token.claims.jti.as_deref(),
             sid: token.claims.sid.as_deref(),
