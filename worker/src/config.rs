@@ -2,15 +2,17 @@
 
 use std::fmt;
 
-use warden_core::{KeySet, Policy};
+use warden_core::Policy;
+
+use crate::keys::KeyConfig;
 
 /// Validated configuration.
 #[derive(Debug)]
 pub struct Config {
     /// Origin base URL, without a trailing slash.
     pub origin: String,
-    /// Verification keys.
-    pub keys: KeySet,
+    /// Verification key sources.
+    pub keys: KeyConfig,
     /// The claims policy.
     pub policy: Policy,
     /// The admin API's bearer secret; the admin API answers 404 while it is unset.
@@ -55,13 +57,7 @@ impl Config {
             .ok_or_else(|| err("WARDEN_ORIGIN", "is required (the origin's base URL)"))?;
         let origin = parse_origin(&origin).map_err(|why| err("WARDEN_ORIGIN", why))?;
 
-        let jwks = get("WARDEN_JWKS").ok_or_else(|| {
-            err(
-                "WARDEN_JWKS",
-                "is required (the issuer's JWKS, inline JSON)",
-            )
-        })?;
-        let keys = KeySet::from_jwks(&jwks).map_err(|e| err("WARDEN_JWKS", e.to_string()))?;
+        let keys = KeyConfig::from_vars(&get)?;
 
         let mut policy = Policy {
             issuer: get("WARDEN_ISSUER"),

@@ -77,7 +77,7 @@ async fn protect(req: Request, env: &Env, config: &Config, now: u64) -> Result<R
         Ok(t) => t,
         Err(e) => return deny(&Denial::Malformed(e), None),
     };
-    if let Err(d) = config.keys.verify(&parsed, &JwtVerifier) {
+    if let Err(d) = config.keys.inline.verify(&parsed, &JwtVerifier) {
         return deny(&d, Some(&parsed));
     }
     if let Err(d) = config.policy.check(&parsed, now) {

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod config;
 pub mod credentials;
+pub mod keys;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
