@@ -127,7 +127,7 @@ pub struct Header {
     pub alg: Algorithm,
     /// `typ`, when present.
     pub typ: Option<String>,
-    /// `kid`, when present: at most [`crate::MAX_KID_LEN`] bytes of `A–Z a–z 0–9 - _ . ~ + / = :`.
+    /// `kid`, when present: at most [`crate::MAX_KID_LEN`] bytes of `A–Z a–z 0–9 - _ . ~ + / = : @`.
     pub kid: Option<String>,
     /// The whole header object, for display (e.g. `decode` in the npm package).
     pub raw: Map<String, Value>,

@@ -1,5 +1,5 @@
 //! The validation pipeline end to end: parse, verify, evaluate.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 use common::*;
