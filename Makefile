@@ -7,7 +7,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 
 WASM_RUNNER := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
-.PHONY: setup build build-worker build-wasm dev test lint nostd test-native test-wasm test-js
+.PHONY: setup build build-worker build-wasm dev test lint nostd docs test-native test-wasm test-js bench bench-core fuzz
 
 ## Install what is missing (idempotent; prints each step).
 setup:
@@ -26,7 +26,7 @@ dev: setup
 	@bash scripts/dev.sh
 
 ## Every test: format, lints, no_std, native and wasm tests, the npm build, end to end in workerd.
-test: setup lint nostd test-native test-wasm build test-js
+test: setup lint nostd docs test-native test-wasm build test-js
 	@echo "==> make test: all passed"
 
 lint:
@@ -40,6 +40,10 @@ nostd:
 	@echo "==> no_std check (x86_64-unknown-none has no std at all)"
 	cargo check -p warden-core --no-default-features --target x86_64-unknown-none
 
+docs:
+	@echo "==> rustdoc (warnings are errors; every public item documented)"
+	RUSTDOCFLAGS="-D warnings" cargo doc -p warden-core --all-features --no-deps
+
 test-native:
 	@echo "==> native tests (all features)"
 	cargo test --workspace --all-features
@@ -52,3 +56,14 @@ test-wasm:
 test-js:
 	@echo "==> Node tests: npm package and the worker end to end (Miniflare)"
 	node --test --test-concurrency=1 tests/*.test.mjs
+
+## Benchmarks (not part of `make test`): figures go to docs/benchmarks.md.
+bench: bench-core
+
+bench-core:
+	@echo "==> Criterion: warden-core parse + verify + evaluate, cached hit"
+	cargo bench -p warden-core --features jwt --bench validate
+
+## Fuzz every target for FUZZ_SECONDS (default 60) each; installs nightly + cargo-fuzz if missing.
+fuzz:
+	@bash scripts/fuzz.sh
