@@ -153,6 +153,16 @@ pub struct Token {
 /// segments; non-canonical base64url; JSON that is not an object or repeats a key; a header
 /// without `alg`, with `alg: none` or an unknown algorithm, with any of [`FORBIDDEN_HEADERS`],
 /// or a malformed `kid`; registered claims of the wrong type.
+///
+/// ```
+/// use warden_core::{parse, ParseError, Part};
+///
+/// // {"alg":"none"} . {} . (empty)
+/// assert_eq!(parse("eyJhbGciOiJub25lIn0.e30."), Err(ParseError::AlgorithmNone));
+/// assert_eq!(parse("a.b"), Err(ParseError::SegmentCount));
+/// // Padding is not canonical base64url.
+/// assert_eq!(parse("eyJhbGciOiJIUzI1NiJ9=.e30.AA"), Err(ParseError::Base64(Part::Header)));
+/// ```
 pub fn parse(token: &str) -> Result<Token, ParseError> {
     if token.is_empty() {
         return Err(ParseError::Empty);

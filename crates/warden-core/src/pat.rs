@@ -13,6 +13,15 @@ use crate::UnixTime;
 pub const NEVER: UnixTime = 0;
 
 /// A stored API token record. The secret itself is never stored: see [`crate::token_digest`].
+///
+/// ```
+/// use warden_core::{PatRecord, NEVER};
+///
+/// let pat = PatRecord { id: "p1".into(), sub: "ci-bot".into(), expires_at: NEVER, scopes: vec!["read".into()], active: true };
+/// assert!(pat.evaluate(4_000_000_000).grant().is_some()); // 0 means never
+/// let dated = PatRecord { expires_at: 1_700_000_000, ..pat };
+/// assert_eq!(dated.evaluate(1_700_000_000).denial().unwrap().code(), "token_expired");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PatRecord {
     /// The record's public id (safe to log and list).

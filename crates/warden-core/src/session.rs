@@ -5,6 +5,21 @@ use crate::denial::Denial;
 use crate::UnixTime;
 
 /// How sessions live. Defaults: idle 7 days, cap 30 days, debounce 60 s.
+///
+/// ```
+/// use warden_core::{SessionPolicy, SessionState};
+///
+/// let policy = SessionPolicy { idle_timeout: 3_600, absolute_cap: 86_400, debounce: 60 };
+/// let mut s = SessionState { created_at: 0, last_active: 0 };
+/// // Activity 30 s later is not written (debounced); 10 minutes later it is.
+/// assert_eq!(policy.touch(&s, 30), None);
+/// s = policy.touch(&s, 600).unwrap();
+/// assert_eq!(policy.expires_at(&s), 4_200);
+/// // However active, the session ends at its cap, and never after its token.
+/// let busy = SessionState { created_at: 0, last_active: 86_000 };
+/// assert_eq!(policy.effective_expiry(&busy, 90_000), 86_400);
+/// assert_eq!(policy.effective_expiry(&busy, 86_100), 86_100);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionPolicy {
     /// A session unused this long (seconds) ends.
