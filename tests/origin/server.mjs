@@ -1,12 +1,19 @@
-// Warden's demo origin: an issuer (ES256 access tokens, a JWKS) and an API that echoes the
-// identity Warden forwards. `make dev` runs it; the end-to-end tests start it in-process.
+// Warden's demo origin: an issuer (ES256 access tokens, a JWKS, rotated refresh tokens behind an
+// RFC 6749 token endpoint) and an API that echoes the identity Warden forwards. `make dev` runs
+// it; the end-to-end tests start it in-process.
 //
 //   node tests/origin/server.mjs [--port 8788] [--key-file .dev/origin-key.json]
+//        [--access-ttl 300] [--refresh-ttl 86400] [--warden-url URL --warden-admin-token T]
+//
+// Endpoints: POST /login {"username","password"?} → tokens (JSON and cookies); POST /oauth/token
+// (grant_type=refresh_token); POST /logout; POST /password {"password"} (through Warden);
+// GET /.well-known/jwks.json; anything else echoes method, path, query, body and x-warden-*.
 import { createServer } from "node:http";
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { randomUUID } from "node:crypto";
 import { SignJWT, exportJWK, generateKeyPair, importJWK } from "jose";
+import { SessionStore } from "./sessions.mjs";
 
 const DEFAULTS = {
   host: "127.0.0.1",
@@ -14,7 +21,20 @@ const DEFAULTS = {
   issuer: "https://origin.warden.test",
   audience: "warden-demo",
   accessTtl: 300,
+  refreshTtl: 86_400,
   keyFile: null,
+  tokenPath: "/oauth/token",
+  accessCookie: "warden_access",
+  refreshCookie: "warden_refresh",
+  // Cookie lifetime: as long as the session may live, so the expired access token (and its sid)
+  // still reaches Warden when a refresh is due.
+  cookieMaxAge: 86_400,
+  secureCookies: true,
+  // Where to revoke at Warden on logout and password change (unset: no calls).
+  wardenUrl: null,
+  wardenAdminToken: null,
+  clientId: null,
+  clientSecret: null,
 };
 
 /** Loads the signing key from keyFile, or makes one (and saves it there when given). */
@@ -55,6 +75,23 @@ function send(res, status, body, headers = {}) {
   res.end(JSON.stringify(body));
 }
 
+function cookies(header = "") {
+  const out = {};
+  for (const part of header.split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+function parseJson(text) {
+  try {
+    return text ? JSON.parse(text) : {};
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Starts the origin. Returns { url, jwks, issue(claims, { ttl, iat, header }), requests, close() }.
  * `requests` counts requests per path, so tests can see what reached the origin.
@@ -65,9 +102,16 @@ export async function startOrigin(options = {}) {
   const kid = publicJwk.kid ?? "demo-es256-1";
   const jwks = { keys: [{ kty: publicJwk.kty, crv: publicJwk.crv, x: publicJwk.x, y: publicJwk.y, kid, alg: "ES256", use: "sig" }] };
   const requests = new Map();
+  const sessions = new SessionStore({ refreshTtl: opts.refreshTtl });
+  const passwords = new Map(); // sub -> password (a user without one is a demo user: any password)
+  const cutoffs = new Map(); // sub -> the last `before` Warden confirmed
+  const knobs = { failRefresh: false }; // a deliberately failing token endpoint, for fault tests
 
   async function issue(claims = {}, { ttl = opts.accessTtl, iat, header = {} } = {}) {
-    const now = iat ?? Math.floor(Date.now() / 1000);
+    let now = iat ?? Math.floor(Date.now() / 1000);
+    // Never mint a token the subject's cutoff already revokes (iat <= before).
+    const before = iat === undefined && claims.sub ? cutoffs.get(claims.sub) : undefined;
+    if (before !== undefined && now <= before) now = before + 1;
     return new SignJWT({ jti: randomUUID(), sid: randomUUID(), ...claims })
       .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt", ...header })
       .setIssuer(claims.iss ?? opts.issuer)
@@ -75,6 +119,48 @@ export async function startOrigin(options = {}) {
       .setIssuedAt(now)
       .setExpirationTime(now + ttl)
       .sign(privateKey);
+  }
+
+  const cookie = (name, value, maxAge) =>
+    `${name}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${opts.secureCookies ? "; Secure" : ""}`;
+
+  function tokenResponse(res, sub, sid, refreshToken, extraHeaders = {}) {
+    return issue({ sub, sid }).then((access) => {
+      const body = { access_token: access, token_type: "Bearer", expires_in: opts.accessTtl, refresh_token: refreshToken };
+      return send(res, 200, body, {
+        "set-cookie": [
+          cookie(opts.accessCookie, access, opts.cookieMaxAge),
+          cookie(opts.refreshCookie, refreshToken, opts.cookieMaxAge),
+        ],
+        ...extraHeaders,
+      });
+    });
+  }
+
+  /** POST {wardenUrl}/_warden/revoke; throws unless Warden acknowledged. */
+  async function wardenRevoke(body) {
+    if (!opts.wardenUrl) return null;
+    const r = await fetch(new URL("/_warden/revoke", opts.wardenUrl), {
+      method: "POST",
+      headers: { authorization: `Bearer ${opts.wardenAdminToken}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (r.status !== 200) throw new Error(`Warden revoke answered ${r.status}`);
+    return r.json();
+  }
+
+  async function tokenEndpoint(req, res) {
+    const form = new URLSearchParams(await readBody(req));
+    if (knobs.failRefresh) return send(res, 503, { error: "temporarily_unavailable" });
+    if (opts.clientId && form.get("client_id") !== opts.clientId) return send(res, 401, { error: "invalid_client" });
+    if (opts.clientSecret) {
+      const basic = Buffer.from(`${opts.clientId}:${opts.clientSecret}`).toString("base64");
+      if (req.headers.authorization !== `Basic ${basic}`) return send(res, 401, { error: "invalid_client" });
+    }
+    if (form.get("grant_type") !== "refresh_token") return send(res, 400, { error: "unsupported_grant_type" });
+    const rotated = sessions.rotate(form.get("refresh_token"));
+    if (rotated.error) return send(res, 400, { error: rotated.error, error_description: rotated.reason });
+    return tokenResponse(res, rotated.sub, rotated.sid, rotated.refreshToken);
   }
 
   const server = createServer(async (req, res) => {
@@ -85,16 +171,53 @@ export async function startOrigin(options = {}) {
         return send(res, 200, jwks, { "cache-control": "public, max-age=300" });
       }
       if (req.method === "POST" && url.pathname === "/login") {
-        let body;
-        try {
-          body = JSON.parse((await readBody(req)) || "{}");
-        } catch {
-          return send(res, 400, { error: "invalid_request", error_description: "body is not JSON" });
-        }
+        const body = parseJson(await readBody(req));
+        if (!body) return send(res, 400, { error: "invalid_request", error_description: "body is not JSON" });
         const username = typeof body.username === "string" && body.username ? body.username : null;
         if (!username) return send(res, 400, { error: "invalid_request", error_description: "username is required" });
-        const token = await issue({ sub: username });
-        return send(res, 200, { access_token: token, token_type: "Bearer", expires_in: opts.accessTtl });
+        if (passwords.has(username) && passwords.get(username) !== body.password) {
+          return send(res, 401, { error: "invalid_credentials" });
+        }
+        const { sid, refreshToken } = sessions.create(username);
+        return tokenResponse(res, username, sid, refreshToken);
+      }
+      if (req.method === "POST" && url.pathname === opts.tokenPath) return tokenEndpoint(req, res);
+      if (req.method === "POST" && url.pathname === "/logout") {
+        const sid = req.headers["x-warden-sid"] ?? sessions.sidOf(cookies(req.headers.cookie)[opts.refreshCookie]);
+        if (sid) {
+          sessions.revokeFamily(sid);
+          await wardenRevoke({ sid });
+        }
+        const clear = (name) => `${name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${opts.secureCookies ? "; Secure" : ""}`;
+        return send(res, 200, { ok: true, sid }, { "set-cookie": [clear(opts.accessCookie), clear(opts.refreshCookie)] });
+      }
+      if (req.method === "POST" && url.pathname === "/password") {
+        const sub = req.headers["x-warden-sub"];
+        if (!sub) return send(res, 401, { error: "unauthorized", error_description: "call through Warden" });
+        const body = parseJson(await readBody(req));
+        if (!body || typeof body.password !== "string" || body.password.length < 8) {
+          return send(res, 400, { error: "invalid_request", error_description: "password must be at least 8 characters" });
+        }
+        // Revoke, change, revoke again: the second cutoff closes the window in which a login
+        // with the old password could still mint a token. Fail closed: no change without the
+        // first acknowledgement.
+        let first;
+        try {
+          first = await wardenRevoke({ sub });
+        } catch (e) {
+          return send(res, 503, { error: "temporarily_unavailable", error_description: e.message });
+        }
+        passwords.set(sub, body.password);
+        sessions.revokeSubject(sub);
+        let second;
+        try {
+          second = await wardenRevoke({ sub });
+        } catch (e) {
+          return send(res, 503, { error: "temporarily_unavailable", error_description: `password changed; ${e.message}` });
+        }
+        const before = Math.max(first?.before ?? 0, second?.before ?? 0) || Math.floor(Date.now() / 1000);
+        cutoffs.set(sub, before);
+        return send(res, 200, { ok: true, before });
       }
       // Everything else is "the API": echo what Warden forwarded.
       const identity = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith("x-warden-")));
@@ -123,7 +246,14 @@ export async function startOrigin(options = {}) {
     audience: opts.audience,
     issue,
     requests,
-    close: () => new Promise((resolve) => server.close(resolve)),
+    sessions,
+    knobs,
+    options: opts,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections?.();
+      }),
   };
 }
 
@@ -137,6 +267,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     port: Number(arg("--port", DEFAULTS.port)),
     keyFile: arg("--key-file", null),
     accessTtl: Number(arg("--access-ttl", DEFAULTS.accessTtl)),
+    refreshTtl: Number(arg("--refresh-ttl", DEFAULTS.refreshTtl)),
+    wardenUrl: arg("--warden-url", null),
+    wardenAdminToken: arg("--warden-admin-token", null),
+    secureCookies: !process.argv.includes("--insecure-cookies"),
   });
   console.log(`demo origin listening on ${origin.url} (issuer ${origin.issuer}, audience ${origin.audience})`);
   if (process.argv.includes("--print-jwks")) console.log(JSON.stringify(origin.jwks));
