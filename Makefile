@@ -35,6 +35,7 @@ lint:
 	@echo "==> cargo clippy (all targets, all features)"
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
 	cargo clippy -p warden-worker -p warden-wasm --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p warden-wasm --no-default-features --all-targets --target wasm32-unknown-unknown -- -D warnings
 
 nostd:
 	@echo "==> no_std check (x86_64-unknown-none has no std at all)"
@@ -52,13 +53,20 @@ test-wasm:
 	@echo "==> wasm tests in Node (wasm-bindgen-test)"
 	$(WASM_RUNNER) cargo test -p warden-core --features jwt --target wasm32-unknown-unknown
 	$(WASM_RUNNER) cargo test -p warden-wasm --target wasm32-unknown-unknown
+	$(WASM_RUNNER) cargo test -p warden-wasm --no-default-features --target wasm32-unknown-unknown
+	@echo "==> wasm tests in headless Chromium (wasm-bindgen-test)"
+	bash scripts/test-npm-browser.sh
 
 test-js:
 	@echo "==> Node tests: npm package and the worker end to end (Miniflare)"
 	node --test --test-concurrency=1 tests/*.test.mjs
 
 ## Benchmarks (not part of `make test`): figures go to docs/benchmarks.md.
-bench: bench-core
+bench: bench-core bench-npm
+
+bench-npm: build-wasm
+	@echo "==> npm package vs jwt-decode and jose (Node)"
+	node scripts/bench-npm.mjs --write
 
 bench-core:
 	@echo "==> Criterion: warden-core parse + verify + evaluate, cached hit"

@@ -1,26 +1,28 @@
-// The npm package as a user gets it: the BUILT wasm-pkg/pkg/{node,web} (scripts/build-wasm-pkg.sh).
-import { test } from "node:test";
+// The npm package `warden-wasm` as a user gets it: the BUILT wasm-pkg/pkg (scripts/build-wasm-pkg.sh),
+// packed with `npm pack`, installed into a fresh project, imported by its subpaths.
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createServer } from "node:http";
+import { generateKeyPairSync, createHmac, sign as cryptoSign, randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { install, PKG } from "../wasm-pkg/tests/js/install.mjs";
 
-const require = createRequire(import.meta.url);
-const pkgDir = (target) => fileURLToPath(new URL(`../wasm-pkg/pkg/${target}/`, import.meta.url));
-const NODE_ENTRY = "../wasm-pkg/pkg/node/warden_wasm.js";
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+let consumer;
+before(() => {
+  consumer = install();
+});
+after(() => consumer?.cleanup());
 
-if (!existsSync(pkgDir("node") + "warden_wasm.js")) {
-  throw new Error("wasm-pkg/pkg/node is missing: run `bash scripts/build-wasm-pkg.sh` first");
-}
-const { decode, inspect } = require(NODE_ENTRY);
-
-// Unsigned test tokens: decode and inspect never look at the signature, so none is computed.
 const b64url = (value) =>
   Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
-const mint = (header, claims, signature = "sig") =>
+const unsigned = (header, claims, signature = "sig") =>
   `${b64url(header)}.${b64url(claims)}.${b64url(signature)}`;
 const HEADER = { alg: "ES256", typ: "at+jwt", kid: "key-2024" };
-
 const malformed = (message) => (err) => {
   assert.ok(err instanceof Error, "an Error instance");
   assert.equal(err.code, "token_malformed");
@@ -28,146 +30,288 @@ const malformed = (message) => (err) => {
   return true;
 };
 
-test("decode returns the header and claims as plain objects", () => {
-  const claims = {
-    iss: "https://issuer.test",
-    sub: "alice",
-    aud: ["api", "web"],
-    iat: 1_700_000_000,
-    exp: 1_700_000_600,
-    scope: "read write",
-    nested: { list: [1, "two", null, true], f: 0.25 },
-  };
-  const decoded = decode(mint(HEADER, claims));
-  assert.deepEqual(decoded, { header: HEADER, claims });
-  assert.equal(Object.getPrototypeOf(decoded.claims), Object.prototype);
-  assert.equal(Object.getPrototypeOf(decoded.claims.nested), Object.prototype);
-  assert.ok(!(decoded.claims instanceof Map));
+test("package.json: subpath exports for lite and full, types, sideEffects: false", () => {
+  const pkg = JSON.parse(readFileSync(join(consumer.installed, "package.json"), "utf8"));
+  assert.equal(pkg.name, "warden-wasm");
+  assert.equal(pkg.sideEffects, false);
+  for (const variant of ["lite", "full"]) {
+    assert.deepEqual(pkg.exports[`./${variant}`], {
+      node: { types: `./${variant}-node/warden_wasm.d.ts`, default: `./${variant}-node/warden_wasm.js` },
+      default: {
+        types: `./${variant}-bundler/warden_wasm.d.ts`,
+        default: `./${variant}-bundler/warden_wasm.js`,
+      },
+    });
+    for (const target of ["web", "bundler", "node"]) {
+      const entry = pkg.exports[`./${variant}/${target}`];
+      assert.equal(entry.default, `./${variant}-${target}/warden_wasm.js`);
+      for (const file of [entry.types, entry.default]) {
+        assert.ok(consumer.files.includes(file.slice(2)), `${file} is in the tarball`);
+      }
+      assert.ok(consumer.files.includes(`${variant}-${target}/warden_wasm_bg.wasm`));
+      const own = JSON.parse(readFileSync(join(consumer.installed, `${variant}-${target}/package.json`), "utf8"));
+      assert.equal(own.type, target === "node" ? "commonjs" : "module");
+      // Only the bundler entry (it instantiates the module) and its snippets have side effects.
+      assert.deepEqual(own.sideEffects, target === "bundler" ? ["./warden_wasm.js", "./snippets/*"] : undefined);
+    }
+    assert.deepEqual(pkg.typesVersions["*"][variant], [`./${variant}-bundler/warden_wasm.d.ts`]);
+  }
+  for (const f of ["README.md", "LICENSE-MIT", "LICENSE-APACHE", "package.json"]) {
+    assert.ok(consumer.files.includes(f), f);
+  }
+  assert.ok(!consumer.files.some((f) => f.endsWith(".rs") || f.includes("tests/")), "no sources or tests");
 });
 
-test("decode matches JSON.parse for hostile keys and 64-bit integers", () => {
-  // Integers beyond 2^53 (but within 64 bits) round to the nearest double, as in JSON.parse.
+test("no build-machine paths in the shipped files", () => {
+  const forbidden = [ROOT.replace(/\/$/, ""), homedir()].filter((p) => p.length > 1);
+  for (const f of consumer.files) {
+    const text = readFileSync(join(consumer.installed, f)).toString("latin1");
+    for (const p of forbidden) assert.ok(!text.includes(p), `${f} contains ${p}`);
+  }
+});
+
+test("warden-wasm/lite in Node (require and import): decode, inspect, estimateClockOffset, no crypto", async () => {
+  const cjs = consumer.require("warden-wasm/lite");
+  const esm = await consumer.importEsm("warden-wasm/lite");
+  for (const lite of [cjs, esm]) {
+    assert.deepEqual(
+      Object.keys(lite).filter((k) => k !== "default" && k !== "module.exports").sort(),
+      ["decode", "estimateClockOffset", "inspect"],
+    );
+    const t = unsigned(HEADER, { exp: 1_600, iat: 1_000 });
+    assert.deepEqual(lite.decode(t), { header: HEADER, claims: { exp: 1_600, iat: 1_000 } });
+    assert.equal(lite.inspect(t, { now: 1_630 }).expired, true);
+  }
+});
+
+test("warden-wasm/full in Node (require and import) adds verify and KeySet", async () => {
+  for (const full of [consumer.require("warden-wasm/full"), await consumer.importEsm("warden-wasm/full")]) {
+    assert.equal(typeof full.verify, "function");
+    assert.equal(typeof full.KeySet, "function");
+    assert.equal(typeof full.decode, "function");
+  }
+});
+
+test("the web builds (warden-wasm/{lite,full}/web) initialise from bytes, as in a browser", async () => {
+  for (const variant of ["lite", "full"]) {
+    const web = await consumer.importEsm(`warden-wasm/${variant}/web`);
+    const wasm = readFileSync(join(consumer.installed, `${variant}-web/warden_wasm_bg.wasm`));
+    await web.default({ module_or_path: wasm });
+    const t = unsigned(HEADER, { exp: 1_600 });
+    assert.deepEqual(web.decode(t).claims, { exp: 1_600 });
+    assert.equal(web.inspect(t, { now: 1_630 }).expired, true);
+    assert.throws(() => web.decode("garbage"), malformed("token must have three segments"));
+    assert.equal(typeof web.verify, variant === "full" ? "function" : "undefined");
+  }
+});
+
+test("the bundler builds load through ES module integration (the `default` export condition)", () => {
+  // Bundlers resolve `warden-wasm/lite` to the bundler build and import its .wasm as a module;
+  // Node does the same with --experimental-wasm-modules.
+  const pkg = JSON.parse(readFileSync(join(consumer.installed, "package.json"), "utf8"));
+  for (const variant of ["lite", "full"]) {
+    const entry = join(consumer.installed, pkg.exports[`./${variant}`].default.default);
+    const script = join(consumer.dir, `bundler-${variant}.mjs`);
+    writeFileSync(
+      script,
+      `import * as w from ${JSON.stringify(entry)};
+       const t = ${JSON.stringify(unsigned(HEADER, { exp: 1_600, iat: 1_000 }))};
+       console.log(JSON.stringify({ keys: Object.keys(w).sort(), i: w.inspect(t, { now: 1_000 }) }));`,
+    );
+    const out = execFileSync(process.execPath, ["--experimental-wasm-modules", "--no-warnings", script], {
+      encoding: "utf8",
+    });
+    const { keys, i } = JSON.parse(out);
+    assert.deepEqual(keys, variant === "lite"
+      ? ["decode", "estimateClockOffset", "inspect"]
+      : ["KeySet", "decode", "estimateClockOffset", "inspect", "verify"]);
+    assert.equal(i.secondsLeft, 600);
+    assert.equal(i.refreshAt, 1_585);
+  }
+});
+
+test("decode: plain objects, exactly JSON.parse, for hostile keys and 64-bit integers", () => {
+  const { decode } = consumer.require("warden-wasm/lite");
   const json =
-    '{"sub":"mallory","__proto__":{"admin":true},"big":18446744073709551615,"neg":-9007199254740993}';
-  const { claims } = decode(mint(HEADER, json));
+    '{"sub":"mallory","__proto__":{"admin":true},"big":18446744073709551615,"neg":-9007199254740993,"f":0.1}';
+  const { claims } = decode(unsigned(HEADER, json));
   assert.deepEqual(claims, JSON.parse(json));
   assert.equal(claims.admin, undefined, "no prototype replaced by a claim");
   assert.ok(Object.hasOwn(claims, "__proto__"));
-  assert.deepEqual(claims.__proto__, { admin: true });
-  assert.equal(claims.big, 18446744073709551615);
+  assert.equal(Object.getPrototypeOf(claims), Object.prototype);
 });
 
-test("inspect reports exp, iat, nbf and seconds left at a fixed now", () => {
-  const t = mint(HEADER, { iat: 1_000, nbf: 1_005, exp: 1_600 });
+test("inspect: seconds left, expiry with the edge's 30 s leeway, refreshAt", () => {
+  const { inspect } = consumer.require("warden-wasm/lite");
+  const t = unsigned(HEADER, { iat: 1_000, nbf: 1_005, exp: 1_600 });
   assert.deepEqual(inspect(t, { now: 1_500 }), {
     expiresAt: 1_600,
     issuedAt: 1_000,
     notBefore: 1_005,
     secondsLeft: 100,
     expired: false,
+    refreshAt: 1_585,
   });
-  assert.equal(inspect(t, { now: 1_700 }).secondsLeft, -100, "leeway is not in secondsLeft");
-});
-
-test("inspect: the default leeway is 30 seconds", () => {
-  const t = mint(HEADER, { exp: 1_600 });
   assert.equal(inspect(t, { now: 1_629 }).expired, false);
   assert.equal(inspect(t, { now: 1_630 }).expired, true);
-  assert.equal(inspect(t, { now: 1_629, leeway: 30 }).expired, false);
-});
-
-test("inspect: explicit leeway boundaries", () => {
-  const t = mint(HEADER, { exp: 1_600 });
-  assert.equal(inspect(t, { now: 1_599, leeway: 0 }).expired, false);
   assert.equal(inspect(t, { now: 1_600, leeway: 0 }).expired, true);
-  assert.equal(inspect(t, { now: 1_719, leeway: 120 }).expired, false);
-  assert.equal(inspect(t, { now: 1_720, leeway: 120 }).expired, true);
-});
-
-test("inspect: now defaults to the clock", () => {
-  const now = Math.floor(Date.now() / 1000);
-  const t = mint(HEADER, { exp: now + 3_600 });
-  for (const i of [inspect(t), inspect(t, {}), inspect(t, undefined), inspect(t, null)]) {
-    assert.ok(i.secondsLeft <= 3_600 && i.secondsLeft > 3_590, `secondsLeft ${i.secondsLeft}`);
-    assert.equal(i.expired, false);
-  }
-  assert.equal(inspect(mint(HEADER, { exp: 1_600 })).expired, true);
-});
-
-test("inspect: a token without exp, iat or nbf", () => {
-  const i = inspect(mint(HEADER, { sub: "alice" }), { now: 1_500 });
-  assert.deepEqual(i, {
-    expiresAt: undefined,
-    issuedAt: undefined,
-    notBefore: undefined,
-    secondsLeft: undefined,
-    expired: false,
+  assert.equal(inspect(t, { now: 1_500, refreshMargin: 60 }).refreshAt, 1_540);
+  const none = inspect(unsigned(HEADER, { sub: "a" }), { now: 1 });
+  assert.deepEqual(none, {
+    expiresAt: undefined, issuedAt: undefined, notBefore: undefined,
+    secondsLeft: undefined, expired: false, refreshAt: undefined,
   });
-  assert.deepEqual(Object.keys(i).sort(), [
-    "expired",
-    "expiresAt",
-    "issuedAt",
-    "notBefore",
-    "secondsLeft",
-  ]);
+  const now = Math.floor(Date.now() / 1000);
+  const live = inspect(unsigned(HEADER, { exp: now + 3_600 }));
+  assert.ok(live.secondsLeft <= 3_600 && live.secondsLeft > 3_590, `${live.secondsLeft}`);
 });
 
-test("inspect: options of the wrong type throw with code invalid_request", () => {
-  const t = mint(HEADER, { exp: 1_600 });
-  for (const options of [{ now: "1500" }, { now: -1 }, { now: 1.5 }, { leeway: "30" }, { leeway: -1 }, 42]) {
-    assert.throws(
-      () => inspect(t, options),
-      (err) => err instanceof TypeError && err.code === "invalid_request",
-      JSON.stringify(options),
-    );
-  }
-  assert.throws(
-    () => inspect(t, { now: 253_402_300_800 }),
-    (err) => err instanceof RangeError && err.code === "invalid_request",
-  );
-});
-
-test("garbage and alg none throw with code token_malformed", () => {
-  const none = mint({ alg: "none" }, { sub: "alice" }, "");
-  for (const fn of [decode, (t) => inspect(t, { now: 0 })]) {
+test("errors: Error objects with the core's stable codes", () => {
+  const { decode, inspect, estimateClockOffset } = consumer.require("warden-wasm/lite");
+  const t = unsigned(HEADER, { exp: 1_600 });
+  for (const fn of [decode, (x) => inspect(x, { now: 0 })]) {
     assert.throws(() => fn("garbage"), malformed("token must have three segments"));
-    assert.throws(() => fn("a.b.c"), malformed());
     assert.throws(() => fn(""), malformed("token is empty"));
-    assert.throws(() => fn(none), malformed("unsigned tokens are not accepted"));
-    assert.throws(() => fn(mint({ alg: "NoNe" }, {})), malformed("unsigned tokens are not accepted"));
-    assert.throws(() => fn(mint(HEADER, { exp: "soon" })), malformed("claim `exp` has the wrong type or value"));
-    assert.throws(() => fn(mint({ ...HEADER, jwk: {} }, {})), malformed("header parameter `jwk` is not accepted"));
+    assert.throws(() => fn(unsigned({ alg: "none" }, {}, "")), malformed("unsigned tokens are not accepted"));
+    assert.throws(() => fn(unsigned(HEADER, { exp: "soon" })), malformed("claim `exp` has the wrong type or value"));
+    assert.throws(() => fn(unsigned({ ...HEADER, jwk: {} }, {})), malformed("header parameter `jwk` is not accepted"));
+  }
+  for (const options of [{ now: "1500" }, { now: 1.5 }, { leeway: "30" }, { clockOffset: 0.5 }, 42, [1]]) {
+    assert.throws(() => inspect(t, options), (e) => e instanceof TypeError && e.code === "invalid_request", JSON.stringify(options));
+  }
+  for (const options of [{ now: -1 }, { leeway: 301 }, { now: 253_402_300_800 }, { refreshMargin: 86_401 }]) {
+    assert.throws(() => inspect(t, options), (e) => e instanceof RangeError && e.code === "invalid_request", JSON.stringify(options));
+  }
+  assert.throws(() => inspect(t, { leway: 1 }), /unknown option `leway`/);
+  assert.throws(() => estimateClockOffset({ token: unsigned(HEADER, { exp: 1 }) }), (e) => e.code === "token_claim_missing");
+  assert.throws(() => estimateClockOffset({ date: "yesterday" }), (e) => e instanceof TypeError && e.code === "invalid_request");
+});
+
+test("skew: a real Date header from a loopback server, the local clock 10 minutes ahead or behind", async () => {
+  const { estimateClockOffset, inspect } = consumer.require("warden-wasm/lite");
+  const server = createServer((_req, res) => res.end("ok")); // Node sets the Date header itself
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const url = `http://127.0.0.1:${server.address().port}/`;
+    const sentAt = Date.now();
+    const res = await fetch(url);
+    const receivedAt = Date.now();
+    await res.text();
+    const date = res.headers.get("date");
+    assert.match(date, /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    // Same machine: the offset is 0, give or take the Date header's one-second resolution.
+    const offset = estimateClockOffset({ date, sentAt, receivedAt });
+    assert.ok(Math.abs(offset) <= 1, `offset ${offset}`);
+
+    const serverNow = Math.floor(receivedAt / 1000);
+    const token = unsigned(HEADER, { iat: serverNow - 60, exp: serverNow + 900 });
+    for (const skew of [600, -600]) {
+      // The local clock reads `skew` seconds off: measure against it, then inspect on it.
+      const measured = estimateClockOffset({ date, sentAt: sentAt + skew * 1000, receivedAt: receivedAt + skew * 1000 });
+      assert.ok(Math.abs(measured + skew) <= 1, `measured ${measured} for skew ${skew}`);
+      const local = serverNow + skew;
+      const i = inspect(token, { now: local, clockOffset: measured });
+      assert.ok(Math.abs(i.secondsLeft - 900) <= 1, `secondsLeft ${i.secondsLeft} (skew ${skew})`);
+      assert.equal(i.expired, false);
+      assert.ok(Math.abs(i.refreshAt - (serverNow + 900 - 15 + skew)) <= 1, "refreshAt is on the local clock");
+      const naive = inspect(token, { now: local });
+      assert.equal(naive.secondsLeft, 900 - skew, "without the offset the answer is 10 minutes off");
+    }
+    // A fresh token's iat works as well.
+    const fresh = unsigned(HEADER, { iat: serverNow, exp: serverNow + 300 });
+    const fromIat = estimateClockOffset({ token: fresh, receivedAt: receivedAt + 600_000 });
+    assert.ok(Math.abs(fromIat + 600) <= 1, `${fromIat}`);
+  } finally {
+    server.close();
   }
 });
 
-test("the .d.ts in pkg/node is precisely typed", () => {
-  const dts = readFileSync(pkgDir("node") + "warden_wasm.d.ts", "utf8");
-  const iface = (name) => {
-    const m = dts.match(new RegExp(`export interface ${name} (?:extends \\w+ )?\\{([^}]*)\\}`));
-    assert.ok(m, `interface ${name} in the .d.ts`);
-    return m[1];
-  };
-  assert.match(iface("Inspection"), /secondsLeft: number/);
-  assert.match(iface("Inspection"), /expiresAt: number \| undefined;/);
-  assert.match(iface("Inspection"), /expired: boolean;/);
-  assert.match(iface("InspectOptions"), /now\?: number;/);
-  assert.match(iface("InspectOptions"), /leeway\?: number;/);
-  assert.match(iface("Decoded"), /header: DecodedHeader;/);
-  assert.match(iface("Decoded"), /claims: DecodedClaims;/);
-  assert.match(dts, /export function decode\(token: string\): Decoded;/);
-  assert.match(dts, /export function inspect\(token: string, options\?: InspectOptions\): Inspection;/);
-  assert.match(dts, /no signature check|without checking its signature/i);
-  assert.doesNotMatch(dts, /\bany\b/);
+test("verify (full): tokens signed by node:crypto, as the edge would judge them", () => {
+  const { verify, KeySet } = consumer.require("warden-wasm/full");
+  const now = 1_700_000_000;
+  const claims = { sub: "alice", iss: "https://issuer.test", aud: "api", iat: now - 60, exp: now + 600 };
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const jwk = { ...publicKey.export({ format: "jwk" }), kid: "e1" };
+  const header = { alg: "ES256", kid: "e1", typ: "at+jwt" };
+  const input = `${b64url(header)}.${b64url(claims)}`;
+  const es256 = `${input}.${cryptoSign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
+  const jwks = { keys: [jwk] };
+  assert.deepEqual(verify(es256, jwks, { now }), { valid: true, claims });
+  assert.deepEqual(verify(es256, JSON.stringify(jwks), { now, issuer: "https://issuer.test", audience: ["api"], typ: "at+jwt" }).valid, true);
+  const keys = new KeySet(jwks);
+  assert.equal(keys.size, 1);
+  assert.equal(keys.verify(es256, { now }).valid, true);
+  const expired = keys.verify(es256, { now: now + 631 });
+  assert.deepEqual(expired, {
+    valid: false,
+    error: { code: "token_expired", description: "token expired", message: `token expired at ${now + 600} (now ${now + 631})` },
+  });
+  assert.equal(keys.verify(es256, { now, audience: "web" }).error.code, "token_wrong_audience");
+  assert.equal(keys.verify(es256, { now, algorithms: ["RS256"] }).error.code, "token_algorithm_not_allowed");
+  assert.equal(keys.verify(`${input}.${Buffer.alloc(64).toString("base64url")}`, { now }).error.code, "token_bad_signature");
+  // A wrong local clock, corrected by the offset.
+  assert.equal(keys.verify(es256, { now: now + 660 }).error.code, "token_expired");
+  assert.equal(keys.verify(es256, { now: now + 660, clockOffset: -600 }).valid, true);
+  keys.free();
+
+  const secret = randomBytes(32);
+  const hsJwks = { keys: [{ kty: "oct", kid: "h1", alg: "HS256", k: secret.toString("base64url") }] };
+  const hsInput = `${b64url({ alg: "HS256", kid: "h1" })}.${b64url(claims)}`;
+  const hs = `${hsInput}.${createHmac("sha256", secret).update(hsInput).digest("base64url")}`;
+  assert.equal(verify(hs, hsJwks, { now }).valid, true);
+  assert.throws(
+    () => verify(hs, { keys: [{ kty: "oct", kid: "h1", alg: "HS256", k: "c2hvcnQ" }] }, { now }),
+    (e) => e instanceof Error && e.code === "keys_unavailable" && /HMAC secret is shorter/.test(e.message),
+  );
+  assert.throws(() => verify(hs, hsJwks, { now, issuerr: "x" }), (e) => e instanceof TypeError && e.code === "invalid_request");
 });
 
-test("pkg/web exists with its .wasm and works as an ES module", async () => {
-  const dir = pkgDir("web");
-  const wasm = readdirSync(dir).filter((f) => f.endsWith(".wasm"));
-  assert.deepEqual(wasm, ["warden_wasm_bg.wasm"]);
-  const web = await import(new URL("../wasm-pkg/pkg/web/warden_wasm.js", import.meta.url));
-  await web.default({ module_or_path: readFileSync(dir + wasm[0]) });
-  const t = mint(HEADER, { exp: 1_600 });
-  assert.deepEqual(web.decode(t).claims, { exp: 1_600 });
-  assert.equal(web.inspect(t, { now: 1_630 }).expired, true);
-  assert.throws(() => web.decode("garbage"), malformed());
+test("the .d.ts files are precise, and check with tsc --strict against the installed package", () => {
+  const lite = readFileSync(join(PKG, "lite-node/warden_wasm.d.ts"), "utf8");
+  const full = readFileSync(join(PKG, "full-bundler/warden_wasm.d.ts"), "utf8");
+  assert.match(lite, /export function decode\(token: string\): Decoded;/);
+  assert.match(lite, /export function inspect\(token: string, options\?: InspectOptions \| null\): Inspection;|export function inspect\(token: string, options\?: InspectOptions\): Inspection;/);
+  assert.match(lite, /export function estimateClockOffset\(sample: ClockSample\): number;/);
+  assert.match(lite, /refreshAt: number \| undefined;/);
+  assert.match(lite, /no signature check|without checking its signature/i);
+  assert.doesNotMatch(lite, /export function verify|class KeySet|VerifyResult/);
+  assert.match(full, /export function verify\(token: string, jwks: string \| Jwks, options\?: VerifyOptions( \| null)?\): VerifyResult;/);
+  assert.match(full, /export class KeySet/);
+  for (const dts of [lite, full]) assert.doesNotMatch(dts, /\bany\b/);
+
+  const tsc = join(ROOT, "node_modules/.bin/tsc");
+  const src = join(consumer.dir, "consumer.ts");
+  writeFileSync(
+    src,
+    `import { decode, inspect, estimateClockOffset, type Inspection, type WardenError } from "warden-wasm/lite";
+     import { verify, KeySet, type VerifyResult, type DenialCode } from "warden-wasm/full";
+     import init, { inspect as webInspect } from "warden-wasm/full/web";
+     const token: string = "a.b.c";
+     const sub: string | undefined = decode(token).claims.sub;
+     const i: Inspection = inspect(token, { now: 1, clockOffset: estimateClockOffset({ date: "x", sentAt: 1 }) });
+     const left: number | undefined = i.secondsLeft;
+     const r: VerifyResult = verify(token, { keys: [] }, { issuer: "i", audience: ["a"], algorithms: ["ES256"], maxAge: 1, typ: "at+jwt", leeway: 0 });
+     const code: DenialCode | undefined = r.valid ? undefined : r.error.code;
+     const claims = r.valid ? r.claims.exp : undefined;
+     const k = new KeySet("{}"); const n: number = k.size; k.free();
+     async function web() { await init(); return webInspect(token).expired; }
+     function isWarden(e: unknown): e is WardenError { return e instanceof Error && "code" in e; }
+     export { sub, left, code, claims, n, web, isWarden };`,
+  );
+  writeFileSync(
+    join(consumer.dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2022", "esnext.disposable", "dom"], skipLibCheck: false },
+      files: ["consumer.ts"],
+    }),
+  );
+  writeFileSync(join(consumer.dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+  try {
+    execFileSync(process.execPath, [tsc, "-p", consumer.dir], { encoding: "utf8" });
+  } catch (e) {
+    assert.fail(`tsc failed:\n${e.stdout}${e.stderr}`);
+  }
+  // And a type error is caught: the check is real.
+  writeFileSync(src, `import { inspect } from "warden-wasm/lite"; const x: string = inspect("t").secondsLeft; export { x };`);
+  assert.throws(() => execFileSync(process.execPath, [tsc, "-p", consumer.dir], { encoding: "utf8" }));
 });

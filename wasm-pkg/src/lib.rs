@@ -1,24 +1,38 @@
-//! Warden's validation core for JavaScript (browsers and Node), built with wasm-bindgen.
+//! Warden's validation core for JavaScript (browsers, bundlers and Node), built with wasm-bindgen.
 //!
-//! Two functions, both thin wrappers over [`warden_core`], so that a token the edge refuses as
-//! malformed is refused here too, with the same stable code, and expiry is computed to the same
-//! second:
+//! Every answer comes from [`warden_core`], so the browser and the edge agree: a token the edge
+//! refuses as malformed is refused here with the same stable code, expiry is computed to the same
+//! second with the same default leeway, and `verify` applies the edge's policy and returns the
+//! edge's denial codes. This crate only gathers inputs (the clock, options, keys) and shapes the
+//! results as plain JavaScript objects.
 //!
-//! - [`decode`]: the header and claims of a token, as plain objects. **No signature check**.
-//! - [`inspect`]: the token's lifetime at a given time (`exp`, `iat`, `nbf`, seconds left,
-//!   expired or not), with the same clock-skew leeway as the edge.
+//! Two builds come from this crate (cargo features):
 //!
-//! Neither function verifies a signature: what they return is what the token *says*, not what
-//! anyone vouches for. Use them to display a token or to decide when to refresh one, never to
-//! decide whether to trust it.
+//! - **lite** (`--no-default-features`): [`decode`], [`inspect`] and [`estimate_clock_offset`] —
+//!   no signature check, no crypto code;
+//! - **full** (feature `full`, the default): adds `verify` and `KeySet`, which check signatures
+//!   with warden-core's `jwt` feature and apply the claims policy.
 //!
-//! Errors are thrown as JavaScript `Error`s with a stable `code` property:
-//! `token_malformed` (the token fails [`warden_core::parse`]; the message says why) or
-//! `invalid_request` (a `TypeError` or `RangeError` for options of the wrong type or range).
+//! [`decode`] and [`inspect`] report what a token *says*, not what anyone vouches for: use them to
+//! display a token or to decide when to refresh it, never to decide whether to trust it.
+//!
+//! Errors are thrown as JavaScript `Error`s with a stable `code` property equal to one of the
+//! core's denial codes: `token_malformed` (the token fails [`warden_core::parse`]; the message
+//! says why), `token_claim_missing` (a needed claim is absent), `keys_unavailable` (a JWKS that
+//! cannot be loaded) or `invalid_request` (options of the wrong type — a `TypeError` — or out of
+//! range — a `RangeError`).
 
-use js_sys::{Error, RangeError, Reflect, TypeError};
-use serde::{Deserialize, Serialize};
-use warden_core::{lifetime, parse, Denial, ParseError, Token, DEFAULT_LEEWAY, MAX_NUMERIC_DATE};
+mod inspect;
+mod js;
+mod skew;
+#[cfg(feature = "full")]
+mod verify;
+
+pub use inspect::{decode, inspect, DEFAULT_REFRESH_MARGIN};
+pub use skew::estimate_clock_offset;
+#[cfg(feature = "full")]
+pub use verify::{verify, KeySet};
+
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -54,12 +68,28 @@ export interface Decoded {
   claims: DecodedClaims;
 }
 
-/** Options for `inspect`. */
-export interface InspectOptions {
-  /** The time to inspect the token at, in whole Unix seconds. Default: `Math.floor(Date.now() / 1000)`. */
+/** The clock options shared by `inspect` and `verify`. */
+export interface ClockOptions {
+  /**
+   * The local time, in whole Unix seconds. Default: `Math.floor(Date.now() / 1000)`.
+   */
   now?: number;
-  /** Allowed clock skew in whole seconds. Default: 30, the same as the edge. */
+  /**
+   * The server's clock minus the local clock, in whole seconds (see `estimateClockOffset`).
+   * Every decision is taken at `now + clockOffset`, the server's time. Default: 0.
+   */
+  clockOffset?: number;
+  /** Allowed clock skew in whole seconds, 0 to 300. Default: 30, the same as the edge. */
   leeway?: number;
+}
+
+/** Options for `inspect`. */
+export interface InspectOptions extends ClockOptions {
+  /**
+   * How many seconds before `exp` (on the server's clock) the app should refresh, 0 to 86400.
+   * Default: 15, the edge's default refresh window (`WARDEN_REFRESH_WINDOW_SECONDS`).
+   */
+  refreshMargin?: number;
 }
 
 /** What `inspect` returns. Every property is always present; times are Unix seconds. */
@@ -70,138 +100,44 @@ export interface Inspection {
   issuedAt: number | undefined;
   /** The `nbf` claim, or `undefined` when the token has none. */
   notBefore: number | undefined;
-  /** `exp - now`, leeway not included (negative once past `exp`); `undefined` without `exp`. */
+  /**
+   * `exp - (now + clockOffset)`: seconds left on the server's clock, leeway not included
+   * (negative once past `exp`); `undefined` without `exp`.
+   */
   secondsLeft: number | undefined;
-  /** Whether `now >= exp + leeway`. `false` when the token has no `exp`. */
+  /** Whether `now + clockOffset >= exp + leeway`, as the edge decides. `false` without `exp`. */
   expired: boolean;
+  /**
+   * When the app should refresh the token, **on the local clock** (compare it with
+   * `Date.now() / 1000`): `exp - refreshMargin - clockOffset`. May be in the past: then refresh
+   * now. `undefined` without `exp`.
+   */
+  refreshAt: number | undefined;
 }
 
-/** The errors `decode` and `inspect` throw. */
+/** What a server told us about its clock, for `estimateClockOffset`. */
+export interface ClockSample {
+  /** A response's `Date` header (an HTTP-date, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`). */
+  date?: string;
+  /** A token the server issued in that response: its `iat` is a server timestamp. */
+  token?: string;
+  /** Local time the request was sent, in milliseconds (`Date.now()`). Optional. */
+  sentAt?: number;
+  /** Local time the response arrived, in milliseconds. Default: `Date.now()`. */
+  receivedAt?: number;
+}
+
+/** The denial codes `decode`, `inspect` and `estimateClockOffset` throw with. */
+export type WardenErrorCode = "token_malformed" | "token_claim_missing" | "invalid_request";
+
+/** The errors this package throws: an `Error` (or `TypeError`, `RangeError`) with a stable `code`. */
 export interface WardenError extends Error {
-  /** `token_malformed` for a token that does not parse, `invalid_request` for bad options. */
-  code: "token_malformed" | "invalid_request";
+  /** One of the core's denial codes. */
+  code: WardenErrorCode | "keys_unavailable";
 }
 "#;
 
-/// Decodes a token's header and claims **without checking its signature**: no trust is implied.
-///
-/// The token must still parse strictly, exactly as at the edge (three canonical base64url
-/// segments, JSON objects without duplicate keys, a supported `alg` — never `none` — and
-/// registered claims of the right types); otherwise this throws an `Error` with
-/// `code: "token_malformed"` and a message saying what is wrong.
-///
-/// Returns `{ header, claims }`: plain objects built as `JSON.parse` builds them from the two
-/// decoded segments. A `__proto__` key stays an ordinary own property, and integers beyond 2^53
-/// become the nearest double, as there. (Fractions and integers beyond 64 bits go through the
-/// core's fast float parser and can differ from `JSON.parse` in the last binary digit.)
-#[wasm_bindgen(unchecked_return_type = "Decoded")]
-pub fn decode(token: &str) -> Result<JsValue, JsValue> {
-    let token = parse_token(token)?;
-    #[derive(Serialize)]
-    struct Decoded<'a> {
-        header: &'a serde_json::Map<String, serde_json::Value>,
-        claims: &'a serde_json::Map<String, serde_json::Value>,
-    }
-    // Through JSON text rather than serde-wasm-bindgen: its object serializer assigns keys with
-    // `obj[key] = value`, so a `__proto__` claim would replace the returned object's prototype,
-    // and it throws on integers JavaScript cannot represent exactly.
-    let json = serde_json::to_string(&Decoded {
-        header: &token.header.raw,
-        claims: &token.claims.raw,
-    })
-    .map_err(|e| Error::new(&e.to_string()))?;
-    js_sys::JSON::parse(&json)
-}
-
-/// Options for [`inspect`], read from a JavaScript object (every field optional).
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct InspectOptions {
-    /// Unix seconds; default: the current time.
-    now: Option<u64>,
-    /// Seconds of allowed clock skew; default: [`DEFAULT_LEEWAY`].
-    leeway: Option<u64>,
-}
-
-/// The result of [`inspect`], written to a plain JavaScript object.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Inspection {
-    expires_at: Option<u64>,
-    issued_at: Option<u64>,
-    not_before: Option<u64>,
-    seconds_left: Option<i64>,
-    expired: bool,
-}
-
-/// Reports a token's lifetime at `options.now` (**no signature check**: no trust is implied).
-///
-/// `options.now` is in whole Unix seconds and defaults to `Math.floor(Date.now() / 1000)`;
-/// `options.leeway` is the allowed clock skew in whole seconds and defaults to 30, as at the
-/// edge. Both must be non-negative integers: anything else throws a `TypeError` (a `RangeError`
-/// for a `now` after year 9999) with `code: "invalid_request"`.
-///
-/// Returns `{ expiresAt, issuedAt, notBefore, secondsLeft, expired }`. The first three are the
-/// `exp`, `iat` and `nbf` claims, `undefined` when absent. `secondsLeft` is `exp - now` without
-/// the leeway, negative once `exp` is past; `expired` is `now >= exp + leeway`. A token without
-/// `exp` has `secondsLeft: undefined` and `expired: false`: it states no end.
-///
-/// Throws an `Error` with `code: "token_malformed"` when the token does not parse (see
-/// `decode`).
-#[wasm_bindgen(unchecked_return_type = "Inspection")]
-pub fn inspect(
-    token: &str,
-    #[wasm_bindgen(unchecked_optional_param_type = "InspectOptions")] options: Option<JsValue>,
-) -> Result<JsValue, JsValue> {
-    let token = parse_token(token)?;
-    // `undefined` and `null` mean "all defaults", as does an absent argument.
-    let options: Option<InspectOptions> = match options {
-        None => None,
-        Some(value) => serde_wasm_bindgen::from_value(value).map_err(|e| {
-            invalid_options(TypeError::new(&format!("invalid options: {e}")).into())
-        })?,
-    };
-    let options = options.unwrap_or_default();
-    let now = match options.now {
-        Some(now) if now > MAX_NUMERIC_DATE => {
-            let msg = format!("invalid options: now must be at most {MAX_NUMERIC_DATE}");
-            return Err(invalid_options(RangeError::new(&msg).into()));
-        }
-        Some(now) => now,
-        // Negative or NaN clocks saturate to 0.
-        None => (js_sys::Date::now() / 1000.0).floor() as u64,
-    };
-    let leeway = options.leeway.unwrap_or(DEFAULT_LEEWAY);
-    let exp = token.claims.exp;
-    let inspection = Inspection {
-        expires_at: exp,
-        issued_at: token.claims.iat,
-        not_before: token.claims.nbf,
-        seconds_left: exp.map(|exp| lifetime::seconds_left(exp, now)),
-        expired: exp.is_some_and(|exp| lifetime::is_expired(exp, now, leeway)),
-    };
-    let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
-    inspection
-        .serialize(&serializer)
-        .map_err(|e| Error::new(&e.to_string()).into())
-}
-
-/// Parses with the core; a failure becomes an `Error` with the core's code and message.
-fn parse_token(token: &str) -> Result<Token, JsValue> {
-    parse(token).map_err(malformed)
-}
-
-fn malformed(e: ParseError) -> JsValue {
-    let message = e.to_string();
-    with_code(Error::new(&message).into(), Denial::Malformed(e).code())
-}
-
-fn invalid_options(err: JsValue) -> JsValue {
-    with_code(err, Denial::InvalidRequest("invalid options").code())
-}
-
-fn with_code(err: JsValue, code: &str) -> JsValue {
-    // Setting a property on a fresh, extensible Error object cannot fail.
-    let _ = Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(code));
-    err
-}
+// wasm-bindgen-test suites, run in Node and in headless Chromium (see scripts/test-npm-browser.sh).
+// Unit tests rather than tests/*.rs: the crate is a cdylib only (see Cargo.toml).
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests;

@@ -1,0 +1,33 @@
+// Size budgets of the npm package's WebAssembly, gzip -9 (what a browser downloads, compressed):
+// lite ≤ 30 KiB, full ≤ 260 KiB (1 KiB = 1024 bytes). Every target of a build (web, bundler,
+// node) ships the same module; each is measured. Fails when a budget is exceeded.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync, constants } from "node:zlib";
+import { assertBuilt, PKG } from "../wasm-pkg/tests/js/install.mjs";
+
+const KIB = 1024;
+const BUDGETS = { lite: 30 * KIB, full: 260 * KIB };
+
+const gzip = (bytes) => gzipSync(bytes, { level: constants.Z_BEST_COMPRESSION }).length;
+
+for (const [variant, budget] of Object.entries(BUDGETS)) {
+  test(`${variant}: the .wasm is at most ${budget / KIB} KiB gzipped`, () => {
+    assertBuilt();
+    for (const target of ["web", "bundler", "node"]) {
+      const dir = join(PKG, `${variant}-${target}`);
+      const wasm = readFileSync(join(dir, "warden_wasm_bg.wasm"));
+      const js = readFileSync(join(dir, "warden_wasm.js"));
+      const size = gzip(wasm);
+      console.log(
+        `${variant}-${target}: wasm ${wasm.length} B, ${size} B gzipped (${(size / KIB).toFixed(1)} KiB of ${budget / KIB}); JS glue ${gzip(js)} B gzipped`,
+      );
+      assert.ok(size <= budget, `${variant}-${target}: ${size} B gzipped is over the ${budget} B budget`);
+      // Sanity: a real module, not an empty file that would pass any budget.
+      assert.ok(WebAssembly.validate(wasm), `${variant}-${target}: invalid wasm`);
+      assert.ok(size > 10 * KIB, `${variant}-${target}: suspiciously small (${size} B)`);
+    }
+  });
+}

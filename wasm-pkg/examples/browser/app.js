@@ -1,0 +1,80 @@
+// The example page: decode, inspect (countdown to expiry and to refresh) and verify a token in the
+// browser with warden-wasm's full web build, on the server's clock.
+import init, { decode, inspect, estimateClockOffset, KeySet } from "/pkg/full-web/warden_wasm.js";
+
+const $ = (id) => document.getElementById(id);
+let clockOffset = 0;
+let keys = null;
+let token = "";
+
+const seconds = (s) => (s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min` : s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`);
+
+/** Fetches `url`, noting when the request left and the response came back (for the clock offset). */
+async function timedFetch(url) {
+  const sentAt = Date.now();
+  const res = await fetch(url, { cache: "no-store" });
+  const receivedAt = Date.now();
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return { res, sample: { date: res.headers.get("date") ?? undefined, sentAt, receivedAt } };
+}
+
+async function loadKeys() {
+  const { res, sample } = await timedFetch($("jwks-url").value);
+  keys?.free();
+  keys = new KeySet(await res.text());
+  if (sample.date) {
+    clockOffset = estimateClockOffset(sample);
+    $("offset").textContent = `${clockOffset} s (from the Date header)`;
+  }
+}
+
+function show() {
+  if (!token) return;
+  const now = Math.floor(Date.now() / 1000);
+  try {
+    const i = inspect(token, { now, clockOffset });
+    $("expires-in").textContent =
+      i.secondsLeft === undefined ? "never (no exp)" : i.expired ? "expired" : i.secondsLeft > 0 ? seconds(i.secondsLeft) : "now (within the leeway)";
+    $("refresh-in").textContent =
+      i.refreshAt === undefined ? "–" : i.refreshAt > now ? seconds(i.refreshAt - now) : "now";
+  } catch (e) {
+    $("expires-in").textContent = $("refresh-in").textContent = "–";
+  }
+  if (!keys) return;
+  const r = keys.verify(token, { now, clockOffset });
+  $("verdict").textContent = r.valid ? "valid" : `invalid — ${r.error.code}: ${r.error.description}`;
+  $("verdict").className = `big ${r.valid ? "valid" : "invalid"}`;
+}
+
+function setToken(value) {
+  token = value.trim();
+  try {
+    const { header, claims } = decode(token);
+    $("claims").textContent = JSON.stringify({ header, claims }, null, 2);
+  } catch (e) {
+    $("claims").textContent = `${e.code}: ${e.message}`;
+    $("expires-in").textContent = $("refresh-in").textContent = "–";
+  }
+  show();
+}
+
+$("token").addEventListener("input", (e) => setToken(e.target.value));
+$("jwks-url").addEventListener("change", () => loadKeys().then(show, (e) => ($("verdict").textContent = e.message)));
+$("fetch").addEventListener("click", async () => {
+  const { res, sample } = await timedFetch("/token");
+  const { access_token } = await res.json();
+  // A fresh token's iat and the Date header both tell the server's time.
+  clockOffset = estimateClockOffset({ ...sample, token: access_token });
+  $("offset").textContent = `${clockOffset} s (from the Date header and the token's iat)`;
+  $("token").value = access_token;
+  setToken(access_token);
+});
+
+await init();
+try {
+  await loadKeys();
+} catch (e) {
+  $("offset").textContent = `unknown (${e.message})`;
+}
+setInterval(show, 250);
+document.body.dataset.ready = "true";

@@ -1,0 +1,326 @@
+//! The JavaScript boundary: errors with a stable `code`, strict option reading, plain objects,
+//! and the clock. Nothing here decides anything about a token.
+//!
+//! The few JavaScript built-ins needed are bound here directly rather than through `js-sys`,
+//! whose glue (closures, futures) would cost the lite build kilobytes it does not use.
+
+use warden_core::{Denial, ParseError, MAX_NUMERIC_DATE};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
+    fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = Array, js_name = isArray)]
+    fn is_array(value: &JsValue) -> bool;
+    #[wasm_bindgen(js_namespace = Array, js_name = from)]
+    fn array_from(value: &JsValue) -> Vec<JsValue>;
+    #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
+    pub(crate) fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    pub(crate) fn date_now() -> f64;
+}
+
+// Shaping results for JavaScript, done by JavaScript: the platform's own base64 and UTF-8 decoders
+// turn a token segment the core has already validated into `JSON.parse` input (rather than a
+// second base64 decoder and a UTF-8 check shipped in the wasm), and an object literal builds the
+// result of `inspect` in one call.
+#[wasm_bindgen(inline_js = "
+export function segmentJson(token, index) {
+  const b = atob(token.split('.')[index].replace(/-/g, '+').replace(/_/g, '/'));
+  const u = new Uint8Array(b.length);
+  for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i);
+  return JSON.parse(new TextDecoder().decode(u));
+}
+export function decoded(token) {
+  return { header: segmentJson(token, 0), claims: segmentJson(token, 1) };
+}
+export function fail(kind, message, code) {
+  const e = kind === 1 ? new TypeError(message) : kind === 2 ? new RangeError(message) : new Error(message);
+  e.code = code;
+  return e;
+}
+export function unknownKey(options, known) {
+  return Object.keys(options).find((k) => !known.split(' ').includes(k));
+}
+export function inspection(expiresAt, issuedAt, notBefore, secondsLeft, expired, refreshAt) {
+  return { expiresAt, issuedAt, notBefore, secondsLeft, expired, refreshAt };
+}
+export function verified(token) {
+  return { valid: true, claims: segmentJson(token, 1) };
+}
+export function refused(code, description, message) {
+  return { valid: false, error: { code, description, message } };
+}
+")]
+extern "C" {
+    /// `{ header, claims }` of a token `parse` accepted, each through `segmentJson`: `JSON.parse`
+    /// of the segment, which the core has checked is canonical base64url of a UTF-8 JSON object
+    /// without duplicate keys.
+    #[wasm_bindgen(catch)]
+    pub(crate) fn decoded(token: &str) -> Result<JsValue, JsValue>;
+    /// A new `Error` (`kind` 0), `TypeError` (1) or `RangeError` (2) with this message and
+    /// `code`.
+    fn fail(kind: u32, message: &str, code: &str) -> JsValue;
+    /// The first own enumerable key of `options` not among the space-separated `known`.
+    #[wasm_bindgen(js_name = unknownKey)]
+    fn unknown_key(options: &JsValue, known: &str) -> Option<String>;
+    /// The object `inspect` returns.
+    pub(crate) fn inspection(
+        expires_at: Option<f64>,
+        issued_at: Option<f64>,
+        not_before: Option<f64>,
+        seconds_left: Option<f64>,
+        expired: bool,
+        refresh_at: Option<f64>,
+    ) -> JsValue;
+    /// What `verify` returns for a good token: `{ valid: true, claims }`.
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(catch)]
+    pub(crate) fn verified(token: &str) -> Result<JsValue, JsValue>;
+    /// What `verify` returns for a refused token: `{ valid: false, error }`.
+    #[cfg(feature = "full")]
+    pub(crate) fn refused(code: &str, description: &str, message: &str) -> JsValue;
+}
+
+/// A parse failure: an `Error` with `code: "token_malformed"` and the core's message.
+pub(crate) fn malformed(e: ParseError) -> JsValue {
+    let message = e.to_string();
+    fail(0, &message, Denial::Malformed(e).code())
+}
+
+/// A denial thrown as an `Error` carrying the denial's code (`message` says more).
+pub(crate) fn denial_error(denial: &Denial, message: &str) -> JsValue {
+    fail(0, message, denial.code())
+}
+
+/// An option of the wrong type: a `TypeError` with `code: "invalid_request"`.
+pub(crate) fn type_error(message: &str) -> JsValue {
+    fail(1, message, invalid_request_code())
+}
+
+/// An option out of range: a `RangeError` with `code: "invalid_request"`.
+pub(crate) fn range_error(message: &str) -> JsValue {
+    fail(2, message, invalid_request_code())
+}
+
+/// The code of every options error: the core's `invalid_request`.
+fn invalid_request_code() -> &'static str {
+    Denial::InvalidRequest("invalid options").code()
+}
+
+/// An options object, read strictly: unknown keys are refused (so a misspelt `issuer` cannot
+/// silently switch a check off), and each value must have exactly the documented type.
+///
+/// Messages are assembled with `push_str` rather than `format!`: the lite build is small enough
+/// that the formatting machinery would show.
+pub(crate) struct Options {
+    object: Option<JsValue>,
+    what: &'static str,
+}
+
+impl Options {
+    /// Reads `value` (absent, `undefined` and `null` mean "all defaults"), refusing any own
+    /// enumerable key not among the space-separated `known`.
+    pub(crate) fn read(
+        value: Option<JsValue>,
+        what: &'static str,
+        known: &str,
+    ) -> Result<Options, JsValue> {
+        let object = match value {
+            None => None,
+            Some(v) if v.is_undefined() || v.is_null() => None,
+            Some(v) if v.is_object() && !is_array(&v) => Some(v),
+            Some(_) => return Err(type_error(&concat(&[what, " must be an object"]))),
+        };
+        if let Some(key) = object.as_ref().and_then(|o| unknown_key(o, known)) {
+            return Err(type_error(&concat(&[
+                what,
+                ": unknown option `",
+                &key,
+                "`",
+            ])));
+        }
+        Ok(Options { object, what })
+    }
+
+    /// `"<what>: `<name>` <rest>"`.
+    fn message(&self, name: &str, rest: &[&str]) -> String {
+        let mut m = concat(&[self.what, ": `", name, "` "]);
+        for r in rest {
+            m.push_str(r);
+        }
+        m
+    }
+
+    /// The value of `name`, or `None` when absent, `undefined` or `null`.
+    fn get(&self, name: &str) -> Result<Option<JsValue>, JsValue> {
+        let Some(o) = &self.object else {
+            return Ok(None);
+        };
+        // A getter may throw: pass its exception on.
+        let v = reflect_get(o, name)?;
+        Ok(if v.is_undefined() || v.is_null() {
+            None
+        } else {
+            Some(v)
+        })
+    }
+
+    /// An integer option within `range` (`min..=max`, spelt out for the message): a
+    /// `TypeError` for anything but an integral number, a `RangeError` outside the range.
+    pub(crate) fn int(&self, name: &str, range: Range) -> Result<Option<i64>, JsValue> {
+        Ok(self.number(name, range, true)?.map(|f| f as i64))
+    }
+
+    /// A number option within `range`; with `integer`, integral only.
+    pub(crate) fn number(
+        &self,
+        name: &str,
+        range: Range,
+        integer: bool,
+    ) -> Result<Option<f64>, JsValue> {
+        let Some(v) = self.get(name)? else {
+            return Ok(None);
+        };
+        match v.as_f64() {
+            Some(f) if f.is_finite() && (!integer || f.trunc() == f) => {
+                if f < range.min as f64 || f > range.max as f64 {
+                    Err(range_error(&self.message(name, &["must be ", range.text])))
+                } else {
+                    Ok(Some(f))
+                }
+            }
+            _ => Err(type_error(&self.message(
+                name,
+                &[if integer {
+                    "must be an integer"
+                } else {
+                    "must be a number"
+                }],
+            ))),
+        }
+    }
+
+    /// A non-empty string option.
+    pub(crate) fn string(&self, name: &str) -> Result<Option<String>, JsValue> {
+        let Some(v) = self.get(name)? else {
+            return Ok(None);
+        };
+        match v.as_string() {
+            Some(s) if !s.is_empty() => Ok(Some(s)),
+            _ => Err(type_error(
+                &self.message(name, &["must be a non-empty string"]),
+            )),
+        }
+    }
+
+    /// A non-empty array of non-empty strings, or (with `single`) one non-empty string.
+    #[cfg_attr(not(feature = "full"), allow(dead_code))]
+    pub(crate) fn strings(&self, name: &str, single: bool) -> Result<Option<Vec<String>>, JsValue> {
+        let Some(v) = self.get(name)? else {
+            return Ok(None);
+        };
+        let expected = || {
+            let one = if single { "a non-empty string or " } else { "" };
+            type_error(&self.message(
+                name,
+                &["must be ", one, "a non-empty array of non-empty strings"],
+            ))
+        };
+        if single {
+            if let Some(s) = v.as_string() {
+                return if s.is_empty() {
+                    Err(expected())
+                } else {
+                    Ok(Some(vec![s]))
+                };
+            }
+        }
+        if !is_array(&v) {
+            return Err(expected());
+        }
+        let items: Vec<String> = array_from(&v)
+            .iter()
+            .map(|item| item.as_string().filter(|s| !s.is_empty()))
+            .collect::<Option<_>>()
+            .ok_or_else(expected)?;
+        if items.is_empty() {
+            return Err(expected());
+        }
+        Ok(Some(items))
+    }
+}
+
+/// An inclusive range of integers, with its text for messages.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Range {
+    /// Smallest value accepted.
+    pub(crate) min: i64,
+    /// Largest value accepted.
+    pub(crate) max: i64,
+    /// E.g. `"from 0 to 300"`.
+    pub(crate) text: &'static str,
+}
+
+/// Unix seconds the core accepts: 0 to [`MAX_NUMERIC_DATE`] (9999-12-31T23:59:59Z).
+pub(crate) const UNIX_SECONDS: Range = Range {
+    min: 0,
+    max: MAX_NUMERIC_DATE as i64,
+    text: "from 0 to 253402300799",
+};
+
+/// Milliseconds since the Unix epoch, up to [`MAX_NUMERIC_DATE`] seconds (fractions allowed).
+pub(crate) const UNIX_MILLIS: Range = Range {
+    min: 0,
+    max: MAX_NUMERIC_DATE as i64 * 1000,
+    text: "from 0 to 253402300799000",
+};
+
+/// A clock offset: at most [`MAX_NUMERIC_DATE`] either way.
+const OFFSET: Range = Range {
+    min: -(MAX_NUMERIC_DATE as i64),
+    max: MAX_NUMERIC_DATE as i64,
+    text: "from -253402300799 to 253402300799",
+};
+
+/// The strings, concatenated.
+fn concat(parts: &[&str]) -> String {
+    let mut s = String::new();
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+/// The local clock, the server's offset from it, and the server's time: the time every decision
+/// is taken at.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Clock {
+    /// The server's clock minus the local clock, in seconds.
+    pub(crate) offset: i64,
+    /// The server's time (`now + clockOffset`), Unix seconds.
+    pub(crate) server_now: u64,
+}
+
+impl Clock {
+    /// From the `now` and `clockOffset` options; `now` defaults to the local clock.
+    pub(crate) fn from_options(o: &Options) -> Result<Clock, JsValue> {
+        let now = match o.int("now", UNIX_SECONDS)? {
+            Some(now) => now,
+            // A clock before 1970 (or NaN) saturates to 0.
+            None => (date_now() / 1000.0).floor() as i64,
+        };
+        let offset = o.int("clockOffset", OFFSET)?.unwrap_or(0);
+        let server_now = now + offset;
+        if !(UNIX_SECONDS.min..=UNIX_SECONDS.max).contains(&server_now) {
+            return Err(range_error(
+                &o.message("now + clockOffset", &["must be ", UNIX_SECONDS.text]),
+            ));
+        }
+        Ok(Clock {
+            offset,
+            server_now: server_now as u64,
+        })
+    }
+}

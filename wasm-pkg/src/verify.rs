@@ -1,0 +1,244 @@
+//! `verify` and `KeySet` (the full build): the edge's verdict for a token, from the same core —
+//! strict parsing, the key set's one-algorithm-per-key selection, the signature check
+//! (warden-core's `jwt` feature) and the claims policy, with the edge's denial codes.
+
+use warden_core::{
+    parse, Algorithm, Denial, JwtVerifier, KeySet as CoreKeySet, Policy, RevocationStatus, Verdict,
+    DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME,
+};
+use wasm_bindgen::prelude::*;
+
+use crate::inspect::LEEWAY;
+use crate::js::{
+    denial_error, json_stringify, refused, type_error, verified, Clock, Options, UNIX_SECONDS,
+};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_VERIFY: &'static str = r#"
+/** A JSON Web Key Set (RFC 7517): `{ keys: [...] }`, as an object or as JSON text. */
+export interface Jwks {
+  keys: Array<Record<string, unknown>>;
+}
+
+/** The algorithms Warden verifies. `none` is not one of them. */
+export type Algorithm =
+  | "HS256" | "HS384" | "HS512"
+  | "RS256" | "RS384" | "RS512"
+  | "PS256" | "PS384" | "PS512"
+  | "ES256" | "ES384" | "EdDSA";
+
+/** Options for `verify`: the edge's policy. Every check not configured is the edge's default. */
+export interface VerifyOptions extends ClockOptions {
+  /** Required `iss` (the edge's `WARDEN_ISSUER`). Default: not checked. */
+  issuer?: string;
+  /** Accepted audiences; `aud` must name one (the edge's `WARDEN_AUDIENCE`). Default: not checked. */
+  audience?: string | string[];
+  /** Accepted algorithms, on top of each key's own one. Default: whatever the keys are bound to. */
+  algorithms?: Algorithm[];
+  /** Oldest accepted token, `now - iat`, in seconds. Default: not checked. */
+  maxAge?: number;
+  /** Longest accepted lifetime (`exp - iat`, and `exp - now`), in seconds. Default: 86400. */
+  maxLifetime?: number;
+  /** Required header `typ` (e.g. `at+jwt`), case-insensitive, `application/` optional. Default: not checked. */
+  typ?: string;
+}
+
+/** The denial codes `verify` answers with: the edge's. */
+export type DenialCode =
+  | "token_malformed"
+  | "token_unknown_key"
+  | "token_algorithm_not_allowed"
+  | "token_bad_signature"
+  | "token_claim_missing"
+  | "token_expired"
+  | "token_not_yet_valid"
+  | "token_issued_in_future"
+  | "token_too_old"
+  | "token_lifetime_too_long"
+  | "token_wrong_issuer"
+  | "token_wrong_audience"
+  | "token_wrong_type";
+
+/** Why `verify` refused a token. */
+export interface VerifyError {
+  /** The edge's stable code, e.g. `token_expired`. */
+  code: DenialCode;
+  /** The edge's fixed `error_description`, e.g. `token expired`. */
+  description: string;
+  /** A longer explanation, e.g. `token expired at 1700000600 (now 1700000700)`. */
+  message: string;
+}
+
+/** What `verify` returns: the claims of a good token, or why it is refused. */
+export type VerifyResult =
+  | { valid: true; claims: DecodedClaims; error?: undefined }
+  | { valid: false; claims?: undefined; error: VerifyError };
+"#;
+
+/// A loaded JWKS: load it once, verify many tokens.
+///
+/// `new KeySet(jwks)` takes a JWKS (`{ keys: [...] }`) as an object or as JSON text and loads it
+/// exactly as the edge loads `WARDEN_JWKS`: every key bound to one algorithm, weak or ambiguous
+/// keys refused (HMAC secrets shorter than the hash, RSA under 2048 bits, `use: enc`, private key
+/// parameters, secret and public keys mixed, duplicate `kid`s). A set that cannot be loaded
+/// throws an `Error` with `code: "keys_unavailable"` and a message naming the key and the reason.
+/// Call `free()` (or use `using`) to release it early; otherwise the garbage collector does.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct KeySet {
+    keys: CoreKeySet,
+}
+
+#[wasm_bindgen]
+impl KeySet {
+    /// Loads a JWKS (object or JSON text); throws `keys_unavailable` when it cannot be used.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "string | Jwks")] jwks: JsValue,
+    ) -> Result<KeySet, JsValue> {
+        let text = match jwks.as_string() {
+            Some(text) => text,
+            None if jwks.is_object() => json_stringify(&jwks)?.as_string().unwrap_or_default(),
+            None => return Err(type_error("jwks must be a JWKS object or JSON text")),
+        };
+        let keys = CoreKeySet::from_jwks(&text)
+            .map_err(|e| denial_error(&Denial::KeysUnavailable, &format!("invalid JWKS: {e}")))?;
+        Ok(KeySet { keys })
+    }
+
+    /// The number of keys in the set.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> u32 {
+        self.keys.keys().len() as u32
+    }
+
+    /// Verifies `token` against this key set; see the package's `verify` for the options and
+    /// the result.
+    #[wasm_bindgen(unchecked_return_type = "VerifyResult")]
+    pub fn verify(
+        &self,
+        token: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: Option<JsValue>,
+    ) -> Result<JsValue, JsValue> {
+        let checks = Checks::read(options)?;
+        result(token, decide(&self.keys, token, &checks))
+    }
+}
+
+/// Verifies a token as the edge does and returns the verdict — never throws for a bad token.
+///
+/// In order: the token is parsed strictly; its `alg` must be among `options.algorithms` (when
+/// given); the key is picked by `kid` from `jwks` (its one algorithm must equal the header's)
+/// and the signature checked; then the claims policy runs at the server's time
+/// (`now + clockOffset`): `exp` and `iat` required, `typ`, `iss`, `aud`, lifetime within
+/// `maxLifetime` (default 86400 s), `nbf`, `iat` not in the future, `exp` not past (leeway 30 s
+/// by default, 0 to 300), `maxAge`.
+///
+/// Returns `{ valid: true, claims }` (claims built by `JSON.parse`) or `{ valid: false, error:
+/// { code, description, message } }` with the edge's stable `code` (`token_expired`,
+/// `token_bad_signature`, `token_wrong_audience`, ...) and `error_description`.
+///
+/// What only the edge can know is not checked here: revocation. A `valid` answer means the
+/// edge would accept the token unless it has been revoked.
+///
+/// `jwks` is a JWKS object or its JSON text, loaded on every call; to verify many tokens, load
+/// a `KeySet` once and call `keySet.verify(token, options)`. Throws (rather than answering) only for what is not the
+/// token's fault: options of the wrong type or range (`TypeError` / `RangeError`, `code:
+/// "invalid_request"`; unknown options are refused, so a misspelt `issuer` cannot switch the
+/// check off) and a JWKS that cannot be loaded (`code: "keys_unavailable"`).
+#[wasm_bindgen(unchecked_return_type = "VerifyResult")]
+pub fn verify(
+    token: &str,
+    #[wasm_bindgen(unchecked_param_type = "string | Jwks")] jwks: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: Option<JsValue>,
+) -> Result<JsValue, JsValue> {
+    let checks = Checks::read(options)?;
+    let keys = KeySet::new(jwks)?;
+    result(token, decide(&keys.keys, token, &checks))
+}
+
+/// The edge's policy and the time to apply it at, read from `verify`'s options.
+struct Checks {
+    policy: Policy,
+    algorithms: Option<Vec<Algorithm>>,
+    now: u64,
+}
+
+impl Checks {
+    fn read(options: Option<JsValue>) -> Result<Checks, JsValue> {
+        let o = Options::read(
+            options,
+            "verify options",
+            "now clockOffset leeway issuer audience algorithms maxAge maxLifetime typ",
+        )?;
+        let clock = Clock::from_options(&o)?;
+        let algorithms = match o.strings("algorithms", false)? {
+            None => None,
+            Some(names) => Some(
+                names
+                    .iter()
+                    .map(|name| {
+                        Algorithm::from_name(name).ok_or_else(|| {
+                            let known: Vec<&str> =
+                                Algorithm::ALL.iter().map(|a| a.name()).collect();
+                            type_error(&format!(
+                                "verify options: `algorithms`: {name:?} is not one of {}",
+                                known.join(", ")
+                            ))
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        let policy = Policy {
+            issuer: o.string("issuer")?,
+            audiences: o.strings("audience", true)?.unwrap_or_default(),
+            leeway: o
+                .int("leeway", LEEWAY)?
+                .map_or(DEFAULT_LEEWAY, |l| l as u64),
+            max_lifetime: o
+                .int("maxLifetime", UNIX_SECONDS)?
+                .map_or(DEFAULT_MAX_LIFETIME, |l| l as u64),
+            max_age: o.int("maxAge", UNIX_SECONDS)?.map(|a| a as u64),
+            typ: o.string("typ")?,
+            ..Policy::default()
+        };
+        Ok(Checks {
+            policy,
+            algorithms,
+            now: clock.server_now,
+        })
+    }
+}
+
+/// The edge's decision, step by step; `Ok` only for a token the edge would let through (short
+/// of revocation, which only the edge knows).
+fn decide(keys: &CoreKeySet, token: &str, checks: &Checks) -> Result<(), Denial> {
+    let token = parse(token).map_err(Denial::Malformed)?;
+    if let Some(allowed) = &checks.algorithms {
+        if !allowed.contains(&token.header.alg) {
+            return Err(Denial::AlgorithmNotAllowed);
+        }
+    }
+    keys.verify(&token, &JwtVerifier)?;
+    match checks
+        .policy
+        .evaluate(&token, checks.now, RevocationStatus::NotRevoked)
+    {
+        Verdict::Allow(_) => Ok(()),
+        Verdict::Deny(d) => Err(d),
+        // `evaluate` never asks for a refresh; the edge answers an expired token, as here.
+        Verdict::Refresh(hint) => Err(Denial::Expired {
+            exp: hint.expires_at,
+            now: checks.now,
+        }),
+    }
+}
+
+/// The verdict as `verify` returns it.
+fn result(token: &str, verdict: Result<(), Denial>) -> Result<JsValue, JsValue> {
+    match verdict {
+        Ok(()) => verified(token),
+        Err(d) => Ok(refused(d.code(), d.description(), &d.to_string())),
+    }
+}
