@@ -30,6 +30,8 @@ export async function startWorker(origin, vars = {}, extra = {}) {
     ],
     compatibilityDate: "2025-09-01",
     kvNamespaces: ["WARDEN_KV"],
+    // Subject cutoffs go through this Durable Object class (worker/src/subject.rs).
+    durableObjects: { WARDEN_SESSIONS: { className: "WardenSessions", useSQLite: true } },
     bindings,
     ...extra,
   });

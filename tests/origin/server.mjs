@@ -35,6 +35,8 @@ const DEFAULTS = {
   wardenAdminToken: null,
   clientId: null,
   clientSecret: null,
+  // Cache-Control max-age of the JWKS response (key tests make it small to exercise expiry).
+  jwksMaxAge: 300,
 };
 
 /** Loads the signing key from keyFile, or makes one (and saves it there when given). */
@@ -93,19 +95,39 @@ function parseJson(text) {
 }
 
 /**
- * Starts the origin. Returns { url, jwks, issue(claims, { ttl, iat, header }), requests, close() }.
+ * Starts the origin. Returns { url, jwks, jwksUrl, issue(claims, { ttl, iat, header }), requests,
+ * rotate({ retire }), close(), ... }.
  * `requests` counts requests per path, so tests can see what reached the origin.
+ * Key tests: `rotate()` makes a new signing key with a new kid and publishes it in the JWKS
+ * (`retire: true` also drops the older keys from it); `knobs.jwksFailure` makes the JWKS endpoint
+ * fail deliberately: "error" (503) or "garbage" (200 with a body that is not a JWKS).
  */
 export async function startOrigin(options = {}) {
   const opts = { ...DEFAULTS, ...options };
-  const { privateKey, publicJwk } = await signingKey(opts.keyFile);
-  const kid = publicJwk.kid ?? "demo-es256-1";
+  let { privateKey, publicJwk } = await signingKey(opts.keyFile);
+  let kid = publicJwk.kid ?? "demo-es256-1";
   const jwks = { keys: [{ kty: publicJwk.kty, crv: publicJwk.crv, x: publicJwk.x, y: publicJwk.y, kid, alg: "ES256", use: "sig" }] };
   const requests = new Map();
   const sessions = new SessionStore({ refreshTtl: opts.refreshTtl });
   const passwords = new Map(); // sub -> password (a user without one is a demo user: any password)
   const cutoffs = new Map(); // sub -> the last `before` Warden confirmed
-  const knobs = { failRefresh: false }; // a deliberately failing token endpoint, for fault tests
+  // Deliberately failing endpoints, for fault tests: the token endpoint, and the JWKS
+  // (jwksFailure: null, "error" or "garbage").
+  const knobs = { failRefresh: false, jwksFailure: null };
+  let generation = 1;
+
+  /** A new signing key (new kid), published in the JWKS; `retire` drops the older ones. */
+  async function rotate({ retire = false } = {}) {
+    const pair = await generateKeyPair("ES256", { extractable: true });
+    const pub = await exportJWK(pair.publicKey);
+    generation += 1;
+    privateKey = pair.privateKey;
+    kid = `demo-es256-${generation}`;
+    if (retire) jwks.keys.length = 0;
+    // In place, so `origin.jwks` is always the published set.
+    jwks.keys.unshift({ kty: pub.kty, crv: pub.crv, x: pub.x, y: pub.y, kid, alg: "ES256", use: "sig" });
+    return kid;
+  }
 
   async function issue(claims = {}, { ttl = opts.accessTtl, iat, header = {} } = {}) {
     let now = iat ?? Math.floor(Date.now() / 1000);
@@ -168,7 +190,13 @@ export async function startOrigin(options = {}) {
     requests.set(url.pathname, (requests.get(url.pathname) ?? 0) + 1);
     try {
       if (req.method === "GET" && url.pathname === "/.well-known/jwks.json") {
-        return send(res, 200, jwks, { "cache-control": "public, max-age=300" });
+        const cacheControl = { "cache-control": `public, max-age=${opts.jwksMaxAge}` };
+        if (knobs.jwksFailure === "error") return send(res, 503, { error: "deliberately failing JWKS endpoint" });
+        if (knobs.jwksFailure === "garbage") {
+          res.writeHead(200, { "content-type": "application/json", ...cacheControl });
+          return res.end('{"keys": "deliberately not a JWKS"');
+        }
+        return send(res, 200, jwks, cacheControl);
       }
       if (req.method === "POST" && url.pathname === "/login") {
         const body = parseJson(await readBody(req));
@@ -242,6 +270,8 @@ export async function startOrigin(options = {}) {
   return {
     url: `http://${opts.host}:${port}`,
     jwks,
+    jwksUrl: `http://${opts.host}:${port}/.well-known/jwks.json`,
+    rotate,
     issuer: opts.issuer,
     audience: opts.audience,
     issue,

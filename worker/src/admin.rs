@@ -1,4 +1,5 @@
-//! The admin API's request parsing and authentication (pure; the handler does the I/O).
+//! The admin API's request parsing and authentication (pure; the handlers in `edge.rs` do the
+//! I/O). Every error message names the offending field.
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -7,6 +8,10 @@ use warden_core::{UnixTime, MAX_ID_LEN, MAX_NUMERIC_DATE};
 
 /// Largest admin request body, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
+/// Most scopes on one PAT.
+pub const MAX_SCOPES: usize = 32;
+/// Longest scope, in bytes.
+pub const MAX_SCOPE_LEN: usize = 64;
 
 /// Whether `presented` (the request's `Authorization` value) carries exactly `Bearer <secret>`.
 /// Compares SHA-256 digests in constant time, so neither content nor length leaks.
@@ -19,41 +24,230 @@ pub fn authorized(presented: Option<&str>, secret: &str) -> bool {
     a.ct_eq(&b).into()
 }
 
-/// A parsed revocation request.
+/// A parsed `POST /_warden/revoke` body: exactly one of `jti`, `sid`, `kid`, `token`, `pat`,
+/// or else `sub`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Revoke {
-    /// Revoke one token by its `jti`. `exp`, when given, bounds how long the record is kept;
-    /// otherwise it is kept as long as any token may live (the lifetime cap).
+    /// One token by its `jti`. `exp`, when given, bounds how long the record is kept;
+    /// otherwise it is kept as long as any token may live (the lifetime cap). `sub`, when
+    /// given, lists the revocation under that subject.
     Jti {
         /// The token id.
         jti: String,
         /// The token's expiry, if the caller knows it.
         exp: Option<UnixTime>,
+        /// The token's subject, for `GET /_warden/revocations?sub=`.
+        sub: Option<String>,
+    },
+    /// Every token of a session.
+    Sid {
+        /// The session id.
+        sid: String,
+        /// The session's subject, for `GET /_warden/revocations?sub=`.
+        sub: Option<String>,
+    },
+    /// Every token signed with a key (kept forever).
+    Kid {
+        /// The key id.
+        kid: String,
+    },
+    /// Every token of a subject issued at or before `before` (default: now).
+    Subject {
+        /// The subject.
+        sub: String,
+        /// The cutoff.
+        before: Option<UnixTime>,
+    },
+    /// A token presented whole (RFC 7009): revoked by its claims, or a PAT by its digest.
+    Token {
+        /// The token.
+        token: String,
+        /// `token_type_hint` was `refresh_token`: its session ends too.
+        refresh_hint: bool,
+    },
+    /// A PAT by id.
+    Pat {
+        /// The PAT id.
+        id: String,
     },
 }
 
-/// Parses a `POST /_warden/revoke` body, with a message naming the offending field.
+const SELECTORS: [&str; 5] = ["jti", "sid", "kid", "token", "pat"];
+
+/// Parses a `POST /_warden/revoke` body.
 pub fn parse_revoke(body: &[u8]) -> Result<Revoke, String> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| format!("request body is not valid JSON: {e}"))?;
-    let Value::Object(map) = value else {
-        return Err("request body must be a JSON object".into());
+    let map = object(body)?;
+    let selectors: Vec<&str> = SELECTORS
+        .into_iter()
+        .filter(|s| map.contains_key(*s))
+        .collect();
+    let kind = match selectors.as_slice() {
+        [] if map.contains_key("sub") => "sub",
+        [] => return Err("one of `jti`, `sid`, `kid`, `sub`, `token` or `pat` is required".into()),
+        [one] => one,
+        _ => {
+            return Err(format!(
+                "fields {} cannot be combined; give exactly one",
+                selectors
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ))
+        }
     };
-    if let Some(unknown) = map.keys().find(|k| !["jti", "exp"].contains(&k.as_str())) {
+    let allowed: &[&str] = match kind {
+        "jti" => &["jti", "exp", "sub"],
+        "sid" => &["sid", "sub"],
+        "kid" => &["kid"],
+        "sub" => &["sub", "before"],
+        "token" => &["token", "token_type_hint"],
+        _ => &["pat"],
+    };
+    if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        let expected = allowed
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         return Err(format!(
-            "unknown field `{unknown}`; expected `jti` and optionally `exp`"
+            "unknown field `{unknown}`; with `{kind}` the fields are {expected}"
         ));
     }
-    let jti = id(&map, "jti")?.ok_or("field `jti` is required")?;
-    let exp = match map.get("exp") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_u64()
-                .filter(|t| *t <= MAX_NUMERIC_DATE)
-                .ok_or("field `exp` must be a Unix time in seconds (a non-negative integer)")?,
-        ),
+    let required = |field: &'static str| {
+        id(&map, field)?.ok_or_else(|| format!("field `{field}` is required"))
     };
-    Ok(Revoke::Jti { jti, exp })
+    Ok(match kind {
+        "jti" => Revoke::Jti {
+            jti: required("jti")?,
+            exp: time(&map, "exp")?,
+            sub: id(&map, "sub")?,
+        },
+        "sid" => Revoke::Sid {
+            sid: required("sid")?,
+            sub: id(&map, "sub")?,
+        },
+        "kid" => Revoke::Kid {
+            kid: required("kid")?,
+        },
+        "sub" => Revoke::Subject {
+            sub: required("sub")?,
+            before: time(&map, "before")?,
+        },
+        "token" => {
+            let token = match map.get("token") {
+                Some(Value::String(t)) if !t.is_empty() => t.clone(),
+                _ => return Err("field `token` must be a non-empty string".into()),
+            };
+            let refresh_hint = match map.get("token_type_hint") {
+                None | Some(Value::Null) => false,
+                Some(Value::String(h)) => h == "refresh_token",
+                Some(_) => return Err("field `token_type_hint` must be a string".into()),
+            };
+            Revoke::Token {
+                token,
+                refresh_hint,
+            }
+        }
+        _ => Revoke::Pat {
+            id: required("pat")?,
+        },
+    })
+}
+
+/// A parsed `POST /_warden/pats` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatRequest {
+    /// The subject the token acts for.
+    pub sub: String,
+    /// Hard expiry (Unix seconds), 0 for never.
+    pub expires_at: UnixTime,
+    /// Granted scopes (deduplicated, in the given order).
+    pub scopes: Vec<String>,
+}
+
+/// Parses a `POST /_warden/pats` body: `{"sub", "expires_at" (0 = never), "scopes"?}`.
+/// `expires_at` is required (never-expiring must be asked for) and must be in the future.
+pub fn parse_pat_request(body: &[u8], now: UnixTime) -> Result<PatRequest, String> {
+    let map = object(body)?;
+    if let Some(unknown) = map
+        .keys()
+        .find(|k| !["sub", "expires_at", "scopes"].contains(&k.as_str()))
+    {
+        return Err(format!(
+            "unknown field `{unknown}`; the fields are `sub`, `expires_at`, `scopes`"
+        ));
+    }
+    let sub = id(&map, "sub")?.ok_or("field `sub` is required")?;
+    let expires_at = time(&map, "expires_at")?
+        .ok_or("field `expires_at` is required (Unix seconds; 0 = never expires)")?;
+    if expires_at != 0 && expires_at <= now {
+        return Err(format!(
+            "field `expires_at` must be in the future (now is {now}) or 0 for never"
+        ));
+    }
+    let mut scopes: Vec<String> = Vec::new();
+    match map.get("scopes") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            for item in items {
+                match item.as_str() {
+                    Some(s) if is_scope(s) => {
+                        if !scopes.iter().any(|x| x == s) {
+                            scopes.push(s.to_owned());
+                        }
+                    }
+                    _ => {
+                        return Err(format!(
+                            "field `scopes` must hold strings of 1 to {MAX_SCOPE_LEN} visible ASCII characters without spaces, '\"' or '\\'"
+                        ))
+                    }
+                }
+            }
+            if scopes.len() > MAX_SCOPES {
+                return Err(format!("field `scopes` has more than {MAX_SCOPES} entries"));
+            }
+        }
+        Some(_) => return Err("field `scopes` must be an array of strings".into()),
+    }
+    Ok(PatRequest {
+        sub,
+        expires_at,
+        scopes,
+    })
+}
+
+/// The single value of query parameter `name` (already percent-decoded pairs), validated as an
+/// id. Absent → `Ok(None)`; repeated or invalid → an error naming it.
+pub fn query_id<'a>(
+    pairs: impl IntoIterator<Item = (std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>,
+    name: &str,
+) -> Result<Option<String>, String> {
+    let mut found: Option<String> = None;
+    for (k, v) in pairs {
+        if k != name {
+            continue;
+        }
+        if found.is_some() {
+            return Err(format!("query parameter `{name}` appears more than once"));
+        }
+        if v.is_empty() || v.len() > MAX_ID_LEN {
+            return Err(format!(
+                "query parameter `{name}` must be a non-empty string of at most {MAX_ID_LEN} bytes"
+            ));
+        }
+        found = Some(v.into_owned());
+    }
+    Ok(found)
+}
+
+fn object(body: &[u8]) -> Result<Map<String, Value>, String> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("request body is not valid JSON: {e}"))?;
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err("request body must be a JSON object".into()),
+    }
 }
 
 fn id(map: &Map<String, Value>, field: &'static str) -> Result<Option<String>, String> {
@@ -66,21 +260,30 @@ fn id(map: &Map<String, Value>, field: &'static str) -> Result<Option<String>, S
     }
 }
 
-/// KV expiration (absolute Unix seconds) for a revocation record: it must outlive every token
-/// it kills (valid while `now < exp + leeway`), and KV needs at least `now + 60`.
-pub fn record_expiration(
-    exp: Option<UnixTime>,
-    now: UnixTime,
-    leeway: u64,
-    max_lifetime: u64,
-) -> UnixTime {
-    let until = exp.unwrap_or(now + max_lifetime) + leeway;
-    until.max(now + 60)
+fn time(map: &Map<String, Value>, field: &'static str) -> Result<Option<UnixTime>, String> {
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .filter(|t| *t <= MAX_NUMERIC_DATE)
+            .map(Some)
+            .ok_or_else(|| {
+                format!("field `{field}` must be a Unix time in seconds (a non-negative integer)")
+            }),
+    }
+}
+
+fn is_scope(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_SCOPE_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::borrow::Cow;
 
     #[test]
     fn authorization_is_exact() {
@@ -92,55 +295,158 @@ mod tests {
         assert!(!authorized(None, "s3cret"));
     }
 
+    fn err(body: &str) -> String {
+        parse_revoke(body.as_bytes()).unwrap_err()
+    }
+
     #[test]
     fn revoke_bodies() {
         assert_eq!(
             parse_revoke(br#"{"jti":"t-1","exp":1700000600}"#),
             Ok(Revoke::Jti {
                 jti: "t-1".into(),
-                exp: Some(1_700_000_600)
+                exp: Some(1_700_000_600),
+                sub: None
             })
         );
         assert_eq!(
-            parse_revoke(br#"{"jti":"t-1"}"#),
+            parse_revoke(br#"{"jti":"t-1","sub":"alice"}"#),
             Ok(Revoke::Jti {
                 jti: "t-1".into(),
-                exp: None
+                exp: None,
+                sub: Some("alice".into())
             })
         );
-        assert!(parse_revoke(b"{")
-            .unwrap_err()
-            .starts_with("request body is not valid JSON"));
         assert_eq!(
-            parse_revoke(b"[]").unwrap_err(),
-            "request body must be a JSON object"
+            parse_revoke(br#"{"sid":"s"}"#),
+            Ok(Revoke::Sid {
+                sid: "s".into(),
+                sub: None
+            })
         );
-        assert_eq!(parse_revoke(b"{}").unwrap_err(), "field `jti` is required");
-        assert!(parse_revoke(br#"{"jti":5}"#)
-            .unwrap_err()
-            .starts_with("field `jti` must be"));
-        assert!(parse_revoke(br#"{"jti":""}"#)
-            .unwrap_err()
-            .starts_with("field `jti` must be"));
-        let long = format!(r#"{{"jti":"{}"}}"#, "x".repeat(257));
-        assert!(parse_revoke(long.as_bytes())
-            .unwrap_err()
-            .starts_with("field `jti` must be"));
-        assert!(parse_revoke(br#"{"jti":"a","exp":"soon"}"#)
-            .unwrap_err()
-            .starts_with("field `exp` must be"));
-        assert!(parse_revoke(br#"{"jti":"a","exp":-1}"#)
-            .unwrap_err()
-            .starts_with("field `exp` must be"));
-        assert!(parse_revoke(br#"{"jti":"a","jtl":1}"#)
-            .unwrap_err()
-            .starts_with("unknown field `jtl`"));
+        assert_eq!(
+            parse_revoke(br#"{"kid":"k"}"#),
+            Ok(Revoke::Kid { kid: "k".into() })
+        );
+        assert_eq!(
+            parse_revoke(br#"{"sub":"alice"}"#),
+            Ok(Revoke::Subject {
+                sub: "alice".into(),
+                before: None
+            })
+        );
+        assert_eq!(
+            parse_revoke(br#"{"sub":"alice","before":100}"#),
+            Ok(Revoke::Subject {
+                sub: "alice".into(),
+                before: Some(100)
+            })
+        );
+        assert_eq!(
+            parse_revoke(br#"{"token":"a.b.c","token_type_hint":"refresh_token"}"#),
+            Ok(Revoke::Token {
+                token: "a.b.c".into(),
+                refresh_hint: true
+            })
+        );
+        assert_eq!(
+            parse_revoke(br#"{"token":"a.b.c","token_type_hint":"access_token"}"#),
+            Ok(Revoke::Token {
+                token: "a.b.c".into(),
+                refresh_hint: false
+            })
+        );
+        assert_eq!(
+            parse_revoke(br#"{"pat":"pat_1"}"#),
+            Ok(Revoke::Pat { id: "pat_1".into() })
+        );
     }
 
     #[test]
-    fn records_outlive_their_tokens() {
-        assert_eq!(record_expiration(Some(2_000), 1_000, 30, 86_400), 2_030);
-        assert_eq!(record_expiration(Some(900), 1_000, 30, 86_400), 1_060);
-        assert_eq!(record_expiration(None, 1_000, 30, 86_400), 87_430);
+    fn revoke_errors_name_the_field() {
+        assert!(err("{").starts_with("request body is not valid JSON"));
+        assert_eq!(err("[]"), "request body must be a JSON object");
+        assert!(err("{}").starts_with("one of `jti`, `sid`"));
+        assert!(err(r#"{"jti":5}"#).starts_with("field `jti` must be"));
+        assert!(err(r#"{"jti":""}"#).starts_with("field `jti` must be"));
+        let long = format!(r#"{{"jti":"{}"}}"#, "x".repeat(257));
+        assert!(err(&long).starts_with("field `jti` must be"));
+        let long = format!(r#"{{"sub":"{}"}}"#, "x".repeat(257));
+        assert!(err(&long).starts_with("field `sub` must be"));
+        let long = format!(r#"{{"sid":"{}"}}"#, "x".repeat(257));
+        assert!(err(&long).starts_with("field `sid` must be"));
+        let long = format!(r#"{{"kid":"{}"}}"#, "x".repeat(257));
+        assert!(err(&long).starts_with("field `kid` must be"));
+        assert!(err(r#"{"jti":"a","exp":"soon"}"#).starts_with("field `exp` must be"));
+        assert!(err(r#"{"jti":"a","exp":-1}"#).starts_with("field `exp` must be"));
+        assert!(err(r#"{"jti":"a","exp":1.5}"#).starts_with("field `exp` must be"));
+        assert!(err(r#"{"jti":"a","jtl":1}"#).starts_with("unknown field `jtl`"));
+        assert!(err(r#"{"sub":"a","before":"now"}"#).starts_with("field `before` must be"));
+        assert!(err(r#"{"kid":"k","sub":"a"}"#).starts_with("unknown field `sub`"));
+        assert!(err(r#"{"jti":"a","sid":"b"}"#).contains("cannot be combined"));
+        assert!(err(r#"{"token":""}"#).starts_with("field `token` must be"));
+        assert!(err(r#"{"token":"x","token_type_hint":1}"#)
+            .starts_with("field `token_type_hint` must be"));
+        assert!(err(r#"{"pat":7}"#).starts_with("field `pat` must be"));
+    }
+
+    #[test]
+    fn pat_requests() {
+        let ok = parse_pat_request(
+            br#"{"sub":"ci","expires_at":2000,"scopes":["read","write","read"]}"#,
+            1_000,
+        )
+        .unwrap();
+        assert_eq!(
+            ok,
+            PatRequest {
+                sub: "ci".into(),
+                expires_at: 2_000,
+                scopes: vec!["read".into(), "write".into()]
+            }
+        );
+        let never = parse_pat_request(br#"{"sub":"ci","expires_at":0}"#, 1_000).unwrap();
+        assert_eq!((never.expires_at, never.scopes.len()), (0, 0));
+        let e = |b: &str| parse_pat_request(b.as_bytes(), 1_000).unwrap_err();
+        assert!(e(r#"{"expires_at":0}"#).starts_with("field `sub` is required"));
+        assert!(e(r#"{"sub":"ci"}"#).starts_with("field `expires_at` is required"));
+        assert!(e(r#"{"sub":"ci","expires_at":1000}"#)
+            .starts_with("field `expires_at` must be in the future"));
+        assert!(e(r#"{"sub":"ci","expires_at":-5}"#).starts_with("field `expires_at` must be"));
+        assert!(e(r#"{"sub":"ci","expires_at":0,"scopes":"read"}"#)
+            .starts_with("field `scopes` must be"));
+        assert!(
+            e(r#"{"sub":"ci","expires_at":0,"scopes":["a b"]}"#).starts_with("field `scopes` must")
+        );
+        assert!(e(r#"{"sub":"ci","expires_at":0,"scopes":[1]}"#).starts_with("field `scopes` must"));
+        let many: Vec<String> = (0..=MAX_SCOPES).map(|i| format!("\"s{i}\"")).collect();
+        let body = format!(
+            r#"{{"sub":"ci","expires_at":0,"scopes":[{}]}}"#,
+            many.join(",")
+        );
+        assert!(e(&body).contains("more than"));
+        assert!(
+            e(r#"{"sub":"ci","expires_at":0,"token":"x"}"#).starts_with("unknown field `token`")
+        );
+    }
+
+    #[test]
+    fn query_ids() {
+        let q = |pairs: &[(&'static str, &'static str)]| {
+            query_id(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v))),
+                "sub",
+            )
+        };
+        assert_eq!(q(&[("sub", "a:b c")]), Ok(Some("a:b c".into())));
+        assert_eq!(q(&[("cursor", "x")]), Ok(None));
+        assert!(q(&[("sub", "a"), ("sub", "b")])
+            .unwrap_err()
+            .contains("more than once"));
+        assert!(q(&[("sub", "")])
+            .unwrap_err()
+            .starts_with("query parameter `sub` must be"));
     }
 }

@@ -1,10 +1,61 @@
 //! Configuration from wrangler vars and secrets, parsed and validated once per isolate.
+//!
+//! Every variable is optional except `WARDEN_ORIGIN` and a key source; a bad value is a
+//! [`ConfigError`] naming the variable and why (the worker logs it once per request and answers
+//! a generic 500). Nothing here panics on any input.
 
 use std::fmt;
 
+use serde_json::{json, Value};
 use warden_core::Policy;
 
 use crate::keys::KeyConfig;
+
+/// Default for `WARDEN_SNAPSHOT_SECONDS`: how often an isolate rebuilds its revocation snapshot.
+pub const DEFAULT_SNAPSHOT_SECONDS: u64 = 30;
+/// Default for `WARDEN_PAT_PREFIX`.
+pub const DEFAULT_PAT_PREFIX: &str = "wdn_pat_";
+/// Shortest accepted `WARDEN_ADMIN_TOKEN` and `WARDEN_ORIGIN_SECRET`, in bytes.
+pub const MIN_SECRET_LEN: usize = 12;
+/// Most entries in `WARDEN_PUBLIC_PATHS` or `WARDEN_ROUTES`.
+pub const MAX_LIST_ENTRIES: usize = 64;
+/// Longest path prefix, in bytes.
+const MAX_PREFIX_LEN: usize = 256;
+/// Longest scope in `WARDEN_ROUTES`, in bytes.
+const MAX_SCOPE_LEN: usize = 128;
+/// Longest cookie name or PAT prefix, in bytes.
+const MAX_NAME_LEN: usize = 64;
+/// Upper bound for every `*_SECONDS` variable except the leeway: ten years.
+const MAX_SECONDS: u64 = 10 * 365 * 86_400;
+
+/// What the worker does when the revocation store cannot answer a revocation read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailMode {
+    /// Refuse with 503 (the default).
+    Closed,
+    /// Allow, with an audit line. Covers revocation reads only: never keys, signatures, or PAT
+    /// records (a PAT record is the credential itself).
+    Open,
+}
+
+impl FailMode {
+    /// `closed` or `open`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailMode::Closed => "closed",
+            FailMode::Open => "open",
+        }
+    }
+}
+
+/// One `WARDEN_ROUTES` entry: requests under `prefix` need `scope`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Normalised path prefix (see [`normalize_path`]), e.g. `/admin`.
+    pub prefix: String,
+    /// The scope a token must carry, e.g. `admin` or `billing:read`.
+    pub scope: String,
+}
 
 /// Validated configuration.
 #[derive(Debug)]
@@ -13,10 +64,25 @@ pub struct Config {
     pub origin: String,
     /// Verification key sources.
     pub keys: KeyConfig,
-    /// The claims policy.
+    /// The claims policy (`WARDEN_ISSUER`, `WARDEN_AUDIENCE`, `WARDEN_LEEWAY_SECONDS`,
+    /// `WARDEN_MAX_TOKEN_AGE_SECONDS`, `WARDEN_MAX_LIFETIME_SECONDS`, `WARDEN_ACCESS_TYP`).
     pub policy: Policy,
+    /// `WARDEN_PUBLIC_PATHS`: path prefixes forwarded without a token.
+    pub public_paths: Vec<String>,
+    /// `WARDEN_ACCESS_COOKIE`: the cookie that may carry the access token.
+    pub access_cookie: Option<String>,
+    /// `WARDEN_PAT_PREFIX`: tokens starting with it (and without a `.`) are PATs.
+    pub pat_prefix: String,
+    /// `WARDEN_FAIL_MODE`.
+    pub fail_mode: FailMode,
+    /// `WARDEN_SNAPSHOT_SECONDS`: the revocation snapshot's and PAT cache's refresh interval.
+    pub snapshot_seconds: u64,
+    /// `WARDEN_ROUTES`, longest prefix first.
+    pub routes: Vec<Route>,
     /// The admin API's bearer secret; the admin API answers 404 while it is unset.
     pub admin_token: Option<String>,
+    /// `WARDEN_ORIGIN_SECRET`, sent to the origin as `x-warden-auth`.
+    pub origin_secret: Option<String>,
 }
 
 /// A configuration value that is missing or wrong: which variable, and why.
@@ -72,13 +138,151 @@ impl Config {
                 .collect();
         }
         if let Some(v) = get("WARDEN_LEEWAY_SECONDS") {
-            policy.leeway = seconds(&v, 300).map_err(|why| err("WARDEN_LEEWAY_SECONDS", why))?;
+            policy.leeway = seconds(&v, 0, 300).map_err(|why| err("WARDEN_LEEWAY_SECONDS", why))?;
         }
+        if let Some(v) = get("WARDEN_MAX_TOKEN_AGE_SECONDS") {
+            policy.max_age = Some(
+                seconds(&v, 1, MAX_SECONDS)
+                    .map_err(|why| err("WARDEN_MAX_TOKEN_AGE_SECONDS", why))?,
+            );
+        }
+        if let Some(v) = get("WARDEN_MAX_LIFETIME_SECONDS") {
+            policy.max_lifetime = seconds(&v, 1, MAX_SECONDS)
+                .map_err(|why| err("WARDEN_MAX_LIFETIME_SECONDS", why))?;
+        }
+        if let Some(v) = get("WARDEN_ACCESS_TYP") {
+            if v.len() > MAX_NAME_LEN || !v.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(err(
+                    "WARDEN_ACCESS_TYP",
+                    format!("{v:?} is not a media type such as \"at+jwt\""),
+                ));
+            }
+            policy.typ = Some(v);
+        }
+
+        let public_paths = match get("WARDEN_PUBLIC_PATHS") {
+            None => Vec::new(),
+            Some(v) => parse_public_paths(&v).map_err(|why| err("WARDEN_PUBLIC_PATHS", why))?,
+        };
+        let access_cookie = match get("WARDEN_ACCESS_COOKIE") {
+            None => None,
+            Some(v) if is_token(&v) && v.len() <= MAX_NAME_LEN => Some(v),
+            Some(v) => {
+                return Err(err(
+                    "WARDEN_ACCESS_COOKIE",
+                    format!("{v:?} is not a cookie name (letters, digits and !#$%&'*+-.^_`|~, at most {MAX_NAME_LEN})"),
+                ))
+            }
+        };
+        let pat_prefix = match get("WARDEN_PAT_PREFIX") {
+            None => DEFAULT_PAT_PREFIX.to_owned(),
+            Some(v)
+                if v.len() <= 32
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+            {
+                v
+            }
+            Some(v) => {
+                return Err(err(
+                    "WARDEN_PAT_PREFIX",
+                    format!("{v:?} must be 1 to 32 of A-Z a-z 0-9 _ -"),
+                ))
+            }
+        };
+        let fail_mode = match get("WARDEN_FAIL_MODE").as_deref() {
+            None | Some("closed") => FailMode::Closed,
+            Some("open") => FailMode::Open,
+            Some(v) => {
+                return Err(err(
+                    "WARDEN_FAIL_MODE",
+                    format!("{v:?} is neither \"closed\" nor \"open\""),
+                ))
+            }
+        };
+        let snapshot_seconds = match get("WARDEN_SNAPSHOT_SECONDS") {
+            None => DEFAULT_SNAPSHOT_SECONDS,
+            Some(v) => seconds(&v, 1, 3600).map_err(|why| err("WARDEN_SNAPSHOT_SECONDS", why))?,
+        };
+        let routes = match get("WARDEN_ROUTES") {
+            None => Vec::new(),
+            Some(v) => parse_routes(&v).map_err(|why| err("WARDEN_ROUTES", why))?,
+        };
+        let admin_token = secret(get("WARDEN_ADMIN_TOKEN"), "WARDEN_ADMIN_TOKEN")?;
+        let origin_secret = secret(get("WARDEN_ORIGIN_SECRET"), "WARDEN_ORIGIN_SECRET")?;
+
         Ok(Config {
             origin,
             keys,
             policy,
-            admin_token: get("WARDEN_ADMIN_TOKEN"),
+            public_paths,
+            access_cookie,
+            pat_prefix,
+            fail_mode,
+            snapshot_seconds,
+            routes,
+            admin_token,
+            origin_secret,
+        })
+    }
+
+    /// Whether `path` (the request URL's path, as the URL parser normalised it) is under a
+    /// `WARDEN_PUBLIC_PATHS` prefix. A prefix ending in `/` covers everything below it; any
+    /// other prefix covers itself and everything below `prefix/`. A path carrying an encoded
+    /// `.`, `/`, `\` or `%`, a `\`, a `;` or an empty segment is never public, so an origin that
+    /// decodes or normalises further cannot be led out of the public tree.
+    pub fn is_public(&self, path: &str) -> bool {
+        if self.public_paths.is_empty() || !plain_path(path) {
+            return false;
+        }
+        self.public_paths.iter().any(|p| {
+            if p.ends_with('/') {
+                path.starts_with(p.as_str())
+            } else {
+                path.strip_prefix(p.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            }
+        })
+    }
+
+    /// The scopes `path` requires under `WARDEN_ROUTES` (usually none or one). Prefixes match
+    /// case-insensitively on the path as an origin might read it — percent-decoded, `\` as
+    /// `/`, `;params` dropped, empty and dot segments resolved — and on the path as sent; the
+    /// longest match of each counts, so no spelling of a protected path escapes its scope.
+    pub fn required_scopes(&self, path: &str) -> Vec<&str> {
+        if self.routes.is_empty() {
+            return Vec::new();
+        }
+        let mut scopes: Vec<&str> = Vec::new();
+        for form in [normalize_path(path), path.to_ascii_lowercase()] {
+            // `routes` is sorted longest prefix first.
+            if let Some(route) = self.routes.iter().find(|r| form.starts_with(&r.prefix)) {
+                if !scopes.contains(&route.scope.as_str()) {
+                    scopes.push(&route.scope);
+                }
+            }
+        }
+        scopes
+    }
+
+    /// A summary for `GET /_warden/health`: every setting, no secrets (only whether each is set).
+    pub fn summary(&self) -> Value {
+        json!({
+            "origin": self.origin,
+            "issuer": self.policy.issuer,
+            "audiences": self.policy.audiences,
+            "leeway_seconds": self.policy.leeway,
+            "max_token_age_seconds": self.policy.max_age,
+            "max_lifetime_seconds": self.policy.max_lifetime,
+            "access_typ": self.policy.typ,
+            "public_paths": self.public_paths,
+            "access_cookie": self.access_cookie,
+            "pat_prefix": self.pat_prefix,
+            "fail_mode": self.fail_mode.name(),
+            "snapshot_seconds": self.snapshot_seconds,
+            "routes": self.routes.iter().map(|r| json!({"prefix": r.prefix, "scope": r.scope})).collect::<Vec<_>>(),
+            "admin_token_set": self.admin_token.is_some(),
+            "origin_secret_set": self.origin_secret.is_some(),
         })
     }
 }
@@ -89,21 +293,193 @@ fn parse_origin(value: &str) -> Result<String, String> {
         .or_else(|| value.strip_prefix("http://"))
         .ok_or_else(|| format!("{value:?} must start with http:// or https://"))?;
     let host = rest.split('/').next().unwrap_or_default();
-    if host.is_empty() || rest.contains(['?', '#', ' ']) {
+    if host.is_empty() || rest.contains(['?', '#', ' ', '\\']) {
         return Err(format!(
             "{value:?} is not a base URL (scheme://host[:port][/path], no query)"
+        ));
+    }
+    if host.contains('@') {
+        return Err(format!(
+            "{value:?} carries credentials; use WARDEN_ORIGIN_SECRET instead"
         ));
     }
     Ok(value.trim_end_matches('/').to_owned())
 }
 
-fn seconds(value: &str, max: u64) -> Result<u64, String> {
+fn seconds(value: &str, min: u64, max: u64) -> Result<u64, String> {
     match value.parse::<u64>() {
-        Ok(n) if n <= max => Ok(n),
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(format!(
-            "{value:?} is not a whole number of seconds between 0 and {max}"
+            "{value:?} is not a whole number of seconds between {min} and {max}"
         )),
     }
+}
+
+fn secret(value: Option<String>, variable: &'static str) -> Result<Option<String>, ConfigError> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.len() < MIN_SECRET_LEN => Err(err(
+            variable,
+            format!("is shorter than {MIN_SECRET_LEN} bytes (value not logged)"),
+        )),
+        Some(v) if !v.bytes().all(|b| b.is_ascii_graphic()) => Err(err(
+            variable,
+            "must be printable ASCII without spaces (value not logged)",
+        )),
+        Some(v) => Ok(Some(v)),
+    }
+}
+
+/// RFC 9110 `token` characters (cookie names).
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// RFC 6749 scope-token characters (NQCHAR: visible ASCII but `"` and `\`).
+fn is_scope(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_SCOPE_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+}
+
+/// A path prefix: starts with `/`, RFC 3986 path characters except `%`, `;` and `,`, no empty,
+/// `.` or `..` segments.
+fn path_prefix(p: &str) -> Result<String, String> {
+    let ok_chars = p
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+=:@/".contains(&b));
+    if !p.starts_with('/') || p.len() > MAX_PREFIX_LEN || !ok_chars {
+        return Err(format!(
+            "{p:?} is not a path prefix (starts with /, letters, digits and -._~!$&'()*+=:@/ only, at most {MAX_PREFIX_LEN} bytes)"
+        ));
+    }
+    let inner = p.trim_start_matches('/').trim_end_matches('/');
+    if p.contains("//") || inner.split('/').any(|s| s == "." || s == "..") {
+        return Err(format!("{p:?} has an empty, `.` or `..` segment"));
+    }
+    Ok(p.to_owned())
+}
+
+fn entries(value: &str) -> Result<Vec<&str>, String> {
+    let items: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if items.len() > MAX_LIST_ENTRIES {
+        return Err(format!(
+            "has {} entries, more than {MAX_LIST_ENTRIES}",
+            items.len()
+        ));
+    }
+    Ok(items)
+}
+
+/// `WARDEN_PUBLIC_PATHS`: comma-separated path prefixes, e.g. `/health,/public/`.
+fn parse_public_paths(value: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for p in entries(value)? {
+        let p = path_prefix(p)?;
+        if p == "/" {
+            return Err("\"/\" would make every path public".into());
+        }
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// `WARDEN_ROUTES`: comma-separated `prefix=scope`, e.g. `/admin=admin,/billing=billing:read`.
+fn parse_routes(value: &str) -> Result<Vec<Route>, String> {
+    let mut routes: Vec<Route> = Vec::new();
+    for entry in entries(value)? {
+        let (prefix, scope) = entry
+            .split_once('=')
+            .ok_or_else(|| format!("{entry:?} is not prefix=scope (e.g. /admin=admin)"))?;
+        let prefix = path_prefix(prefix.trim())?.to_ascii_lowercase();
+        let scope = scope.trim();
+        if !is_scope(scope) {
+            return Err(format!(
+                "{entry:?}: the scope must be 1 to {MAX_SCOPE_LEN} visible ASCII characters without spaces, '\"' or '\\'"
+            ));
+        }
+        if routes.iter().any(|r| r.prefix == prefix) {
+            return Err(format!("{prefix:?} appears twice"));
+        }
+        routes.push(Route {
+            prefix,
+            scope: scope.to_owned(),
+        });
+    }
+    routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
+    Ok(routes)
+}
+
+/// Whether a request path is safe to compare literally with public prefixes.
+fn plain_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    !(lower.contains("%2e")
+        || lower.contains("%2f")
+        || lower.contains("%5c")
+        || lower.contains("%25")
+        || lower.contains(['\\', ';'])
+        || lower.contains("//"))
+}
+
+/// The path as a lenient origin might read it: percent-decoded once, `\` as `/`, `;params`
+/// dropped from each segment, empty and `.` segments removed, `..` applied, ASCII lower case.
+/// Keeps a trailing `/`.
+pub fn normalize_path(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
+            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                let v = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                decoded.push(v as u8);
+                i += 3;
+            }
+            (b'\\', _, _) => {
+                decoded.push(b'/');
+                i += 1;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    let decoded = String::from_utf8_lossy(&decoded).to_ascii_lowercase();
+    let mut segments: Vec<&str> = Vec::new();
+    for raw in decoded.split('/') {
+        let segment = raw.split(';').next().unwrap_or_default();
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let mut out = String::with_capacity(decoded.len() + 1);
+    for s in &segments {
+        out.push('/');
+        out.push_str(s);
+    }
+    if out.is_empty() || decoded.ends_with('/') {
+        out.push('/');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -114,71 +490,239 @@ mod tests {
     const JWKS: &str = r#"{"keys":[{"kty":"oct","kid":"h","alg":"HS256","k":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}]}"#;
 
     fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let mut map: HashMap<String, String> = [
+            ("WARDEN_ORIGIN", "https://api.example.com/"),
+            ("WARDEN_JWKS", JWKS),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in vars {
+            if v.is_empty() {
+                map.remove(*k);
+            } else {
+                map.insert(k.to_string(), v.to_string());
+            }
+        }
         Config::from_vars(|k| map.get(k).cloned())
+    }
+
+    fn variable(vars: &[(&str, &str)]) -> &'static str {
+        load(vars).unwrap_err().variable
     }
 
     #[test]
     fn minimal_config_and_defaults() {
-        let c = load(&[
-            ("WARDEN_ORIGIN", "https://api.example.com/"),
-            ("WARDEN_JWKS", JWKS),
-        ])
-        .unwrap();
+        let c = load(&[]).unwrap();
         assert_eq!(c.origin, "https://api.example.com");
         assert_eq!(c.policy, Policy::default());
         assert!(c.admin_token.is_none());
+        assert!(c.origin_secret.is_none());
+        assert!(c.public_paths.is_empty());
+        assert!(c.routes.is_empty());
+        assert_eq!(c.access_cookie, None);
+        assert_eq!(c.pat_prefix, DEFAULT_PAT_PREFIX);
+        assert_eq!(c.fail_mode, FailMode::Closed);
+        assert_eq!(c.snapshot_seconds, DEFAULT_SNAPSHOT_SECONDS);
     }
 
     #[test]
     fn optional_values() {
         let c = load(&[
             ("WARDEN_ORIGIN", "http://127.0.0.1:8788"),
-            ("WARDEN_JWKS", JWKS),
             ("WARDEN_ISSUER", "https://issuer"),
             ("WARDEN_AUDIENCE", "api, web ,"),
             ("WARDEN_LEEWAY_SECONDS", "5"),
-            ("WARDEN_ADMIN_TOKEN", "s3cret"),
+            ("WARDEN_MAX_TOKEN_AGE_SECONDS", "3600"),
+            ("WARDEN_MAX_LIFETIME_SECONDS", "900"),
+            ("WARDEN_ACCESS_TYP", "at+jwt"),
+            ("WARDEN_PUBLIC_PATHS", "/health, /public/"),
+            ("WARDEN_ACCESS_COOKIE", "__Host-warden_at"),
+            ("WARDEN_PAT_PREFIX", "acme_"),
+            ("WARDEN_FAIL_MODE", "open"),
+            ("WARDEN_SNAPSHOT_SECONDS", "5"),
+            ("WARDEN_ROUTES", "/admin=admin, /billing/=billing:read"),
+            ("WARDEN_ADMIN_TOKEN", "s3cret-s3cret-s3cret"),
+            ("WARDEN_ORIGIN_SECRET", "origin-secret-0123456789"),
         ])
         .unwrap();
         assert_eq!(c.policy.issuer.as_deref(), Some("https://issuer"));
         assert_eq!(c.policy.audiences, vec!["api", "web"]);
         assert_eq!(c.policy.leeway, 5);
-        assert_eq!(c.admin_token.as_deref(), Some("s3cret"));
+        assert_eq!(c.policy.max_age, Some(3600));
+        assert_eq!(c.policy.max_lifetime, 900);
+        assert_eq!(c.policy.typ.as_deref(), Some("at+jwt"));
+        assert_eq!(c.public_paths, vec!["/health", "/public/"]);
+        assert_eq!(c.access_cookie.as_deref(), Some("__Host-warden_at"));
+        assert_eq!(c.pat_prefix, "acme_");
+        assert_eq!(c.fail_mode, FailMode::Open);
+        assert_eq!(c.snapshot_seconds, 5);
+        // Longest prefix first.
+        assert_eq!(
+            c.routes,
+            vec![
+                Route {
+                    prefix: "/billing/".into(),
+                    scope: "billing:read".into()
+                },
+                Route {
+                    prefix: "/admin".into(),
+                    scope: "admin".into()
+                },
+            ]
+        );
+        assert_eq!(c.admin_token.as_deref(), Some("s3cret-s3cret-s3cret"));
+        assert_eq!(c.origin_secret.as_deref(), Some("origin-secret-0123456789"));
+        let summary = c.summary().to_string();
+        assert!(summary.contains("\"fail_mode\":\"open\""));
+        assert!(!summary.contains("s3cret"), "no secrets in the summary");
+        assert!(
+            !summary.contains("origin-secret"),
+            "no secrets in the summary"
+        );
     }
 
     #[test]
     fn errors_name_the_variable() {
+        assert_eq!(variable(&[("WARDEN_ORIGIN", "")]), "WARDEN_ORIGIN");
+        assert_eq!(variable(&[("WARDEN_ORIGIN", "ftp://x")]), "WARDEN_ORIGIN");
         assert_eq!(
-            load(&[("WARDEN_JWKS", JWKS)]).unwrap_err().variable,
+            variable(&[("WARDEN_ORIGIN", "https://user:pw@x")]),
             "WARDEN_ORIGIN"
         );
         assert_eq!(
-            load(&[("WARDEN_ORIGIN", "ftp://x"), ("WARDEN_JWKS", JWKS)])
-                .unwrap_err()
-                .variable,
+            variable(&[("WARDEN_ORIGIN", "https://x/?q")]),
             "WARDEN_ORIGIN"
         );
-        assert_eq!(
-            load(&[("WARDEN_ORIGIN", "https://x")])
-                .unwrap_err()
-                .variable,
-            "WARDEN_JWKS"
-        );
-        let e = load(&[
-            ("WARDEN_ORIGIN", "https://x"),
-            ("WARDEN_JWKS", "{\"keys\":[]}"),
-        ])
-        .unwrap_err();
+        assert_eq!(variable(&[("WARDEN_JWKS", "")]), "WARDEN_JWKS");
+        let e = load(&[("WARDEN_JWKS", "{\"keys\":[]}")]).unwrap_err();
         assert_eq!(e.to_string(), "WARDEN_JWKS: the JWKS has no keys");
-        let e = load(&[
-            ("WARDEN_ORIGIN", "https://x"),
-            ("WARDEN_JWKS", JWKS),
+        let cases: &[(&str, &str)] = &[
             ("WARDEN_LEEWAY_SECONDS", "-1"),
-        ]);
-        assert_eq!(e.unwrap_err().variable, "WARDEN_LEEWAY_SECONDS");
+            ("WARDEN_LEEWAY_SECONDS", "301"),
+            ("WARDEN_LEEWAY_SECONDS", "1.5"),
+            ("WARDEN_MAX_TOKEN_AGE_SECONDS", "0"),
+            ("WARDEN_MAX_TOKEN_AGE_SECONDS", "soon"),
+            ("WARDEN_MAX_LIFETIME_SECONDS", "0"),
+            ("WARDEN_MAX_LIFETIME_SECONDS", "99999999999999999999999"),
+            ("WARDEN_ACCESS_TYP", "at jwt"),
+            ("WARDEN_PUBLIC_PATHS", "health"),
+            ("WARDEN_PUBLIC_PATHS", "/"),
+            ("WARDEN_PUBLIC_PATHS", "/a/../b"),
+            ("WARDEN_PUBLIC_PATHS", "/a//b"),
+            ("WARDEN_PUBLIC_PATHS", "/a%2f"),
+            ("WARDEN_PUBLIC_PATHS", "/a;b"),
+            ("WARDEN_ACCESS_COOKIE", "bad name"),
+            ("WARDEN_ACCESS_COOKIE", "a=b"),
+            ("WARDEN_PAT_PREFIX", "pat."),
+            (
+                "WARDEN_PAT_PREFIX",
+                "a-very-long-prefix-that-goes-on-and-on",
+            ),
+            ("WARDEN_FAIL_MODE", "Open"),
+            ("WARDEN_FAIL_MODE", "maybe"),
+            ("WARDEN_SNAPSHOT_SECONDS", "0"),
+            ("WARDEN_SNAPSHOT_SECONDS", "3601"),
+            ("WARDEN_ROUTES", "/admin"),
+            ("WARDEN_ROUTES", "admin=admin"),
+            ("WARDEN_ROUTES", "/admin="),
+            ("WARDEN_ROUTES", "/admin=a b"),
+            ("WARDEN_ROUTES", "/admin=a\"b"),
+            ("WARDEN_ROUTES", "/admin=a,/ADMIN=b"),
+            ("WARDEN_ADMIN_TOKEN", "short"),
+            ("WARDEN_ADMIN_TOKEN", "has a space in it, long enough"),
+            ("WARDEN_ORIGIN_SECRET", "short"),
+        ];
+        for (name, value) in cases {
+            let e = load(&[(name, value)]).unwrap_err();
+            assert_eq!(e.variable, *name, "{name}={value:?}: {e}");
+            assert!(!e.reason.is_empty());
+        }
+        // Secrets are never echoed into the log line.
+        let e = load(&[("WARDEN_ADMIN_TOKEN", "tiny")]).unwrap_err();
+        assert!(!e.to_string().contains("tiny"));
+        let many = (0..=MAX_LIST_ENTRIES)
+            .map(|i| format!("/p{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert_eq!(
+            variable(&[("WARDEN_PUBLIC_PATHS", many.as_str())]),
+            "WARDEN_PUBLIC_PATHS"
+        );
+    }
+
+    #[test]
+    fn public_paths_match_whole_segments_and_plain_paths_only() {
+        let c = load(&[("WARDEN_PUBLIC_PATHS", "/health,/public/")]).unwrap();
+        for p in [
+            "/health",
+            "/health/",
+            "/health/live",
+            "/public/",
+            "/public/a/b.css",
+        ] {
+            assert!(c.is_public(p), "{p}");
+        }
+        for p in [
+            "/healthz",
+            "/public",
+            "/Health",
+            "/api/health",
+            "/public/..%2fadmin",
+            "/public/%2e%2e/admin",
+            "/public/a%252e",
+            "/public\\..\\admin",
+            "/public/;/admin",
+            "/public//admin",
+            "/",
+        ] {
+            assert!(!c.is_public(p), "{p}");
+        }
+        assert!(!load(&[]).unwrap().is_public("/health"));
+    }
+
+    #[test]
+    fn routes_cover_every_spelling_of_a_path() {
+        let c = load(&[(
+            "WARDEN_ROUTES",
+            "/admin=admin,/admin/billing=billing:read,/api/v1/=api",
+        )])
+        .unwrap();
+        assert_eq!(c.required_scopes("/admin"), vec!["admin"]);
+        assert_eq!(c.required_scopes("/admin/users"), vec!["admin"]);
+        assert_eq!(c.required_scopes("/administrator"), vec!["admin"]);
+        assert_eq!(c.required_scopes("/admin/billing/x"), vec!["billing:read"]);
+        for sneaky in [
+            "/Admin",
+            "//admin",
+            "/%61dmin",
+            "/x/%2e%2e/admin",
+            "/x%2f..%2fadmin",
+            "/x\\..\\admin",
+            "/;x=y/admin",
+            "/./admin",
+            "/admin;jsessionid=1",
+        ] {
+            assert!(
+                c.required_scopes(sneaky).contains(&"admin"),
+                "{sneaky} must need admin"
+            );
+        }
+        // As sent and as decoded differ: both scopes are required.
+        let both = c.required_scopes("/admin%2f..%2fapi/v1/x");
+        assert!(both.contains(&"admin") && both.contains(&"api"), "{both:?}");
+        assert!(c.required_scopes("/api/v2").is_empty());
+        assert!(c.required_scopes("/").is_empty());
+        assert!(load(&[]).unwrap().required_scopes("/admin").is_empty());
+    }
+
+    #[test]
+    fn normalization() {
+        assert_eq!(normalize_path("/"), "/");
+        assert_eq!(normalize_path(""), "/");
+        assert_eq!(normalize_path("/A/./b/../C/"), "/a/c/");
+        assert_eq!(normalize_path("/../../x"), "/x");
+        assert_eq!(normalize_path("/%zz/%4"), "/%zz/%4");
+        assert_eq!(normalize_path("/%ff%fe"), "/\u{fffd}\u{fffd}");
     }
 }

@@ -1,24 +1,24 @@
-//! The fetch handler and its I/O: configuration from the environment, KV, the origin.
+//! The fetch and scheduled handlers and their I/O: configuration from the environment,
+//! routing, credentials, revocation, forwarding, deny responses, the admin API.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use serde_json::json;
-use warden_core::{
-    parse, Denial, Grant, JwtVerifier, RevocationReason, RevocationStatus, Token, Verdict,
-};
+use serde_json::{json, Map, Value};
+use warden_core::{parse, RevocationIds};
+use warden_core::{Denial, Grant, RevocationStatus, Token, Verdict};
 use worker::{
-    console_log, event, wasm_bindgen::JsValue, Context, Date, Env, Fetch, Headers, Method, Request,
-    RequestInit, RequestRedirect, Response, Result,
+    event, wasm_bindgen::JsValue, Context, Date, Env, Fetch, Headers, Method, Request, RequestInit,
+    RequestRedirect, Response, Result, ScheduleContext, ScheduledEvent,
 };
 
 use crate::admin::{self, Revoke};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, FailMode};
 use crate::credentials;
-
-const KV_BINDING: &str = "WARDEN_KV";
-/// Headers the worker sets for the origin; any a client sends are removed first.
-const IDENTITY_PREFIX: &str = "x-warden-";
+use crate::identity::{self, IDENTITY_PREFIX};
+use crate::pat::{self, Presented};
+use crate::store::{self, Entry, Kind, KV_BINDING};
+use crate::subject::{self, CutoffRequest, DO_BINDING, DO_CLASS};
 
 thread_local! {
     // Configuration is parsed once per isolate (an isolate runs one request at a time per thread).
@@ -35,6 +35,12 @@ fn config(env: &Env) -> std::result::Result<Rc<Config>, ConfigError> {
                         reason: "KV namespace binding is missing".into(),
                     });
                 }
+                if env.durable_object(DO_BINDING).is_err() {
+                    return Err(ConfigError {
+                        variable: DO_BINDING,
+                        reason: format!("Durable Object binding is missing (class {DO_CLASS})"),
+                    });
+                }
                 Config::from_vars(|name| env.var(name).ok().map(|v| v.to_string())).map(Rc::new)
             })
             .clone()
@@ -46,13 +52,17 @@ fn unix_now() -> u64 {
     Date::now().as_millis() / 1000
 }
 
+fn config_failed(e: &ConfigError) {
+    audit(json!({"event": "config_error", "variable": e.variable, "reason": e.reason}));
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let now = unix_now();
     let config = match config(&env) {
         Ok(c) => c,
         Err(e) => {
-            audit(json!({"event": "config_error", "variable": e.variable, "reason": e.reason}));
+            config_failed(&e);
             return json_response(
                 500,
                 &json!({"error": "server_error", "error_description": "worker misconfigured"}),
@@ -60,32 +70,82 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         }
     };
     let path = req.path();
+    #[cfg(feature = "testing")]
+    if path.starts_with("/__warden/") {
+        return crate::testing::route(req, &env, &config, now).await;
+    }
     if path == "/_warden" || path.starts_with("/_warden/") {
         return admin_api(req, &env, &config, now).await;
     }
     protect(req, &env, &config, now).await
 }
 
+/// The cron trigger: reaps expired PAT records.
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let now = unix_now();
+    if let Err(e) = config(&env) {
+        config_failed(&e);
+        return;
+    }
+    match pat::reap(&env, now).await {
+        Ok(reaped) => audit(json!({"event": "reap", "cron": event.cron(), "reaped": reaped})),
+        Err(e) => audit(json!({"event": "store_error", "op": "reap", "error": e.to_string()})),
+    }
+}
+
 async fn protect(req: Request, env: &Env, config: &Config, now: u64) -> Result<Response> {
+    if config.is_public(&req.path()) {
+        return forward(req, config, None).await;
+    }
     let authorization = req.headers().get("authorization")?;
-    let token = match credentials::bearer(authorization.as_deref()) {
+    let cookies = match config.access_cookie {
+        Some(_) => req.headers().get("cookie")?,
+        None => None,
+    };
+    let token = match credentials::token(
+        authorization.as_deref(),
+        cookies.as_deref(),
+        config.access_cookie.as_deref(),
+    ) {
         Ok(Some(token)) => token,
-        Ok(None) => return deny(&Denial::Missing, None),
+        Ok(None) => {
+            let preflight = credentials::is_preflight(
+                req.method() == Method::Options,
+                req.headers().has("access-control-request-method")?,
+                false,
+            );
+            if preflight {
+                return forward(req, config, None).await;
+            }
+            return deny(&Denial::Missing, None);
+        }
         Err(d) => return deny(&d, None),
     };
-    let parsed = match parse(token) {
-        Ok(t) => t,
-        Err(e) => return deny(&Denial::Malformed(e), None),
-    };
-    if let Err(d) = config.keys.inline.verify(&parsed, &JwtVerifier) {
-        return deny(&d, Some(&parsed));
+    if credentials::is_pat(token, &config.pat_prefix) {
+        return protect_pat(req, env, config, token, now).await;
     }
+    protect_jwt(req, env, config, token, now).await
+}
+
+async fn protect_jwt(
+    req: Request,
+    env: &Env,
+    config: &Config,
+    token: &str,
+    now: u64,
+) -> Result<Response> {
+    // Parse + key + signature, or the isolate's verified-token cache (crate::verify).
+    let parsed = match crate::verify::verified(token, env, config, now).await {
+        Ok(t) => t,
+        Err(d) => return deny(&d, None),
+    };
     if let Err(d) = config.policy.check(&parsed, now) {
         return deny(&d, Some(&parsed));
     }
-    let status = revocation_status(env, &parsed).await;
+    let status = revocation_status(env, config, &parsed, now).await;
     match config.policy.evaluate(&parsed, now, status) {
-        Verdict::Allow(grant) => forward(req, config, &grant).await,
+        Verdict::Allow(grant) => allow(req, config, &grant).await,
         Verdict::Deny(d) => deny(&d, Some(&parsed)),
         // evaluate() never asks for a refresh; refresh at the edge arrives with its own flow.
         Verdict::Refresh(h) => deny(
@@ -98,24 +158,107 @@ async fn protect(req: Request, env: &Env, config: &Config, now: u64) -> Result<R
     }
 }
 
-async fn revocation_status(env: &Env, token: &Token) -> RevocationStatus {
-    let Some(jti) = &token.claims.jti else {
+/// The store's verdict on the token's ids (snapshot first, KV only on a "maybe"). With
+/// `WARDEN_FAIL_MODE=open`, a store that cannot answer lets the token through, audited; a
+/// definite revocation is never overridden.
+async fn revocation_status(
+    env: &Env,
+    config: &Config,
+    token: &Token,
+    now: u64,
+) -> RevocationStatus {
+    let ids = RevocationIds::of(token);
+    let answers = store::answers(env, config.snapshot_seconds, &ids, now).await;
+    let status = ids.interpret(&answers);
+    if status == RevocationStatus::Unavailable && config.fail_mode == FailMode::Open {
+        audit(json!({
+            "event": "fail_open_allow",
+            "class": "access",
+            "sub": ids.sub,
+            "sid": ids.sid,
+            "jti": ids.jti,
+            "kid": ids.kid,
+        }));
         return RevocationStatus::NotRevoked;
-    };
-    let Ok(kv) = env.kv(KV_BINDING) else {
-        return RevocationStatus::Unavailable;
-    };
-    match kv.get(&format!("rv:jti:{jti}")).text().await {
-        Ok(Some(_)) => RevocationStatus::Revoked(RevocationReason::TokenId),
-        Ok(None) => RevocationStatus::NotRevoked,
-        Err(e) => {
-            audit(json!({"event": "store_error", "op": "get", "error": e.to_string()}));
-            RevocationStatus::Unavailable
+    }
+    status
+}
+
+async fn protect_pat(
+    req: Request,
+    env: &Env,
+    config: &Config,
+    token: &str,
+    now: u64,
+) -> Result<Response> {
+    match pat::present(env, &config.pat_prefix, token, config.snapshot_seconds, now).await {
+        Presented::Verdict(Verdict::Allow(grant), _) => allow(req, config, &grant).await,
+        Presented::Verdict(Verdict::Deny(d), record) => deny_as(
+            &d,
+            Who {
+                class: Some("pat"),
+                sub: Some(&record.sub),
+                jti: Some(&record.id),
+                sid: None,
+            },
+        ),
+        Presented::Verdict(Verdict::Refresh(_), record) => deny_as(
+            &Denial::Expired {
+                exp: record.expires_at,
+                now,
+            },
+            Who {
+                class: Some("pat"),
+                sub: Some(&record.sub),
+                jti: Some(&record.id),
+                sid: None,
+            },
+        ),
+        Presented::Unknown => {
+            audit(json!({"event": "deny", "code": "token_unknown", "status": 401, "class": "pat"}));
+            auth_error(401, "invalid_token", "token_unknown", "unknown token", None)
         }
+        Presented::Unavailable => deny_as(
+            &Denial::StoreUnavailable,
+            Who {
+                class: Some("pat"),
+                ..Who::default()
+            },
+        ),
     }
 }
 
-async fn forward(req: Request, config: &Config, grant: &Grant) -> Result<Response> {
+/// After an allow: the `WARDEN_ROUTES` scope check, then the origin.
+async fn allow(req: Request, config: &Config, grant: &Grant) -> Result<Response> {
+    let required = config.required_scopes(&req.path());
+    let missing = identity::missing_scopes(grant, &required);
+    if !missing.is_empty() {
+        let scope = missing.join(" ");
+        audit(json!({
+            "event": "deny",
+            "code": "insufficient_scope",
+            "status": 403,
+            "class": grant.class.name(),
+            "sub": grant.subject,
+            "jti": grant.token_id,
+            "sid": grant.session,
+            "scope": scope,
+        }));
+        return auth_error(
+            403,
+            "insufficient_scope",
+            "insufficient_scope",
+            "the token lacks a scope this path requires",
+            Some(&scope),
+        );
+    }
+    forward(req, config, Some(grant)).await
+}
+
+/// Forwards the request to the origin: method, path, query and body untouched; client
+/// `x-warden-*` headers removed; identity headers (after an allow) and `x-warden-auth` (when
+/// `WARDEN_ORIGIN_SECRET` is set) added. The origin's answer, errors included, passes through.
+async fn forward(req: Request, config: &Config, grant: Option<&Grant>) -> Result<Response> {
     let url = req.url()?;
     let mut target = format!("{}{}", config.origin, url.path());
     if let Some(q) = url.query() {
@@ -128,18 +271,9 @@ async fn forward(req: Request, config: &Config, grant: &Grant) -> Result<Respons
             headers.append(&name, &value)?;
         }
     }
-    let identity = [
-        ("x-warden-sub", grant.subject.as_deref()),
-        ("x-warden-sid", grant.session.as_deref()),
-        ("x-warden-jti", grant.token_id.as_deref()),
-        ("x-warden-class", Some(grant.class.name())),
-    ];
-    for (name, value) in identity {
-        if let Some(v) = value {
-            headers.set(name, v)?;
-        }
+    for (name, value) in identity::identity_headers(grant, config.origin_secret.as_deref()) {
+        headers.set(name, &value)?;
     }
-    headers.set("x-warden-exp", &grant.expires_at.to_string())?;
 
     let method = req.method();
     let mut init = RequestInit::new();
@@ -164,14 +298,44 @@ async fn forward(req: Request, config: &Config, grant: &Grant) -> Result<Respons
     }
 }
 
+/// Who a denial concerns, for the audit line.
+#[derive(Default)]
+struct Who<'a> {
+    class: Option<&'static str>,
+    sub: Option<&'a str>,
+    jti: Option<&'a str>,
+    sid: Option<&'a str>,
+}
+
 fn deny(d: &Denial, token: Option<&Token>) -> Result<Response> {
     let claims = token.map(|t| &t.claims);
+    deny_as(
+        d,
+        Who {
+            class: token.map(|_| "access"),
+            sub: claims.and_then(|c| c.sub.as_deref()),
+            jti: claims.and_then(|c| c.jti.as_deref()),
+            sid: claims.and_then(|c| c.sid.as_deref()),
+        },
+    )
+}
+
+/// The RFC 6750 response for `d`, with one audit line (`reject_expired_token` for an expired
+/// token, `deny` otherwise).
+fn deny_as(d: &Denial, who: Who<'_>) -> Result<Response> {
+    let event = if matches!(d, Denial::Expired { .. }) {
+        "reject_expired_token"
+    } else {
+        "deny"
+    };
     audit(json!({
-        "event": "deny",
+        "event": event,
         "code": d.code(),
         "status": d.status(),
-        "sub": claims.and_then(|c| c.sub.as_deref()),
-        "jti": claims.and_then(|c| c.jti.as_deref()),
+        "class": who.class,
+        "sub": who.sub,
+        "jti": who.jti,
+        "sid": who.sid,
     }));
     let error = d.error().unwrap_or(if d.status() == 503 {
         "temporarily_unavailable"
@@ -188,6 +352,28 @@ fn deny(d: &Denial, token: Option<&Token>) -> Result<Response> {
     Ok(resp)
 }
 
+/// An RFC 6750 error the core has no denial for (`token_unknown`, `insufficient_scope`).
+fn auth_error(
+    status: u16,
+    error: &str,
+    code: &str,
+    description: &str,
+    scope: Option<&str>,
+) -> Result<Response> {
+    let mut body = json!({"error": error, "code": code, "error_description": description});
+    let mut challenge = format!("Bearer error=\"{error}\", error_description=\"{description}\"");
+    if let Some(scope) = scope {
+        body["scope"] = json!(scope);
+        challenge.push_str(&format!(", scope=\"{scope}\""));
+    }
+    let mut resp = json_response(status, &body)?;
+    resp.headers_mut().set("www-authenticate", &challenge)?;
+    Ok(resp)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The admin API
+
 async fn admin_api(mut req: Request, env: &Env, config: &Config, now: u64) -> Result<Response> {
     let Some(secret) = &config.admin_token else {
         return json_response(404, &json!({"error": "not_found"}));
@@ -202,23 +388,109 @@ async fn admin_api(mut req: Request, env: &Env, config: &Config, now: u64) -> Re
             .set("www-authenticate", "Bearer realm=\"warden-admin\"")?;
         return Ok(resp);
     }
-    match (req.method(), req.path().as_str()) {
+    let path = req.path();
+    match (req.method(), path.as_str()) {
         (Method::Post, "/_warden/revoke") => {
             let body = match read_body(&mut req).await? {
                 Ok(body) => body,
                 Err(resp) => return Ok(resp),
             };
             match admin::parse_revoke(&body) {
-                Ok(revoke) => revoke_token(env, config, revoke, now).await,
+                Ok(revoke) => revoke_request(env, config, revoke, now).await,
                 Err(why) => bad_request(&why),
             }
         }
-        (_, "/_warden/revoke") => json_response(
-            405,
-            &json!({"error": "method_not_allowed", "allow": "POST"}),
+        (Method::Get, "/_warden/revocations") => {
+            let url = req.url()?;
+            let sub = match required_sub(&url) {
+                Ok(sub) => sub,
+                Err(why) => return bad_request(&why),
+            };
+            match store::list_index(env, &sub, &["jti", "sid", "sub"], cursor(&url)).await {
+                Ok((items, next)) => json_response(
+                    200,
+                    &json!({"sub": sub, "revocations": items, "cursor": next}),
+                ),
+                Err(e) => store_unavailable("list", &e),
+            }
+        }
+        (Method::Post, "/_warden/pats") => {
+            let body = match read_body(&mut req).await? {
+                Ok(body) => body,
+                Err(resp) => return Ok(resp),
+            };
+            let request = match admin::parse_pat_request(&body, now) {
+                Ok(r) => r,
+                Err(why) => return bad_request(&why),
+            };
+            match pat::issue(env, &config.pat_prefix, request, now).await {
+                Ok(reply) => json_response(201, &reply),
+                Err(e) => store_unavailable("put", &e),
+            }
+        }
+        (Method::Get, "/_warden/pats") => {
+            let url = req.url()?;
+            let sub = match required_sub(&url) {
+                Ok(sub) => sub,
+                Err(why) => return bad_request(&why),
+            };
+            match pat::list(env, &sub, cursor(&url)).await {
+                Ok((items, next)) => {
+                    json_response(200, &json!({"sub": sub, "pats": items, "cursor": next}))
+                }
+                Err(e) => store_unavailable("list", &e),
+            }
+        }
+        (Method::Get, "/_warden/health") => json_response(
+            200,
+            &json!({
+                "ok": true,
+                "now": now,
+                "config": config.summary(),
+                "jwks": jwks_health(now),
+                "snapshot": store::snapshot_status(now),
+            }),
         ),
+        (_, "/_warden/revoke") => method_not_allowed("POST"),
+        (_, "/_warden/pats") => method_not_allowed("GET, POST"),
+        (_, "/_warden/revocations" | "/_warden/health") => method_not_allowed("GET"),
         _ => json_response(404, &json!({"error": "not_found"})),
     }
+}
+
+/// The fetched JWKS as this isolate holds it (`keys::jwks_status`); `null` before the first
+/// fetch (or with inline keys only).
+fn jwks_health(now: u64) -> Value {
+    match crate::keys::jwks_status(now) {
+        Some(s) => json!({
+            "fetched": true,
+            "age_seconds": s.age,
+            "fetched_at": s.fetched_at,
+            "fresh_until": s.fresh_until,
+            "kids": s.kids,
+            "fetches": s.fetches,
+            "failures": s.failures,
+        }),
+        None => json!({"fetched": false, "age_seconds": null}),
+    }
+}
+
+fn required_sub(url: &worker::Url) -> std::result::Result<String, String> {
+    admin::query_id(url.query_pairs(), "sub")?
+        .ok_or_else(|| "query parameter `sub` is required".to_owned())
+}
+
+fn cursor(url: &worker::Url) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == "cursor")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn method_not_allowed(allow: &str) -> Result<Response> {
+    let mut resp = json_response(405, &json!({"error": "method_not_allowed", "allow": allow}))?;
+    resp.headers_mut().set("allow", allow)?;
+    Ok(resp)
 }
 
 /// The request body, or the response refusing it (413 when over the limit).
@@ -251,45 +523,191 @@ fn bad_request(why: &str) -> Result<Response> {
     )
 }
 
-async fn revoke_token(env: &Env, config: &Config, revoke: Revoke, now: u64) -> Result<Response> {
-    let Revoke::Jti { jti, exp } = revoke;
-    let expires_at =
-        admin::record_expiration(exp, now, config.policy.leeway, config.policy.max_lifetime);
-    let record = json!({"revoked_at": now}).to_string();
-    let written = async {
-        env.kv(KV_BINDING)?
-            .put(&format!("rv:jti:{jti}"), record)?
-            .expiration(expires_at)
-            .execute()
-            .await
-            .map_err(worker::Error::from)
-    }
-    .await;
-    if let Err(e) = written {
-        audit(json!({"event": "store_error", "op": "put", "jti": jti, "error": e.to_string()}));
-        return json_response(
-            503,
-            &json!({"error": "temporarily_unavailable", "error_description": "revocation store unavailable"}),
-        );
-    }
-    audit(json!({"event": "revoke", "jti": jti, "expires_at": expires_at}));
+fn store_unavailable(op: &str, e: &worker::Error) -> Result<Response> {
+    audit(json!({"event": "store_error", "op": op, "error": e.to_string()}));
     json_response(
-        200,
-        &json!({"ok": true, "jti": jti, "expires_at": expires_at}),
+        503,
+        &json!({"error": "temporarily_unavailable", "error_description": "revocation store unavailable"}),
     )
 }
 
-fn json_response(status: u16, body: &serde_json::Value) -> Result<Response> {
+/// Writes one revocation record (and the subject's index entry), then audits it.
+async fn put_revocation(
+    env: &Env,
+    kind: Kind,
+    id: &str,
+    expiration: Option<u64>,
+    sub: Option<&str>,
+    now: u64,
+) -> Result<()> {
+    store::put_revocation(env, kind, id, expiration, now).await?;
+    if let Some(sub) = sub {
+        let entry =
+            json!({"kind": kind.name(), "id": id, "revoked_at": now, "expires_at": expiration});
+        store::put_index(&store::kv(env)?, sub, kind.name(), id, &entry, expiration).await?;
+    }
+    audit(
+        json!({"event": "revoke", "kind": kind.name(), "id": id, "sub": sub, "expires_at": expiration}),
+    );
+    Ok(())
+}
+
+/// `POST /_warden/revoke`: answers 200 only after the write returned.
+async fn revoke_request(env: &Env, config: &Config, revoke: Revoke, now: u64) -> Result<Response> {
+    let leeway = config.policy.leeway;
+    let max_lifetime = config.policy.max_lifetime;
+    match revoke {
+        Revoke::Jti { jti, exp, sub } => {
+            let expires_at = store::token_expiration(exp, now, leeway, max_lifetime);
+            match put_revocation(env, Kind::Jti, &jti, Some(expires_at), sub.as_deref(), now).await
+            {
+                Ok(()) => json_response(
+                    200,
+                    &json!({"ok": true, "jti": jti, "expires_at": expires_at}),
+                ),
+                Err(e) => store_unavailable("put", &e),
+            }
+        }
+        Revoke::Sid { sid, sub } => {
+            let expires_at = store::session_expiration(now, leeway, max_lifetime);
+            match put_revocation(env, Kind::Sid, &sid, Some(expires_at), sub.as_deref(), now).await
+            {
+                Ok(()) => json_response(
+                    200,
+                    &json!({"ok": true, "sid": sid, "expires_at": expires_at}),
+                ),
+                Err(e) => store_unavailable("put", &e),
+            }
+        }
+        Revoke::Kid { kid } => match put_revocation(env, Kind::Kid, &kid, None, None, now).await {
+            Ok(()) => json_response(200, &json!({"ok": true, "kid": kid, "expires_at": null})),
+            Err(e) => store_unavailable("put", &e),
+        },
+        Revoke::Subject { sub, before } => {
+            let before = before.unwrap_or(now);
+            if before > now.saturating_add(leeway) {
+                return bad_request(&format!(
+                    "field `before` must not be later than now + leeway ({})",
+                    now.saturating_add(leeway)
+                ));
+            }
+            let request = CutoffRequest {
+                sub,
+                before,
+                leeway,
+                max_lifetime,
+            };
+            match subject::raise_cutoff(env, &request).await {
+                Ok(cutoff) => {
+                    store::remember_write(
+                        Entry::Cutoff {
+                            sub: request.sub.clone(),
+                            before: cutoff.before,
+                        },
+                        now,
+                    );
+                    audit(
+                        json!({"event": "revoke", "kind": "sub", "id": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at}),
+                    );
+                    json_response(
+                        200,
+                        &json!({"ok": true, "sub": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at}),
+                    )
+                }
+                Err(e) => store_unavailable("cutoff", &e),
+            }
+        }
+        Revoke::Token {
+            token,
+            refresh_hint,
+        } => revoke_presented(env, config, &token, refresh_hint, now).await,
+        Revoke::Pat { id } => match pat::revoke_id(env, &id, now).await {
+            Ok(Some(record)) => json_response(
+                200,
+                &json!({"ok": true, "pat": record.id, "sub": record.sub}),
+            ),
+            Ok(None) => json_response(
+                404,
+                &json!({"error": "not_found", "error_description": "no PAT with this id"}),
+            ),
+            Err(e) => store_unavailable("put", &e),
+        },
+    }
+}
+
+/// RFC 7009: a presented token is revoked by what it names — a PAT by its digest, a JWT by its
+/// `jti` and, for a refresh token, its `sid` (which ends every token of the session). The
+/// answer is 200 even for a token that is unknown or not a token at all; the signature is not
+/// checked (the caller is the administrator, who may revoke any id anyway).
+async fn revoke_presented(
+    env: &Env,
+    config: &Config,
+    token: &str,
+    refresh_hint: bool,
+    now: u64,
+) -> Result<Response> {
+    let mut revoked = Map::new();
+    if credentials::is_pat(token, &config.pat_prefix) {
+        match pat::revoke_token(env, &config.pat_prefix, token, now).await {
+            Ok(Some(record)) => {
+                revoked.insert("pat".into(), json!(record.id));
+            }
+            Ok(None) => {}
+            Err(e) => return store_unavailable("put", &e),
+        }
+        return json_response(200, &json!({"ok": true, "revoked": revoked}));
+    }
+    let Ok(parsed) = parse(token) else {
+        return json_response(200, &json!({"ok": true, "revoked": revoked}));
+    };
+    let c = &parsed.claims;
+    let leeway = config.policy.leeway;
+    let max_lifetime = config.policy.max_lifetime;
+    if let Some(jti) = &c.jti {
+        let expires_at = store::token_expiration(c.exp, now, leeway, max_lifetime);
+        if let Err(e) =
+            put_revocation(env, Kind::Jti, jti, Some(expires_at), c.sub.as_deref(), now).await
+        {
+            return store_unavailable("put", &e);
+        }
+        revoked.insert("jti".into(), json!(jti));
+    }
+    if refresh_hint || is_refresh_token(config, &parsed) {
+        if let Some(sid) = &c.sid {
+            let expires_at = store::session_expiration(now, leeway, max_lifetime);
+            if let Err(e) =
+                put_revocation(env, Kind::Sid, sid, Some(expires_at), c.sub.as_deref(), now).await
+            {
+                return store_unavailable("put", &e);
+            }
+            revoked.insert("sid".into(), json!(sid));
+        }
+    }
+    json_response(200, &json!({"ok": true, "revoked": revoked}))
+}
+
+/// A token is taken for a refresh token when `WARDEN_ACCESS_TYP` is set and its `typ` differs.
+fn is_refresh_token(config: &Config, token: &Token) -> bool {
+    fn bare(t: &str) -> String {
+        let t = t.to_ascii_lowercase();
+        t.strip_prefix("application/")
+            .map(str::to_owned)
+            .unwrap_or(t)
+    }
+    match (&config.policy.typ, &token.header.typ) {
+        (Some(access), Some(typ)) => bare(access) != bare(typ),
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+fn json_response(status: u16, body: &Value) -> Result<Response> {
     let mut resp = Response::from_json(body)?.with_status(status);
     resp.headers_mut().set("cache-control", "no-store")?;
     Ok(resp)
 }
 
 /// One structured JSON line per security-relevant event: ids, never secrets.
-fn audit(mut event: serde_json::Value) {
-    if let Some(obj) = event.as_object_mut() {
-        obj.insert("warden".into(), json!("audit"));
-        obj.retain(|_, v| !v.is_null());
-    }
-    console_log!("{}", event);
+fn audit(event: Value) {
+    crate::audit::audit(event);
 }

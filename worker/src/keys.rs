@@ -1,27 +1,924 @@
-//! Key sources: where the worker's verification keys come from.
+//! Key sources: where the worker's verification keys come from, and how they stay fresh.
+//!
+//! - `WARDEN_JWKS`: an inline JWKS, loaded strictly when the configuration is parsed.
+//! - `WARDEN_JWKS_URL`: the issuer's JWKS endpoint. Fetched on first use and kept in the isolate
+//!   and in the Cache API (so a new isolate in the same location starts warm). Fresh for the
+//!   response's `Cache-Control: max-age` (300 s when absent), never less than the cooldown nor
+//!   more than 24 h. A token with an unknown `kid` triggers a refetch, at most once per
+//!   `WARDEN_JWKS_COOLDOWN_SECONDS` (default 30). When the endpoint fails (network error, non-200,
+//!   a body that is not a usable JWKS), the last good set keeps serving for at most
+//!   `WARDEN_JWKS_STALE_SECONDS` (default 3600) after it stopped being fresh; after that the
+//!   answer is 503 `keys_unavailable`. Concurrent requests in one isolate share one fetch.
+//! - `WARDEN_HMAC_KEYS` (a secret): a JWKS of `oct` keys for HS* issuers, kept as its own set
+//!   (the core never mixes secret and public keys in one set). A fetched JWKS never supplies
+//!   HMAC secrets.
+//! - `WARDEN_ALGORITHMS`: when set, only these algorithms are accepted; by default each key
+//!   accepts exactly its own `alg`.
 
-use warden_core::KeySet;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde_json::{json, Value};
+use warden_core::{Algorithm, Denial, Header, Key, KeyError, KeySet};
 
 use crate::config::ConfigError;
+
+/// Default for `WARDEN_JWKS_COOLDOWN_SECONDS`: the shortest interval between two fetches of the
+/// JWKS by one isolate, whatever triggers them (unknown `kid`, expiry, a failed attempt).
+pub const DEFAULT_COOLDOWN_SECONDS: u64 = 30;
+/// Largest accepted `WARDEN_JWKS_COOLDOWN_SECONDS`.
+pub const MAX_COOLDOWN_SECONDS: u64 = 3_600;
+/// Default for `WARDEN_JWKS_STALE_SECONDS`: how long past its freshness a JWKS may still serve
+/// while its endpoint fails.
+pub const DEFAULT_STALE_SECONDS: u64 = 3_600;
+/// Largest accepted `WARDEN_JWKS_STALE_SECONDS` (7 days).
+pub const MAX_STALE_SECONDS: u64 = 7 * 86_400;
+/// Freshness of a fetched JWKS whose response has no `max-age`.
+pub const DEFAULT_TTL_SECONDS: u64 = 300;
+/// Longest freshness of a fetched JWKS, whatever its `max-age` says.
+pub const MAX_TTL_SECONDS: u64 = 86_400;
+/// Largest accepted JWKS response body.
+pub const MAX_JWKS_BYTES: usize = 256 * 1024;
+/// A JWKS fetch that has not answered within this many milliseconds has failed.
+pub const FETCH_TIMEOUT_MS: u32 = 5_000;
 
 /// The configured key sources.
 #[derive(Debug)]
 pub struct KeyConfig {
-    /// Keys from `WARDEN_JWKS` (inline JSON).
-    pub inline: KeySet,
+    /// Keys from `WARDEN_JWKS` (inline JSON), if set.
+    pub inline: Option<KeySet>,
+    /// `WARDEN_JWKS_URL`, if set.
+    pub url: Option<String>,
+    /// HMAC secrets from `WARDEN_HMAC_KEYS`, if set (only `oct` keys).
+    pub hmac: Option<KeySet>,
+    /// `WARDEN_ALGORITHMS`: when `Some`, only these algorithms are accepted.
+    pub algorithms: Option<Vec<Algorithm>>,
+    /// `WARDEN_JWKS_COOLDOWN_SECONDS`.
+    pub cooldown: u64,
+    /// `WARDEN_JWKS_STALE_SECONDS`.
+    pub stale: u64,
+}
+
+fn config_error(variable: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        reason: reason.into(),
+    }
+}
+
+fn is_symmetric(set: &KeySet) -> bool {
+    set.keys().first().is_some_and(|k| k.alg.is_symmetric())
 }
 
 impl KeyConfig {
-    /// Reads the key variables through `get` (unset or empty → `None`).
+    /// Reads the key variables through `get` (unset or empty → `None`) and validates them. At
+    /// least one of `WARDEN_JWKS`, `WARDEN_JWKS_URL` and `WARDEN_HMAC_KEYS` is required.
     pub fn from_vars(get: &dyn Fn(&str) -> Option<String>) -> Result<KeyConfig, ConfigError> {
-        let jwks = get("WARDEN_JWKS").ok_or_else(|| ConfigError {
-            variable: "WARDEN_JWKS",
-            reason: "is required (the issuer's JWKS, inline JSON)".into(),
+        let inline = match get("WARDEN_JWKS") {
+            None => None,
+            Some(jwks) => Some(
+                KeySet::from_jwks(&jwks).map_err(|e| config_error("WARDEN_JWKS", e.to_string()))?,
+            ),
+        };
+        let url = match get("WARDEN_JWKS_URL") {
+            None => None,
+            Some(url) => Some(jwks_url(&url).map_err(|why| config_error("WARDEN_JWKS_URL", why))?),
+        };
+        let hmac = match get("WARDEN_HMAC_KEYS") {
+            None => None,
+            Some(jwks) => {
+                let set = KeySet::from_jwks(&jwks)
+                    .map_err(|e| config_error("WARDEN_HMAC_KEYS", e.to_string()))?;
+                if !is_symmetric(&set) {
+                    return Err(config_error(
+                        "WARDEN_HMAC_KEYS",
+                        "holds only oct keys (HMAC secrets); public keys go in WARDEN_JWKS",
+                    ));
+                }
+                Some(set)
+            }
+        };
+        if inline.is_none() && url.is_none() && hmac.is_none() {
+            return Err(config_error(
+                "WARDEN_JWKS",
+                "a key source is required: WARDEN_JWKS (inline JWKS), WARDEN_JWKS_URL, or the \
+                 secret WARDEN_HMAC_KEYS",
+            ));
+        }
+        if let (Some(inline), Some(hmac)) = (&inline, &hmac) {
+            for key in hmac.keys() {
+                if inline.keys().iter().any(|k| k.kid == key.kid) {
+                    return Err(config_error(
+                        "WARDEN_HMAC_KEYS",
+                        format!("kid {:?} is also in WARDEN_JWKS", key.kid),
+                    ));
+                }
+            }
+        }
+        let algorithms = match get("WARDEN_ALGORITHMS") {
+            None => None,
+            Some(list) => {
+                Some(algorithms(&list).map_err(|why| config_error("WARDEN_ALGORITHMS", why))?)
+            }
+        };
+        let cooldown = match get("WARDEN_JWKS_COOLDOWN_SECONDS") {
+            None => DEFAULT_COOLDOWN_SECONDS,
+            Some(v) => seconds(&v, 1, MAX_COOLDOWN_SECONDS)
+                .map_err(|why| config_error("WARDEN_JWKS_COOLDOWN_SECONDS", why))?,
+        };
+        let stale = match get("WARDEN_JWKS_STALE_SECONDS") {
+            None => DEFAULT_STALE_SECONDS,
+            Some(v) => seconds(&v, 0, MAX_STALE_SECONDS)
+                .map_err(|why| config_error("WARDEN_JWKS_STALE_SECONDS", why))?,
+        };
+        let config = KeyConfig {
+            inline,
+            url,
+            hmac,
+            algorithms,
+            cooldown,
+            stale,
+        };
+        if let Some(allowed) = &config.algorithms {
+            let static_keys = config.inline.iter().chain(&config.hmac);
+            let usable = static_keys
+                .flat_map(KeySet::keys)
+                .any(|k| allowed.contains(&k.alg));
+            let remote_usable = config.url.is_some() && allowed.iter().any(|a| !a.is_symmetric());
+            if !usable && !remote_usable {
+                return Err(config_error(
+                    "WARDEN_ALGORITHMS",
+                    "allows none of the configured keys' algorithms",
+                ));
+            }
+        }
+        Ok(config)
+    }
+
+    /// Whether tokens signed with `alg` may be accepted at all (`WARDEN_ALGORITHMS`).
+    pub fn allows(&self, alg: Algorithm) -> bool {
+        self.algorithms
+            .as_ref()
+            .is_none_or(|allowed| allowed.contains(&alg))
+    }
+}
+
+/// `https://…`, or `http://` to a loopback host only (local development): a JWKS fetched over
+/// plain HTTP could be swapped in transit for the attacker's keys.
+fn jwks_url(value: &str) -> Result<String, String> {
+    let invalid = || format!("{value:?} is not a valid JWKS URL");
+    let (scheme, rest) = value
+        .split_once("://")
+        .ok_or_else(|| format!("{value:?} is not an absolute URL"))?;
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (inner, after) = v6.split_once(']').ok_or_else(invalid)?;
+            (&authority[..inner.len() + 2], after.strip_prefix(':'))
+        }
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if host.is_empty() || !port_ok || authority.contains('@') || value.contains([' ', '#']) {
+        return Err(invalid());
+    }
+    match scheme {
+        "https" => Ok(value.to_owned()),
+        "http" if matches!(host, "127.0.0.1" | "localhost" | "[::1]") => Ok(value.to_owned()),
+        "http" => Err(format!(
+            "{value:?} must use https:// (plain http only for 127.0.0.1, localhost, [::1])"
+        )),
+        _ => Err(format!("{value:?} must start with https://")),
+    }
+}
+
+fn algorithms(list: &str) -> Result<Vec<Algorithm>, String> {
+    let mut out = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let alg = Algorithm::from_name(name).ok_or_else(|| {
+            let known: Vec<&str> = Algorithm::ALL.iter().map(|a| a.name()).collect();
+            format!(
+                "{name:?} is not a supported algorithm (one of {})",
+                known.join(", ")
+            )
         })?;
-        let inline = KeySet::from_jwks(&jwks).map_err(|e| ConfigError {
-            variable: "WARDEN_JWKS",
-            reason: e.to_string(),
-        })?;
-        Ok(KeyConfig { inline })
+        if !out.contains(&alg) {
+            out.push(alg);
+        }
+    }
+    if out.is_empty() {
+        return Err("lists no algorithm".into());
+    }
+    Ok(out)
+}
+
+fn seconds(value: &str, min: u64, max: u64) -> Result<u64, String> {
+    match value.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{value:?} is not a whole number of seconds between {min} and {max}"
+        )),
+    }
+}
+
+/// The key chosen for a token: one of the configured sets', or one of a fetched set's.
+#[derive(Debug)]
+pub enum KeyRef<'a> {
+    /// From `WARDEN_JWKS` or `WARDEN_HMAC_KEYS`.
+    Configured(&'a Key),
+    /// From the set fetched from `WARDEN_JWKS_URL` (the set, and the key's index in it).
+    Fetched(Rc<KeySet>, usize),
+}
+
+impl KeyRef<'_> {
+    /// The key.
+    pub fn key(&self) -> &Key {
+        match self {
+            KeyRef::Configured(k) => k,
+            KeyRef::Fetched(set, i) => &set.keys()[*i],
+        }
+    }
+}
+
+/// Picks the key for a token header: `WARDEN_ALGORITHMS` first, then HMAC secrets for HS*
+/// tokens, and for the others the inline JWKS, then the fetched one (which may be fetched or
+/// refetched here).
+///
+/// `AlgorithmNotAllowed` when no configured source holds keys of the token's kind;
+/// `UnknownKey` (401) when no key has the token's `kid`; `KeysUnavailable` (503) only when the
+/// JWKS URL is the only place the key could be and no usable copy of it can be had.
+pub async fn key_for<'a>(
+    config: &'a KeyConfig,
+    header: &Header,
+    now: u64,
+) -> Result<KeyRef<'a>, Denial> {
+    if !config.allows(header.alg) {
+        return Err(Denial::AlgorithmNotAllowed);
+    }
+    if header.alg.is_symmetric() {
+        let sets = [config.hmac.as_ref(), config.inline.as_ref()];
+        let mut any = false;
+        for set in sets.into_iter().flatten().filter(|s| is_symmetric(s)) {
+            any = true;
+            match set.select(header) {
+                Ok(key) => return Ok(KeyRef::Configured(key)),
+                Err(Denial::UnknownKey) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        return Err(if any {
+            Denial::UnknownKey
+        } else {
+            Denial::AlgorithmNotAllowed
+        });
+    }
+    let inline = config.inline.as_ref().filter(|s| !is_symmetric(s));
+    if let Some(set) = inline {
+        match set.select(header) {
+            Ok(key) => return Ok(KeyRef::Configured(key)),
+            Err(Denial::UnknownKey) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    match &config.url {
+        Some(url) => remote_key(url, config, header, now).await,
+        None if inline.is_some() => Err(Denial::UnknownKey),
+        None => Err(Denial::AlgorithmNotAllowed),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fetched JWKS: isolate state, Cache API, network.
+// ---------------------------------------------------------------------------------------------
+
+/// The isolate's copy of the fetched JWKS.
+struct Remote {
+    url: String,
+    /// The last good set.
+    set: Option<Rc<KeySet>>,
+    /// When `set` was fetched from the endpoint (by this isolate or, via the Cache API, another).
+    fetched_at: u64,
+    /// `set` is fresh before this time.
+    fresh_until: u64,
+    /// `set` may serve until this time (fresh, then stale while the endpoint fails).
+    usable_until: u64,
+    /// The last time the endpoint was asked (or the fetch time of a set adopted from the cache).
+    last_attempt: Option<u64>,
+    /// A request of this isolate is loading the JWKS now.
+    loading: bool,
+    /// Fetch attempts by this isolate, and how many failed.
+    fetches: u64,
+    failures: u64,
+}
+
+impl Remote {
+    fn new(url: &str) -> Remote {
+        Remote {
+            url: url.to_owned(),
+            set: None,
+            fetched_at: 0,
+            fresh_until: 0,
+            usable_until: 0,
+            last_attempt: None,
+            loading: false,
+            fetches: 0,
+            failures: 0,
+        }
+    }
+}
+
+thread_local! {
+    // One isolate runs one thread; its configuration names at most one JWKS URL.
+    static REMOTE: RefCell<Option<Remote>> = const { RefCell::new(None) };
+}
+
+fn with_remote<R>(url: &str, f: impl FnOnce(&mut Remote) -> R) -> R {
+    REMOTE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let remote = slot.get_or_insert_with(|| Remote::new(url));
+        if remote.url != url {
+            *remote = Remote::new(url);
+        }
+        f(remote)
+    })
+}
+
+/// What the isolate holds for `url` at `now`.
+struct View {
+    /// The set, if still usable (fresh, or stale within the bound).
+    set: Option<Rc<KeySet>>,
+    fresh: bool,
+    /// The cooldown since the last attempt has passed.
+    may_fetch: bool,
+}
+
+fn view(url: &str, config: &KeyConfig, now: u64) -> View {
+    with_remote(url, |r| {
+        let usable = r.set.is_some() && now <= r.usable_until;
+        View {
+            set: if usable { r.set.clone() } else { None },
+            fresh: usable && now < r.fresh_until,
+            may_fetch: r
+                .last_attempt
+                .is_none_or(|t| now >= t.saturating_add(config.cooldown)),
+        }
+    })
+}
+
+async fn remote_key(
+    url: &str,
+    config: &KeyConfig,
+    header: &Header,
+    now: u64,
+) -> Result<KeyRef<'static>, Denial> {
+    let v = view(url, config, now);
+    let mut refreshed = false;
+    let set = match v.set {
+        Some(set) if v.fresh || !v.may_fetch => set,
+        _ => {
+            // Cold, or stale and the cooldown allows another try.
+            load(url, config, now, false).await;
+            refreshed = true;
+            view(url, config, now).set.ok_or(Denial::KeysUnavailable)?
+        }
+    };
+    match select(&set, header) {
+        Err(Denial::UnknownKey) if !refreshed && view(url, config, now).may_fetch => {
+            // Perhaps a new signing key: ask the endpoint itself, not a cached copy.
+            load(url, config, now, true).await;
+            let set = view(url, config, now).set.ok_or(Denial::KeysUnavailable)?;
+            select(&set, header)
+        }
+        other => other,
+    }
+}
+
+fn select(set: &Rc<KeySet>, header: &Header) -> Result<KeyRef<'static>, Denial> {
+    let key = set.select(header)?;
+    let index = set
+        .keys()
+        .iter()
+        .position(|k| std::ptr::eq(k, key))
+        .ok_or(Denial::KeysUnavailable)?;
+    Ok(KeyRef::Fetched(Rc::clone(set), index))
+}
+
+/// Polling step of a request that waits for another request's load of the JWKS.
+const WAIT_STEP_MS: u64 = 5;
+
+/// Clears the isolate's "loading" mark when the load ends, however it ends (a request that is
+/// cancelled mid-fetch drops its future, and with it this guard).
+struct Loading<'a>(&'a str);
+
+impl Drop for Loading<'_> {
+    fn drop(&mut self) {
+        with_remote(self.0, |r| r.loading = false);
+    }
+}
+
+/// Loads the JWKS; or, when another request of this isolate is loading it already, waits for
+/// that load to end (then the caller reads the isolate's state again). So one isolate fetches
+/// once, however many requests need the keys at the same moment.
+///
+/// The waiting polls the isolate's state on this request's own timer rather than awaiting the
+/// other request's fetch: workerd does not resume a request from another request's I/O (its
+/// continuations would be cancelled).
+async fn load(url: &str, config: &KeyConfig, now: u64, force_network: bool) {
+    let start = with_remote(url, |r| !std::mem::replace(&mut r.loading, true));
+    if start {
+        let _loading = Loading(url);
+        run_load(url, now, force_network, config.cooldown, config.stale).await;
+        return;
+    }
+    // The other load gives up after FETCH_TIMEOUT_MS; so does this wait, a little later.
+    let steps = (u64::from(FETCH_TIMEOUT_MS) + 2_000) / WAIT_STEP_MS;
+    for _ in 0..steps {
+        sleep_ms(WAIT_STEP_MS).await;
+        if !with_remote(url, |r| r.loading) {
+            return;
+        }
+    }
+}
+
+/// A JWKS as stored in the Cache API.
+struct CachedJwks {
+    body: String,
+    fetched_at: u64,
+    fresh_until: u64,
+}
+
+async fn run_load(url: &str, now: u64, force_network: bool, cooldown: u64, stale: u64) {
+    let url = url.to_owned();
+    let current_fetched_at = with_remote(&url, |r| r.set.as_ref().map(|_| r.fetched_at));
+    // Another isolate may have fetched it already: a fresher, still-fresh copy in the Cache API
+    // saves a fetch (unless the endpoint itself must be asked, for a new kid).
+    let cached = cache_get(&url).await;
+    if !force_network {
+        if let Some(entry) = &cached {
+            let newer = current_fetched_at.is_none_or(|t| entry.fetched_at > t);
+            if newer && now < entry.fresh_until {
+                if let Ok(set) = load_fetched(&entry.body) {
+                    adopt(
+                        &url,
+                        set,
+                        entry.fetched_at,
+                        entry.fresh_until,
+                        stale,
+                        entry.fetched_at,
+                    );
+                    return;
+                }
+            }
+        }
+    }
+    with_remote(&url, |r| r.fetches += 1);
+    match fetch(&url).await {
+        Ok((body, set, max_age)) => {
+            let ttl = max_age
+                .unwrap_or(DEFAULT_TTL_SECONDS)
+                .clamp(cooldown, MAX_TTL_SECONDS);
+            adopt(&url, set, now, now + ttl, stale, now);
+            let entry = CachedJwks {
+                body,
+                fetched_at: now,
+                fresh_until: now + ttl,
+            };
+            if let Err(e) = cache_put(&url, &entry, stale, now).await {
+                log(json!({"event": "jwks_cache_error", "error": e}));
+            }
+        }
+        Err(why) => {
+            log(json!({"event": "jwks_fetch_failed", "url": url, "error": why}));
+            with_remote(&url, |r| {
+                r.failures += 1;
+                r.last_attempt = Some(now);
+            });
+            // A new isolate has nothing yet: a stale copy another isolate stored may still serve.
+            if let Some(entry) = cached {
+                let newer = current_fetched_at.is_none_or(|t| entry.fetched_at > t);
+                if newer && now <= entry.fresh_until.saturating_add(stale) {
+                    if let Ok(set) = load_fetched(&entry.body) {
+                        adopt(&url, set, entry.fetched_at, entry.fresh_until, stale, now);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn adopt(url: &str, set: KeySet, fetched_at: u64, fresh_until: u64, stale: u64, attempt: u64) {
+    let withdrawn = with_remote(url, |r| {
+        let withdrawn = r.set.as_ref().is_some_and(|old| {
+            old.keys().iter().any(|k| {
+                !set.keys()
+                    .iter()
+                    .any(|n| n.kid == k.kid && n.material == k.material)
+            })
+        });
+        r.set = Some(Rc::new(set));
+        r.fetched_at = fetched_at;
+        r.fresh_until = fresh_until;
+        r.usable_until = fresh_until.saturating_add(stale);
+        r.last_attempt = Some(attempt);
+        withdrawn
+    });
+    if withdrawn {
+        // Tokens verified with a key the issuer no longer publishes must be checked again.
+        crate::verify::forget_verified_tokens();
+    }
+}
+
+/// Loads a fetched JWKS. Strict when the whole set is acceptable; otherwise keys the core
+/// refuses (encryption keys, unsupported curves, weak keys) and any `oct` key (a JWKS endpoint
+/// never supplies HMAC secrets) are left out with a log line, as long as one key remains and
+/// the JSON itself is well formed.
+pub fn load_fetched(body: &str) -> Result<KeySet, String> {
+    match KeySet::from_jwks(body) {
+        Ok(set) if !is_symmetric(&set) => return Ok(set),
+        Ok(_) | Err(KeyError::Key { .. } | KeyError::MixedSecretAndPublic) => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    // The strict parse got past the JSON (no duplicate members), so serde_json reads it losslessly.
+    let root: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    let entries = root
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or("not a JWKS")?;
+    let mut kept = Vec::new();
+    for (i, jwk) in entries.iter().enumerate() {
+        let name = jwk
+            .get("kid")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("#{i}"), |k| format!("{k:?}"));
+        if jwk.get("kty").and_then(Value::as_str) == Some("oct") {
+            log(
+                json!({"event": "jwks_key_skipped", "key": name, "reason": "oct keys are never taken from a JWKS URL"}),
+            );
+            continue;
+        }
+        match KeySet::from_jwks(&json!({ "keys": [jwk] }).to_string()) {
+            Ok(_) => kept.push(jwk.clone()),
+            Err(e) => {
+                log(json!({"event": "jwks_key_skipped", "key": name, "reason": e.to_string()}))
+            }
+        }
+    }
+    if kept.is_empty() {
+        return Err("no usable signature key in the JWKS".into());
+    }
+    KeySet::from_jwks(&json!({ "keys": kept }).to_string()).map_err(|e| e.to_string())
+}
+
+/// `max-age` from a `Cache-Control` value: `Some(0)` for `no-cache`/`no-store`, `None` when absent.
+pub fn max_age(cache_control: &str) -> Option<u64> {
+    let mut found = None;
+    for directive in cache_control.split(',').map(str::trim) {
+        let lower = directive.to_ascii_lowercase();
+        if lower == "no-cache" || lower == "no-store" {
+            return Some(0);
+        }
+        if let Some(v) = lower.strip_prefix("max-age=") {
+            found = v.trim_matches('"').parse::<u64>().ok().or(Some(0));
+        }
+    }
+    found
+}
+
+fn log(mut event: Value) {
+    if let Some(obj) = event.as_object_mut() {
+        obj.insert("warden".into(), json!("keys"));
+    }
+    #[cfg(target_arch = "wasm32")]
+    worker::console_log!("{}", event);
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("{event}");
+}
+
+/// Whether the fetched JWKS held by this isolate may still serve at `now` (fresh, or stale
+/// within `WARDEN_JWKS_STALE_SECONDS`). A verified token whose key came from it is only
+/// reused from the cache while this holds.
+pub fn fetched_keys_usable(now: u64) -> bool {
+    REMOTE.with(|cell| {
+        cell.borrow()
+            .as_ref()
+            .is_some_and(|r| r.set.is_some() && now <= r.usable_until)
+    })
+}
+
+/// The state of the fetched JWKS in this isolate (e.g. for a health report).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JwksStatus {
+    /// The `kid`s of the set held (`None` entries for keys without one).
+    pub kids: Vec<Option<String>>,
+    /// When the set held was fetched from the endpoint (Unix seconds).
+    pub fetched_at: u64,
+    /// Seconds since then.
+    pub age: u64,
+    /// The set is fresh until this time; after it, it serves only while the endpoint fails,
+    /// for at most `WARDEN_JWKS_STALE_SECONDS`.
+    pub fresh_until: u64,
+    /// Fetch attempts made by this isolate, and how many failed.
+    pub fetches: u64,
+    /// Failed fetch attempts.
+    pub failures: u64,
+}
+
+/// The fetched JWKS as held by this isolate, or `None` before the first successful load.
+pub fn jwks_status(now: u64) -> Option<JwksStatus> {
+    REMOTE.with(|cell| {
+        let slot = cell.borrow();
+        let r = slot.as_ref()?;
+        let set = r.set.as_ref()?;
+        Some(JwksStatus {
+            kids: set.keys().iter().map(|k| k.kid.clone()).collect(),
+            fetched_at: r.fetched_at,
+            age: now.saturating_sub(r.fetched_at),
+            fresh_until: r.fresh_until,
+            fetches: r.fetches,
+            failures: r.failures,
+        })
+    })
+}
+
+#[cfg(target_arch = "wasm32")]
+use io::{cache_get, cache_put, fetch, sleep_ms};
+
+#[cfg(target_arch = "wasm32")]
+mod io {
+    //! The Cache API and the endpoint.
+
+    use warden_core::{hex, token_digest, KeySet};
+    use worker::{
+        Cache, CacheMode, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response,
+    };
+
+    use super::{load_fetched, max_age, CachedJwks, FETCH_TIMEOUT_MS, MAX_JWKS_BYTES};
+
+    /// The Cache API key for a JWKS URL: a name of Warden's own, never the URL itself (which the
+    /// zone might cache for other reasons).
+    pub(super) async fn sleep_ms(ms: u64) {
+        worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+    }
+
+    fn cache_key(url: &str) -> String {
+        format!("https://warden-jwks.internal/{}", hex(&token_digest(url)))
+    }
+
+    pub(super) async fn cache_get(url: &str) -> Option<CachedJwks> {
+        let mut resp = Cache::default().get(cache_key(url), false).await.ok()??;
+        let header = |name: &str| -> Option<u64> { resp.headers().get(name).ok()??.parse().ok() };
+        let fetched_at = header("x-warden-fetched-at")?;
+        let fresh_until = header("x-warden-fresh-until")?;
+        let body = resp.text().await.ok()?;
+        Some(CachedJwks {
+            body,
+            fetched_at,
+            fresh_until,
+        })
+    }
+
+    pub(super) async fn cache_put(
+        url: &str,
+        entry: &CachedJwks,
+        stale: u64,
+        now: u64,
+    ) -> Result<(), String> {
+        // Kept by the cache as long as it may serve: fresh, then stale within the bound.
+        let keep = entry
+            .fresh_until
+            .saturating_add(stale)
+            .saturating_sub(now)
+            .max(1);
+        let headers = Headers::new();
+        let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| e.to_string());
+        set("content-type", "application/json")?;
+        set("cache-control", &format!("max-age={keep}"))?;
+        set("x-warden-fetched-at", &entry.fetched_at.to_string())?;
+        set("x-warden-fresh-until", &entry.fresh_until.to_string())?;
+        let resp = Response::ok(entry.body.clone())
+            .map_err(|e| e.to_string())?
+            .with_headers(headers);
+        Cache::default()
+            .put(cache_key(url), resp)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// GETs the JWKS (no HTTP cache, no redirects), within [`FETCH_TIMEOUT_MS`], and loads it.
+    pub(super) async fn fetch(url: &str) -> Result<(String, KeySet, Option<u64>), String> {
+        let mut init = RequestInit::new();
+        // No redirects (a JWKS that moves is a configuration change), no HTTP cache.
+        init.with_method(Method::Get)
+            .with_cache(CacheMode::NoStore)
+            .with_redirect(RequestRedirect::Manual);
+        let headers = Headers::new();
+        headers
+            .set("accept", "application/jwk-set+json, application/json")
+            .map_err(|e| e.to_string())?;
+        init.with_headers(headers);
+        let req = Request::new_with_init(url, &init).map_err(|e| e.to_string())?;
+        let signal =
+            worker::AbortSignal::from(web_sys::AbortSignal::timeout_with_u32(FETCH_TIMEOUT_MS));
+        let mut resp = Fetch::Request(req)
+            .send_with_signal(&signal)
+            .await
+            .map_err(|e| format!("fetch failed: {e}"))?;
+        if resp.status_code() != 200 {
+            return Err(format!("status {}", resp.status_code()));
+        }
+        let declared = resp
+            .headers()
+            .get("content-length")
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_JWKS_BYTES) {
+            return Err(format!("body over {MAX_JWKS_BYTES} bytes"));
+        }
+        let cache_control = resp.headers().get("cache-control").ok().flatten();
+        let body = resp.bytes().await.map_err(|e| e.to_string())?;
+        if body.len() > MAX_JWKS_BYTES {
+            return Err(format!("body over {MAX_JWKS_BYTES} bytes"));
+        }
+        let body = String::from_utf8(body).map_err(|_| "body is not UTF-8".to_owned())?;
+        let set = load_fetched(&body)?;
+        Ok((body, set, cache_control.as_deref().and_then(max_age)))
+    }
+}
+
+// Natively (unit tests, clippy) there is no network and no Cache API: every fetch fails.
+#[cfg(not(target_arch = "wasm32"))]
+async fn cache_get(_url: &str) -> Option<CachedJwks> {
+    None
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn cache_put(_url: &str, _entry: &CachedJwks, _stale: u64, _now: u64) -> Result<(), String> {
+    Ok(())
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn sleep_ms(_ms: u64) {}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn fetch(_url: &str) -> Result<(String, KeySet, Option<u64>), String> {
+    Err("no network outside workerd".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const HS: &str = r#"{"keys":[{"kty":"oct","kid":"h","alg":"HS256","k":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}]}"#;
+    const EC: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"e","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
+
+    fn load(vars: &[(&str, &str)]) -> Result<KeyConfig, ConfigError> {
+        let map: HashMap<&str, &str> = vars.iter().copied().collect();
+        KeyConfig::from_vars(&|k| map.get(k).map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn defaults() {
+        let c = load(&[("WARDEN_JWKS", EC)]).unwrap();
+        assert!(c.inline.is_some() && c.url.is_none() && c.hmac.is_none());
+        assert_eq!(c.algorithms, None);
+        assert_eq!((c.cooldown, c.stale), (30, 3600));
+        assert!(Algorithm::ALL.iter().all(|a| c.allows(*a)));
+    }
+
+    #[test]
+    fn every_source_and_option() {
+        let c = load(&[
+            ("WARDEN_JWKS", EC),
+            (
+                "WARDEN_JWKS_URL",
+                "https://issuer.example/.well-known/jwks.json",
+            ),
+            ("WARDEN_HMAC_KEYS", HS),
+            ("WARDEN_ALGORITHMS", "ES256, HS256,ES256"),
+            ("WARDEN_JWKS_COOLDOWN_SECONDS", "5"),
+            ("WARDEN_JWKS_STALE_SECONDS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.url.as_deref(),
+            Some("https://issuer.example/.well-known/jwks.json")
+        );
+        assert_eq!(c.algorithms, Some(vec![Algorithm::ES256, Algorithm::HS256]));
+        assert!(c.allows(Algorithm::HS256) && !c.allows(Algorithm::RS256));
+        assert_eq!((c.cooldown, c.stale), (5, 0));
+        // A URL alone, or HMAC secrets alone, are key sources too.
+        assert!(load(&[("WARDEN_JWKS_URL", "http://127.0.0.1:8788/jwks")]).is_ok());
+        assert!(load(&[("WARDEN_HMAC_KEYS", HS)]).is_ok());
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let var = |vars: &[(&str, &str)]| load(vars).unwrap_err().variable;
+        assert_eq!(var(&[]), "WARDEN_JWKS");
+        assert_eq!(var(&[("WARDEN_JWKS", "{\"keys\":[]}")]), "WARDEN_JWKS");
+        for url in [
+            "http://issuer.example/jwks",
+            "ftp://issuer.example/jwks",
+            "issuer.example/jwks",
+            "https:///jwks",
+            "https://user@issuer.example/jwks",
+            "https://issuer.example:x/jwks",
+        ] {
+            assert_eq!(var(&[("WARDEN_JWKS_URL", url)]), "WARDEN_JWKS_URL", "{url}");
+        }
+        assert_eq!(var(&[("WARDEN_HMAC_KEYS", EC)]), "WARDEN_HMAC_KEYS");
+        assert_eq!(
+            var(&[(
+                "WARDEN_HMAC_KEYS",
+                r#"{"keys":[{"kty":"oct","alg":"HS256","k":"c2hvcnQ"}]}"#
+            )]),
+            "WARDEN_HMAC_KEYS"
+        );
+        // The same kid in both static sets.
+        assert_eq!(
+            var(&[
+                ("WARDEN_JWKS", &HS.replace("\"h\"", "\"x\"")),
+                ("WARDEN_HMAC_KEYS", &HS.replace("\"h\"", "\"x\""))
+            ]),
+            "WARDEN_HMAC_KEYS"
+        );
+        for algs in [" , ", "none", "hs256", "ES256,ES512"] {
+            assert_eq!(
+                var(&[("WARDEN_JWKS", EC), ("WARDEN_ALGORITHMS", algs)]),
+                "WARDEN_ALGORITHMS",
+                "{algs:?}"
+            );
+        }
+        // Allows nothing the keys could verify.
+        assert_eq!(
+            var(&[("WARDEN_JWKS", EC), ("WARDEN_ALGORITHMS", "RS256")]),
+            "WARDEN_ALGORITHMS"
+        );
+        for v in ["0", "-1", "3601", "1.5", "soon"] {
+            assert_eq!(
+                var(&[("WARDEN_JWKS", EC), ("WARDEN_JWKS_COOLDOWN_SECONDS", v)]),
+                "WARDEN_JWKS_COOLDOWN_SECONDS"
+            );
+        }
+        for v in ["-1", "604801", "1h"] {
+            assert_eq!(
+                var(&[("WARDEN_JWKS", EC), ("WARDEN_JWKS_STALE_SECONDS", v)]),
+                "WARDEN_JWKS_STALE_SECONDS"
+            );
+        }
+        let e = load(&[("WARDEN_JWKS_URL", "http://issuer.example/jwks")]).unwrap_err();
+        assert!(e.reason.contains("https://"), "{}", e.reason);
+    }
+
+    #[test]
+    fn loopback_http_and_ports() {
+        for url in [
+            "http://127.0.0.1:8788/.well-known/jwks.json",
+            "http://localhost/jwks",
+            "http://[::1]:9000/jwks",
+            "https://issuer.example:8443/jwks?tenant=a",
+            "https://[2001:db8::1]/jwks",
+        ] {
+            assert_eq!(jwks_url(url).as_deref(), Ok(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn max_age_parsing() {
+        assert_eq!(max_age("public, max-age=300"), Some(300));
+        assert_eq!(max_age("Max-Age=60, must-revalidate"), Some(60));
+        assert_eq!(max_age("no-store"), Some(0));
+        assert_eq!(max_age("max-age=600, no-cache"), Some(0));
+        assert_eq!(max_age("max-age=banana"), Some(0));
+        assert_eq!(max_age("public"), None);
+        assert_eq!(max_age(""), None);
+    }
+
+    #[test]
+    fn fetched_sets_drop_what_they_cannot_use() {
+        // Strict when everything is usable.
+        assert_eq!(load_fetched(EC).unwrap().keys().len(), 1);
+        // An encryption key and an HMAC secret next to a signature key: only the latter is kept.
+        let mixed = r#"{"keys":[
+            {"kty":"EC","crv":"P-256","kid":"e","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"},
+            {"kty":"EC","crv":"P-256","kid":"enc","use":"enc","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"},
+            {"kty":"oct","kid":"h","alg":"HS256","k":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}]}"#;
+        let set = load_fetched(mixed).unwrap();
+        let kids: Vec<_> = set.keys().iter().map(|k| k.kid.as_deref()).collect();
+        assert_eq!(kids, vec![Some("e")]);
+        // Only secrets, nothing usable, or not a JWKS at all: refused.
+        assert!(load_fetched(HS).is_err());
+        assert!(
+            load_fetched(r#"{"keys":[{"kty":"EC","crv":"P-521","x":"AA","y":"AA"}]}"#).is_err()
+        );
+        assert!(load_fetched("<html>").is_err());
+        assert!(load_fetched(r#"{"keys":[]}"#).is_err());
+        // Duplicate members are refused even when a key would otherwise be skipped.
+        assert!(load_fetched(r#"{"keys":[{"kty":"oct","kty":"oct"}]}"#).is_err());
     }
 }

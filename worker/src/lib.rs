@@ -4,9 +4,21 @@
 //! The decisions are `warden-core`'s; this crate does the I/O (KV, the origin, the clock).
 
 pub mod admin;
+pub mod audit;
 pub mod config;
 pub mod credentials;
+pub mod identity;
 pub mod keys;
+pub mod pat;
+pub mod store;
+pub mod subject;
+pub mod verify;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
+
+// Test-only routes under /__warden/: compiled only with the `testing` / `bench` features.
+#[cfg(all(feature = "bench", target_arch = "wasm32"))]
+mod bench;
+#[cfg(all(feature = "testing", target_arch = "wasm32"))]
+mod testing;

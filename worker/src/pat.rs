@@ -1,0 +1,458 @@
+//! Personal access tokens (opaque API tokens): issue, list, revoke, authenticate, reap.
+//!
+//! A PAT is `<WARDEN_PAT_PREFIX><64 hex digits>` (256 random bits from `crypto.getRandomValues`).
+//! Only its SHA-256 is stored: `pat:<sha256 hex>` holds the record, `patid:<id>` the digest
+//! (revoke by id), `idx:<sha256(sub)>:pat:<id>` the listing entry. A record is never changed by
+//! use, so a PAT is never extended; `expires_at = 0` means it never expires. Records are
+//! cached per isolate for `WARDEN_SNAPSHOT_SECONDS`. A cron trigger reaps expired records.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use warden_core::{PatRecord, UnixTime, NEVER};
+
+/// Prefix of PAT ids (the public, loggable name of a PAT).
+pub const ID_PREFIX: &str = "pat_";
+/// Hex digits after the PAT prefix.
+pub const SECRET_HEX_LEN: usize = 64;
+/// Expired records reaped per cron run (each costs three KV deletes).
+pub const REAP_BATCH: usize = 100;
+/// KV keeps a record this long past its expiry (or its revocation) as a safety net, should
+/// the reaper not run.
+pub const RETAIN_SECONDS: u64 = 7 * 86_400;
+
+/// A stored PAT record (`pat:<sha256 hex>`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredPat {
+    /// Public id, e.g. `pat_1f…`.
+    pub id: String,
+    /// The subject the token acts for.
+    pub sub: String,
+    /// Hard expiry (Unix seconds), 0 for never.
+    pub expires_at: UnixTime,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// `false` once revoked.
+    pub active: bool,
+    /// When it was issued.
+    pub created_at: UnixTime,
+    /// When it was revoked, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<UnixTime>,
+}
+
+impl StoredPat {
+    /// The core's view, which decides.
+    pub fn record(&self) -> PatRecord {
+        PatRecord {
+            id: self.id.clone(),
+            sub: self.sub.clone(),
+            expires_at: self.expires_at,
+            scopes: self.scopes.clone(),
+            active: self.active,
+        }
+    }
+
+    /// What listings show: everything but the digest (and never the secret, which is not kept).
+    pub fn listing(&self) -> Value {
+        json!({
+            "id": self.id,
+            "sub": self.sub,
+            "expires_at": self.expires_at,
+            "scopes": self.scopes,
+            "active": self.active,
+            "created_at": self.created_at,
+            "revoked_at": self.revoked_at,
+        })
+    }
+
+    /// Metadata of the `pat:` key, enough for the reaper without reading values.
+    pub fn reaper_metadata(&self) -> Value {
+        json!({"id": self.id, "sub": self.sub, "expires_at": self.expires_at})
+    }
+
+    /// KV expiration of the record's keys: none for a live never-expiring token, else a
+    /// retention period past its expiry or revocation.
+    pub fn kv_expiration(&self, now: UnixTime) -> Option<UnixTime> {
+        let end = match (self.revoked_at, self.expires_at) {
+            (Some(r), NEVER) => r,
+            (Some(r), e) => r.min(e),
+            (None, NEVER) => return None,
+            (None, e) => e,
+        };
+        Some(end.saturating_add(RETAIN_SECONDS).max(now + 60))
+    }
+}
+
+/// KV key of a record: `pat:<sha256 hex>`.
+pub fn record_key(digest_hex: &str) -> String {
+    format!("pat:{digest_hex}")
+}
+
+/// KV key mapping an id to its record's digest.
+pub fn id_key(id: &str) -> String {
+    format!("patid:{id}")
+}
+
+/// Whether `token` has the shape of a PAT Warden issued (prefix + 64 lower-case hex).
+pub fn well_formed(token: &str, prefix: &str) -> bool {
+    token.strip_prefix(prefix).is_some_and(|rest| {
+        rest.len() == SECRET_HEX_LEN && rest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+/// A new token from 32 random bytes.
+pub fn new_token(prefix: &str, random: &[u8; 32]) -> String {
+    format!("{prefix}{}", warden_core::hex(random))
+}
+
+/// A new id from 12 random bytes: `pat_` + 24 hex digits.
+pub fn new_id(random: &[u8; 12]) -> String {
+    let mut id = String::with_capacity(ID_PREFIX.len() + 24);
+    id.push_str(ID_PREFIX);
+    for b in random {
+        id.push_str(&format!("{b:02x}"));
+    }
+    id
+}
+
+/// Whether the reaper takes a record with this expiry at `now`.
+pub fn reapable(expires_at: UnixTime, now: UnixTime) -> bool {
+    expires_at != NEVER && now >= expires_at
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use io::*;
+
+#[cfg(target_arch = "wasm32")]
+mod io {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+
+    use serde_json::{json, Value};
+    use warden_core::{hex, token_digest, UnixTime, Verdict};
+    use worker::{Env, KvStore};
+
+    use super::*;
+    use crate::admin::PatRequest;
+    use crate::audit::audit;
+    use crate::store::{self, index_key, LIST_PAGE};
+
+    /// Records cached per isolate (found or not), each for `WARDEN_SNAPSHOT_SECONDS`.
+    const MAX_CACHED: usize = 1024;
+
+    thread_local! {
+        static CACHE: RefCell<BTreeMap<String, (Option<StoredPat>, UnixTime)>> = const { RefCell::new(BTreeMap::new()) };
+    }
+
+    fn cache_put(digest: &str, record: Option<StoredPat>, now: UnixTime) {
+        CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= MAX_CACHED && !c.contains_key(digest) {
+                if let Some(oldest) = c
+                    .iter()
+                    .min_by_key(|(_, (_, at))| *at)
+                    .map(|(k, _)| k.clone())
+                {
+                    c.remove(&oldest);
+                }
+            }
+            c.insert(digest.to_owned(), (record, now));
+        });
+    }
+
+    /// The outcome of presenting a PAT.
+    pub enum Presented {
+        /// The core's verdict on the record (allow, expired, revoked).
+        Verdict(Verdict, Box<StoredPat>),
+        /// No such token (never issued, reaped, or not of Warden's shape).
+        Unknown,
+        /// The store could not answer: 503, whatever the fail mode (the record is the credential).
+        Unavailable,
+    }
+
+    /// Looks the token up (isolate cache first, within `interval` seconds) and evaluates it.
+    pub async fn present(
+        env: &Env,
+        prefix: &str,
+        token: &str,
+        interval: u64,
+        now: UnixTime,
+    ) -> Presented {
+        if !well_formed(token, prefix) {
+            return Presented::Unknown;
+        }
+        let digest = hex(&token_digest(token));
+        let cached = CACHE.with(|c| {
+            c.borrow()
+                .get(&digest)
+                .filter(|(_, at)| now >= *at && now < at.saturating_add(interval))
+                .map(|(r, _)| r.clone())
+        });
+        let record = match cached {
+            Some(r) => r,
+            None => match read_record(env, &digest).await {
+                Ok(r) => {
+                    cache_put(&digest, r.clone(), now);
+                    r
+                }
+                Err(e) => {
+                    audit(
+                        json!({"event": "store_error", "op": "get", "kind": "pat", "error": e.to_string()}),
+                    );
+                    return Presented::Unavailable;
+                }
+            },
+        };
+        match record {
+            Some(r) => Presented::Verdict(r.record().evaluate(now), Box::new(r)),
+            None => Presented::Unknown,
+        }
+    }
+
+    async fn read_record(env: &Env, digest: &str) -> worker::Result<Option<StoredPat>> {
+        let text = store::kv(env)?.get(&record_key(digest)).text().await?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
+    fn random<const N: usize>() -> worker::Result<[u8; N]> {
+        let mut buf = [0u8; N];
+        getrandom::getrandom(&mut buf)
+            .map_err(|e| worker::Error::RustError(format!("no randomness: {e}")))?;
+        Ok(buf)
+    }
+
+    /// Issues a PAT: writes the id mapping and the listing entry, then the record (so the token
+    /// works only once everything is stored). Returns the reply, holding the only copy of the
+    /// token.
+    pub async fn issue(
+        env: &Env,
+        prefix: &str,
+        request: PatRequest,
+        now: UnixTime,
+    ) -> worker::Result<Value> {
+        let token = new_token(prefix, &random::<32>()?);
+        let id = new_id(&random::<12>()?);
+        let digest = hex(&token_digest(&token));
+        let record = StoredPat {
+            id: id.clone(),
+            sub: request.sub,
+            expires_at: request.expires_at,
+            scopes: request.scopes,
+            active: true,
+            created_at: now,
+            revoked_at: None,
+        };
+        write(env, &digest, &record, now).await?;
+        cache_put(&digest, Some(record.clone()), now);
+        audit(
+            json!({"event": "issue_token", "class": "pat", "id": id, "sub": record.sub, "expires_at": record.expires_at}),
+        );
+        Ok(
+            json!({"id": id, "token": token, "expires_at": record.expires_at, "sub": record.sub, "scopes": record.scopes}),
+        )
+    }
+
+    async fn write(
+        env: &Env,
+        digest: &str,
+        record: &StoredPat,
+        now: UnixTime,
+    ) -> worker::Result<()> {
+        let kv = store::kv(env)?;
+        let expiration = record.kv_expiration(now);
+        let with_exp = |mut put: worker::kv::PutOptionsBuilder| {
+            if let Some(e) = expiration {
+                put = put.expiration(e);
+            }
+            put
+        };
+        with_exp(kv.put(&id_key(&record.id), digest)?)
+            .execute()
+            .await?;
+        store::put_index(
+            &kv,
+            &record.sub,
+            "pat",
+            &record.id,
+            &record.listing(),
+            expiration,
+        )
+        .await?;
+        with_exp(
+            kv.put(&record_key(digest), serde_json::to_string(record)?)?
+                .metadata(record.reaper_metadata())?,
+        )
+        .execute()
+        .await?;
+        Ok(())
+    }
+
+    /// One page of a subject's PATs (never the secret), and the next page's cursor.
+    pub async fn list(
+        env: &Env,
+        sub: &str,
+        cursor: Option<String>,
+    ) -> worker::Result<(Vec<Value>, Option<String>)> {
+        store::list_index(env, sub, &["pat"], cursor).await
+    }
+
+    /// Revokes the PAT with this id. `Ok(None)`: no such PAT.
+    pub async fn revoke_id(
+        env: &Env,
+        id: &str,
+        now: UnixTime,
+    ) -> worker::Result<Option<StoredPat>> {
+        let Some(digest) = store::kv(env)?.get(&id_key(id)).text().await? else {
+            return Ok(None);
+        };
+        revoke_digest(env, &digest, now).await
+    }
+
+    /// Revokes the PAT `token` (RFC 7009 style: `Ok(None)` when unknown).
+    pub async fn revoke_token(
+        env: &Env,
+        prefix: &str,
+        token: &str,
+        now: UnixTime,
+    ) -> worker::Result<Option<StoredPat>> {
+        if !well_formed(token, prefix) {
+            return Ok(None);
+        }
+        revoke_digest(env, &hex(&token_digest(token)), now).await
+    }
+
+    async fn revoke_digest(
+        env: &Env,
+        digest: &str,
+        now: UnixTime,
+    ) -> worker::Result<Option<StoredPat>> {
+        let Some(mut record) = read_record(env, digest).await? else {
+            return Ok(None);
+        };
+        if record.active {
+            record.active = false;
+            record.revoked_at = Some(now);
+            write(env, digest, &record, now).await?;
+        }
+        cache_put(digest, Some(record.clone()), now);
+        audit(json!({"event": "revoke", "kind": "pat", "id": record.id, "sub": record.sub}));
+        Ok(Some(record))
+    }
+
+    /// Reaps up to [`REAP_BATCH`] expired records: deletes the record, its id mapping and its
+    /// listing entry, with one `expire_token` audit line each. Returns how many were reaped.
+    pub async fn reap(env: &Env, now: UnixTime) -> worker::Result<usize> {
+        let kv = store::kv(env)?;
+        let mut reaped = 0;
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut list = kv.list().prefix("pat:".into()).limit(LIST_PAGE);
+            if let Some(c) = cursor.take() {
+                list = list.cursor(c);
+            }
+            let page = list.execute().await?;
+            for key in &page.keys {
+                let meta = key.metadata.as_ref();
+                let field = |name: &str| meta.and_then(|m| m.get(name));
+                let (Some(expires_at), Some(id), Some(sub)) = (
+                    field("expires_at").and_then(Value::as_u64),
+                    field("id").and_then(Value::as_str),
+                    field("sub").and_then(Value::as_str),
+                ) else {
+                    continue;
+                };
+                if !reapable(expires_at, now) {
+                    continue;
+                }
+                reap_one(&kv, &key.name, id, sub).await?;
+                if let Some(digest) = key.name.strip_prefix("pat:") {
+                    CACHE.with(|c| c.borrow_mut().remove(digest));
+                }
+                audit(
+                    json!({"event": "expire_token", "class": "pat", "id": id, "sub": sub, "expires_at": expires_at}),
+                );
+                reaped += 1;
+                if reaped >= REAP_BATCH {
+                    return Ok(reaped);
+                }
+            }
+            match page.cursor {
+                Some(c) if !page.list_complete && !c.is_empty() => cursor = Some(c),
+                _ => return Ok(reaped),
+            }
+        }
+    }
+
+    async fn reap_one(kv: &KvStore, record_key: &str, id: &str, sub: &str) -> worker::Result<()> {
+        // The record last: should a delete fail, the next run finds it again.
+        kv.delete(&index_key(sub, "pat", id)).await?;
+        kv.delete(&id_key(id)).await?;
+        kv.delete(record_key).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pat(expires_at: UnixTime, revoked_at: Option<UnixTime>) -> StoredPat {
+        StoredPat {
+            id: "pat_1".into(),
+            sub: "ci".into(),
+            expires_at,
+            scopes: vec!["read".into()],
+            active: revoked_at.is_none(),
+            created_at: 1_000,
+            revoked_at,
+        }
+    }
+
+    #[test]
+    fn token_shape() {
+        let t = new_token("wdn_pat_", &[0xab; 32]);
+        assert_eq!(t.len(), 8 + SECRET_HEX_LEN);
+        assert!(well_formed(&t, "wdn_pat_"));
+        assert!(!well_formed(&t, "other_"));
+        assert!(!well_formed(&t[..t.len() - 1], "wdn_pat_"));
+        assert!(!well_formed(&t.to_uppercase(), "wdn_pat_"));
+        assert!(!well_formed(&format!("{t}0"), "wdn_pat_"));
+        assert_eq!(new_id(&[0x01; 12]), "pat_010101010101010101010101");
+    }
+
+    #[test]
+    fn expirations_and_reaping() {
+        assert_eq!(pat(NEVER, None).kv_expiration(1_000), None);
+        assert_eq!(
+            pat(5_000, None).kv_expiration(1_000),
+            Some(5_000 + RETAIN_SECONDS)
+        );
+        assert_eq!(
+            pat(NEVER, Some(2_000)).kv_expiration(2_000),
+            Some(2_000 + RETAIN_SECONDS)
+        );
+        assert_eq!(
+            pat(5_000, Some(2_000)).kv_expiration(2_000),
+            Some(2_000 + RETAIN_SECONDS)
+        );
+        assert!(reapable(100, 100));
+        assert!(!reapable(100, 99));
+        assert!(!reapable(NEVER, u64::MAX));
+    }
+
+    #[test]
+    fn listings_carry_no_secret_and_records_round_trip() {
+        let p = pat(5_000, None);
+        let listing = p.listing().to_string();
+        assert!(!listing.contains("token"));
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<StoredPat>(&json).unwrap(), p);
+        assert!(!json.contains("revoked_at"));
+        let r = p.record();
+        assert_eq!(
+            (r.id.as_str(), r.expires_at, r.active),
+            ("pat_1", 5_000, true)
+        );
+        assert!(p.reaper_metadata().to_string().len() < 1024);
+    }
+}

@@ -1,0 +1,812 @@
+//! The revocation store: Workers KV (binding `WARDEN_KV`) behind an isolate-local snapshot.
+//!
+//! Layout (see docs/architecture.md): `rv:jti:<jti>`, `rv:sid:<sid>`, `rv:kid:<kid>` revoke by
+//! their presence; `rv:sub:<sub>` holds `{"before": T}` in its value *and* its metadata (tokens
+//! of `sub` with `iat <= T` are revoked; written only by the subject's Durable Object, see
+//! [`crate::subject`]); `idx:<sha256(sub)>:<kind>:<id>` index entries list what was revoked
+//! for a subject.
+//!
+//! Reads. Every `WARDEN_SNAPSHOT_SECONDS` an isolate lists `rv:` — names, expirations and
+//! metadata, never values — into a [`Snapshot`]. A JWT request is then answered from memory:
+//! zero KV reads. Only when the snapshot cannot answer ([`Lookup::Maybe`]: the listing failed
+//! or was too large to finish, or a cutoff record carries no metadata) is the one id read from
+//! KV, and that answer is kept until the next refresh. Writes made by this isolate enter its
+//! snapshot at once and are laid over every refreshed snapshot for [`OVERLAY_SECONDS`], as a
+//! fresh listing may not show them yet.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+use warden_core::{hex, token_digest, UnixTime};
+
+/// The KV namespace binding.
+pub const KV_BINDING: &str = "WARDEN_KV";
+/// KV refuses expirations sooner than this many seconds from now.
+pub const MIN_KV_TTL: u64 = 60;
+/// How long this isolate's own writes are laid over refreshed snapshots (≥ KV's propagation).
+pub const OVERLAY_SECONDS: u64 = 120;
+/// Keys per KV `list` page (KV's maximum).
+pub const LIST_PAGE: u64 = 1000;
+/// Pages read per snapshot refresh; a larger revocation set leaves the snapshot incomplete,
+/// and ids it does not hold are then read from KV one by one.
+pub const MAX_SNAPSHOT_PAGES: usize = 10;
+/// Point-read answers a snapshot remembers until its next refresh.
+const MAX_REMEMBERED_READS: usize = 10_000;
+
+/// What a revocation record names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// One token (`jti`).
+    Jti,
+    /// A session (`sid`).
+    Sid,
+    /// A signing key (`kid`).
+    Kid,
+    /// A subject's cutoff (`sub`).
+    Sub,
+}
+
+impl Kind {
+    /// `jti`, `sid`, `kid` or `sub`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Jti => "jti",
+            Kind::Sid => "sid",
+            Kind::Kid => "kid",
+            Kind::Sub => "sub",
+        }
+    }
+
+    /// The record's KV key, e.g. `rv:jti:<id>`.
+    pub fn key(self, id: &str) -> String {
+        format!("rv:{}:{id}", self.name())
+    }
+
+    fn slot(self) -> usize {
+        match self {
+            Kind::Jti => 0,
+            Kind::Sid => 1,
+            Kind::Kid => 2,
+            Kind::Sub => 3,
+        }
+    }
+
+    fn of_key(name: &str) -> Option<(Kind, &str)> {
+        let rest = name.strip_prefix("rv:")?;
+        let (kind, id) = rest.split_once(':')?;
+        let kind = match kind {
+            "jti" => Kind::Jti,
+            "sid" => Kind::Sid,
+            "kid" => Kind::Kid,
+            "sub" => Kind::Sub,
+            _ => return None,
+        };
+        (!id.is_empty()).then_some((kind, id))
+    }
+}
+
+/// The prefix of a subject's index entries: `idx:<hex sha256(sub)>:`. Hashed so that a `sub`
+/// containing `:` cannot reach into another subject's entries, and so that keys stay under
+/// KV's 512-byte limit with 256-byte ids.
+pub fn index_prefix(sub: &str) -> String {
+    format!("idx:{}:", hex(&token_digest(sub)))
+}
+
+/// A subject's index entry for `kind` (`jti`, `sid`, `sub`, `pat`) and `id`.
+pub fn index_key(sub: &str, kind: &str, id: &str) -> String {
+    format!("{}{kind}:{id}", index_prefix(sub))
+}
+
+/// KV expiration for a `jti` record: the token is accepted while `now < exp + leeway`, so the
+/// record lives until then (the lifetime cap when `exp` is unknown), and at least `now + 60`.
+pub fn token_expiration(
+    exp: Option<UnixTime>,
+    now: UnixTime,
+    leeway: u64,
+    max_lifetime: u64,
+) -> UnixTime {
+    let until = exp
+        .unwrap_or(now.saturating_add(max_lifetime))
+        .saturating_add(leeway);
+    until.max(now + MIN_KV_TTL)
+}
+
+/// KV expiration for a `sid` record: every token of the session alive now dies within the
+/// lifetime cap plus leeway.
+pub fn session_expiration(now: UnixTime, leeway: u64, max_lifetime: u64) -> UnixTime {
+    now.saturating_add(max_lifetime)
+        .saturating_add(leeway)
+        .max(now + MIN_KV_TTL)
+}
+
+/// KV expiration for a subject cutoff `before`: a token with `iat <= before` is dead by
+/// `before + max_lifetime + leeway` (the policy caps `exp - iat`).
+pub fn cutoff_expiration(
+    before: UnixTime,
+    now: UnixTime,
+    leeway: u64,
+    max_lifetime: u64,
+) -> UnixTime {
+    before
+        .saturating_add(max_lifetime)
+        .saturating_add(leeway)
+        .max(now + MIN_KV_TTL)
+}
+
+/// A revocation fact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// `kind`/`id` is revoked until `expiration` (0: no expiration).
+    Revoked {
+        /// `Jti`, `Sid` or `Kid`.
+        kind: Kind,
+        /// The id.
+        id: String,
+        /// When the record expires (Unix seconds), 0 for never.
+        expiration: UnixTime,
+    },
+    /// Tokens of `sub` issued at or before `before` are revoked.
+    Cutoff {
+        /// The subject.
+        sub: String,
+        /// The cutoff.
+        before: UnixTime,
+    },
+}
+
+/// What a snapshot says about one id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Revoked.
+    Present,
+    /// Not revoked (as of the snapshot).
+    Absent,
+    /// The snapshot cannot tell: read KV.
+    Maybe,
+}
+
+/// What a snapshot says about a subject's cutoff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CutoffLookup {
+    /// Known: the cutoff, or none.
+    Known(Option<UnixTime>),
+    /// The snapshot cannot tell: read KV.
+    Maybe,
+}
+
+/// An isolate's picture of the active revocations.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    /// Revoked ids per kind (`Jti`, `Sid`, `Kid`) → expiration (0: none).
+    revoked: [BTreeMap<String, UnixTime>; 3],
+    /// Subject cutoffs.
+    cutoffs: BTreeMap<String, UnixTime>,
+    /// `rv:sub:` records listed without usable metadata: their value must be read.
+    unknown_subs: BTreeSet<String>,
+    /// Ids read from KV and found absent, per kind, until the next refresh.
+    absent: [BTreeSet<String>; 4],
+    remembered: usize,
+    /// Whether the listing covered every record (absent from the snapshot = not revoked).
+    complete: bool,
+    /// Whether this snapshot was built from a listing at all.
+    built: bool,
+    /// When it was built.
+    built_at: UnixTime,
+    /// Records listed.
+    listed: usize,
+}
+
+impl Snapshot {
+    /// A snapshot from a `list({prefix: "rv:"})`: `(name, expiration, metadata)` per key.
+    /// `complete` is false when the listing stopped early or failed (then every id the
+    /// snapshot does not hold is a [`Lookup::Maybe`]).
+    pub fn build<'a>(
+        keys: impl IntoIterator<Item = (&'a str, Option<UnixTime>, Option<&'a Value>)>,
+        complete: bool,
+        now: UnixTime,
+    ) -> Snapshot {
+        let mut s = Snapshot {
+            complete,
+            built: true,
+            built_at: now,
+            ..Snapshot::default()
+        };
+        for (name, expiration, metadata) in keys {
+            let Some((kind, id)) = Kind::of_key(name) else {
+                continue;
+            };
+            let expiration = expiration.unwrap_or(0);
+            if expiration != 0 && expiration <= now {
+                continue;
+            }
+            s.listed += 1;
+            if kind == Kind::Sub {
+                match metadata
+                    .and_then(|m| m.get("before"))
+                    .and_then(Value::as_u64)
+                {
+                    Some(before) => s.apply(&Entry::Cutoff {
+                        sub: id.to_owned(),
+                        before,
+                    }),
+                    None => {
+                        s.unknown_subs.insert(id.to_owned());
+                    }
+                }
+            } else {
+                s.apply(&Entry::Revoked {
+                    kind,
+                    id: id.to_owned(),
+                    expiration,
+                });
+            }
+        }
+        s
+    }
+
+    /// Adds a fact (this isolate's own write, or a KV read). Cutoffs only ever rise.
+    pub fn apply(&mut self, entry: &Entry) {
+        match entry {
+            Entry::Revoked {
+                kind,
+                id,
+                expiration,
+            } => {
+                if let Some(map) = self.revoked.get_mut(kind.slot()) {
+                    let e = map.entry(id.clone()).or_insert(*expiration);
+                    if *e != 0 && (*expiration == 0 || *expiration > *e) {
+                        *e = *expiration;
+                    }
+                }
+                if let Some(set) = self.absent.get_mut(kind.slot()) {
+                    set.remove(id);
+                }
+            }
+            Entry::Cutoff { sub, before } => {
+                let b = self.cutoffs.entry(sub.clone()).or_insert(*before);
+                *b = (*b).max(*before);
+                self.unknown_subs.remove(sub);
+                if let Some(set) = self.absent.get_mut(Kind::Sub.slot()) {
+                    set.remove(sub);
+                }
+            }
+        }
+    }
+
+    /// Remembers that a KV read found no record for `kind`/`id` (until the next refresh).
+    pub fn remember_absent(&mut self, kind: Kind, id: &str) {
+        if self.remembered >= MAX_REMEMBERED_READS {
+            return;
+        }
+        if let Some(set) = self.absent.get_mut(kind.slot()) {
+            if set.insert(id.to_owned()) {
+                self.remembered += 1;
+            }
+        }
+    }
+
+    /// Is `kind`/`id` revoked? `None` ids are absent. `kind` must not be `Sub` (see
+    /// [`Snapshot::cutoff`]).
+    pub fn fact(&self, kind: Kind, id: Option<&str>, now: UnixTime) -> Lookup {
+        let Some(id) = id else {
+            return Lookup::Absent;
+        };
+        if let Some(&expiration) = self.revoked.get(kind.slot()).and_then(|m| m.get(id)) {
+            if expiration == 0 || expiration > now {
+                return Lookup::Present;
+            }
+        }
+        if self.complete || self.absent.get(kind.slot()).is_some_and(|s| s.contains(id)) {
+            Lookup::Absent
+        } else {
+            Lookup::Maybe
+        }
+    }
+
+    /// The cutoff of `sub`, if the snapshot knows it.
+    pub fn cutoff(&self, sub: Option<&str>) -> CutoffLookup {
+        let Some(sub) = sub else {
+            return CutoffLookup::Known(None);
+        };
+        if let Some(&before) = self.cutoffs.get(sub) {
+            return CutoffLookup::Known(Some(before));
+        }
+        if self.absent[Kind::Sub.slot()].contains(sub) {
+            return CutoffLookup::Known(None);
+        }
+        if self.complete && !self.unknown_subs.contains(sub) {
+            CutoffLookup::Known(None)
+        } else {
+            CutoffLookup::Maybe
+        }
+    }
+
+    /// Whether the snapshot was built less than `interval` seconds before `now`.
+    pub fn is_fresh(&self, now: UnixTime, interval: u64) -> bool {
+        self.built && now < self.built_at.saturating_add(interval) && now >= self.built_at
+    }
+
+    /// For `GET /_warden/health`.
+    pub fn status(&self, now: UnixTime) -> Value {
+        if !self.built {
+            return serde_json::json!({"built": false});
+        }
+        serde_json::json!({
+            "built": true,
+            "age_seconds": now.saturating_sub(self.built_at),
+            "complete": self.complete,
+            "records": self.listed,
+            "cutoffs": self.cutoffs.len(),
+        })
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use io::*;
+
+#[cfg(target_arch = "wasm32")]
+mod io {
+    //! The KV side: listing, point reads, writes, the isolate's state.
+
+    use std::cell::RefCell;
+
+    use futures_util::future::{join4, FutureExt, LocalBoxFuture, Shared};
+    use serde_json::{json, Value};
+    use warden_core::{Fact, RevocationIds, StoreAnswers, Unavailable, UnixTime};
+    use worker::{Env, KvStore};
+
+    use super::*;
+    use crate::audit::audit;
+
+    struct State {
+        snapshot: Snapshot,
+        /// This isolate's own writes, with when they were made.
+        overlay: Vec<(Entry, UnixTime)>,
+        refreshing: Option<Shared<LocalBoxFuture<'static, ()>>>,
+    }
+
+    thread_local! {
+        static STATE: RefCell<State> = RefCell::new(State {
+            snapshot: Snapshot::default(),
+            overlay: Vec::new(),
+            refreshing: None,
+        });
+    }
+
+    /// The KV binding.
+    pub fn kv(env: &Env) -> worker::Result<KvStore> {
+        env.kv(KV_BINDING)
+    }
+
+    /// The store's answers for a token's ids: from the snapshot (refreshed first when older
+    /// than `interval`), with a KV read only for a [`Lookup::Maybe`].
+    pub async fn answers(
+        env: &Env,
+        interval: u64,
+        ids: &RevocationIds<'_>,
+        now: UnixTime,
+    ) -> StoreAnswers {
+        let Ok(kv) = kv(env) else {
+            return StoreAnswers {
+                jti: Fact::Unknown,
+                sid: Fact::Unknown,
+                kid: Fact::Unknown,
+                subject_cutoff: Err(Unavailable),
+            };
+        };
+        ensure_fresh(&kv, now, interval).await;
+        let (jti, sid, kid, cutoff) = STATE.with(|s| {
+            let s = &s.borrow().snapshot;
+            (
+                s.fact(Kind::Jti, ids.jti, now),
+                s.fact(Kind::Sid, ids.sid, now),
+                s.fact(Kind::Kid, ids.kid, now),
+                s.cutoff(ids.sub),
+            )
+        });
+        let (jti, sid, kid, subject_cutoff) = join4(
+            resolve(&kv, Kind::Jti, ids.jti, jti),
+            resolve(&kv, Kind::Sid, ids.sid, sid),
+            resolve(&kv, Kind::Kid, ids.kid, kid),
+            resolve_cutoff(&kv, ids.sub, cutoff),
+        )
+        .await;
+        StoreAnswers {
+            jti,
+            sid,
+            kid,
+            subject_cutoff,
+        }
+    }
+
+    async fn ensure_fresh(kv: &KvStore, now: UnixTime, interval: u64) {
+        let pending = STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.snapshot.is_fresh(now, interval) {
+                return None;
+            }
+            let kv = kv.clone();
+            Some(
+                s.refreshing
+                    .get_or_insert_with(|| refresh(kv, now).boxed_local().shared())
+                    .clone(),
+            )
+        });
+        // Every request of the isolate that finds the snapshot stale awaits the same listing.
+        if let Some(refresh) = pending {
+            refresh.await;
+        }
+    }
+
+    async fn refresh(kv: KvStore, now: UnixTime) {
+        let listed = list_revocations(&kv).await;
+        STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            let mut snapshot = match &listed {
+                Ok((keys, complete)) => Snapshot::build(
+                    keys.iter()
+                        .map(|k| (k.name.as_str(), k.expiration, k.metadata.as_ref())),
+                    *complete,
+                    now,
+                ),
+                Err(e) => {
+                    audit(json!({"event": "store_error", "op": "list", "error": e.to_string()}));
+                    Snapshot::build(std::iter::empty(), false, now)
+                }
+            };
+            s.overlay
+                .retain(|(_, at)| at.saturating_add(OVERLAY_SECONDS) > now);
+            for (entry, _) in &s.overlay {
+                snapshot.apply(entry);
+            }
+            s.snapshot = snapshot;
+            s.refreshing = None;
+        });
+    }
+
+    async fn list_revocations(kv: &KvStore) -> worker::Result<(Vec<worker::kv::Key>, bool)> {
+        let mut keys = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_SNAPSHOT_PAGES {
+            let mut list = kv.list().prefix("rv:".into()).limit(LIST_PAGE);
+            if let Some(c) = cursor.take() {
+                list = list.cursor(c);
+            }
+            let page = list.execute().await?;
+            keys.extend(page.keys);
+            match page.cursor {
+                Some(c) if !page.list_complete && !c.is_empty() => cursor = Some(c),
+                _ => return Ok((keys, true)),
+            }
+        }
+        Ok((keys, false))
+    }
+
+    async fn resolve(kv: &KvStore, kind: Kind, id: Option<&str>, lookup: Lookup) -> Fact {
+        match (lookup, id) {
+            (Lookup::Present, _) => Fact::Present,
+            (Lookup::Absent, _) | (Lookup::Maybe, None) => Fact::Absent,
+            (Lookup::Maybe, Some(id)) => match kv.get(&kind.key(id)).text().await {
+                Ok(Some(_)) => {
+                    with_snapshot(|s| {
+                        s.apply(&Entry::Revoked {
+                            kind,
+                            id: id.to_owned(),
+                            expiration: 0,
+                        })
+                    });
+                    Fact::Present
+                }
+                Ok(None) => {
+                    with_snapshot(|s| s.remember_absent(kind, id));
+                    Fact::Absent
+                }
+                Err(e) => {
+                    audit(
+                        json!({"event": "store_error", "op": "get", "kind": kind.name(), "error": e.to_string()}),
+                    );
+                    Fact::Unknown
+                }
+            },
+        }
+    }
+
+    async fn resolve_cutoff(
+        kv: &KvStore,
+        sub: Option<&str>,
+        lookup: CutoffLookup,
+    ) -> Result<Option<UnixTime>, Unavailable> {
+        let (CutoffLookup::Maybe, Some(sub)) = (lookup, sub) else {
+            return Ok(match lookup {
+                CutoffLookup::Known(c) => c,
+                CutoffLookup::Maybe => None,
+            });
+        };
+        match kv.get(&Kind::Sub.key(sub)).text().await {
+            Ok(None) => {
+                with_snapshot(|s| s.remember_absent(Kind::Sub, sub));
+                Ok(None)
+            }
+            Ok(Some(text)) => {
+                let before = serde_json::from_str::<Value>(&text)
+                    .ok()
+                    .and_then(|v| v.get("before").and_then(Value::as_u64));
+                match before {
+                    Some(before) => {
+                        with_snapshot(|s| {
+                            s.apply(&Entry::Cutoff {
+                                sub: sub.to_owned(),
+                                before,
+                            })
+                        });
+                        Ok(Some(before))
+                    }
+                    None => {
+                        audit(
+                            json!({"event": "store_error", "op": "get", "kind": "sub", "error": "cutoff record is not {\"before\": <unix seconds>}"}),
+                        );
+                        Err(Unavailable)
+                    }
+                }
+            }
+            Err(e) => {
+                audit(
+                    json!({"event": "store_error", "op": "get", "kind": "sub", "error": e.to_string()}),
+                );
+                Err(Unavailable)
+            }
+        }
+    }
+
+    fn with_snapshot(f: impl FnOnce(&mut Snapshot)) {
+        STATE.with(|s| f(&mut s.borrow_mut().snapshot));
+    }
+
+    /// Makes this isolate's own write effective here at once, and keeps it over refreshed
+    /// snapshots for [`OVERLAY_SECONDS`].
+    pub fn remember_write(entry: Entry, now: UnixTime) {
+        STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            s.snapshot.apply(&entry);
+            s.overlay
+                .retain(|(_, at)| at.saturating_add(OVERLAY_SECONDS) > now);
+            s.overlay.push((entry, now));
+        });
+    }
+
+    /// Writes `rv:<kind>:<id>` (`kind` is `Jti`, `Sid` or `Kid`) with `expiration` (`None`:
+    /// kept forever), then makes it effective in this isolate.
+    pub async fn put_revocation(
+        env: &Env,
+        kind: Kind,
+        id: &str,
+        expiration: Option<UnixTime>,
+        now: UnixTime,
+    ) -> worker::Result<()> {
+        let mut put = kv(env)?.put(&kind.key(id), json!({"revoked_at": now}).to_string())?;
+        if let Some(e) = expiration {
+            put = put.expiration(e);
+        }
+        put.execute().await?;
+        remember_write(
+            Entry::Revoked {
+                kind,
+                id: id.to_owned(),
+                expiration: expiration.unwrap_or(0),
+            },
+            now,
+        );
+        Ok(())
+    }
+
+    /// Writes a subject's index entry (the record travels in the metadata, so listing needs no
+    /// value reads).
+    pub async fn put_index(
+        kv: &KvStore,
+        sub: &str,
+        kind: &str,
+        id: &str,
+        metadata: &Value,
+        expiration: Option<UnixTime>,
+    ) -> worker::Result<()> {
+        let mut put = kv.put(&index_key(sub, kind, id), "")?.metadata(metadata)?;
+        if let Some(e) = expiration {
+            put = put.expiration(e);
+        }
+        put.execute().await?;
+        Ok(())
+    }
+
+    /// One page (up to 1000) of a subject's index entries of the given kinds: their metadata,
+    /// and the cursor of the next page.
+    pub async fn list_index(
+        env: &Env,
+        sub: &str,
+        kinds: &[&str],
+        cursor: Option<String>,
+    ) -> worker::Result<(Vec<Value>, Option<String>)> {
+        let prefix = index_prefix(sub);
+        let mut list = kv(env)?.list().prefix(prefix.clone()).limit(LIST_PAGE);
+        if let Some(c) = cursor {
+            list = list.cursor(c);
+        }
+        let page = list.execute().await?;
+        let items = page
+            .keys
+            .into_iter()
+            .filter(|k| {
+                k.name
+                    .strip_prefix(&prefix)
+                    .and_then(|rest| rest.split_once(':'))
+                    .is_some_and(|(kind, _)| kinds.contains(&kind))
+            })
+            .filter_map(|k| k.metadata)
+            .collect();
+        let cursor = page.cursor.filter(|c| !page.list_complete && !c.is_empty());
+        Ok((items, cursor))
+    }
+
+    /// The snapshot's state, for `GET /_warden/health`.
+    pub fn snapshot_status(now: UnixTime) -> Value {
+        STATE.with(|s| s.borrow().snapshot.status(now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn listed(keys: &[(&str, Option<u64>, Option<Value>)], complete: bool, now: u64) -> Snapshot {
+        Snapshot::build(
+            keys.iter().map(|(n, e, m)| (*n, *e, m.as_ref())),
+            complete,
+            now,
+        )
+    }
+
+    #[test]
+    fn keys_and_expirations() {
+        assert_eq!(Kind::Jti.key("a:b"), "rv:jti:a:b");
+        assert_eq!(Kind::of_key("rv:jti:a:b"), Some((Kind::Jti, "a:b")));
+        assert_eq!(Kind::of_key("rv:sub:x"), Some((Kind::Sub, "x")));
+        assert_eq!(Kind::of_key("rv:foo:x"), None);
+        assert_eq!(Kind::of_key("rv:jti:"), None);
+        assert_eq!(Kind::of_key("idx:x"), None);
+        // Index keys never nest: a sub with ':' hashes to its own prefix.
+        assert!(!index_key("a:jti", "x", "1").starts_with(&index_prefix("a")));
+        assert!(index_key(&"s".repeat(256), "jti", &"j".repeat(256)).len() <= 512);
+
+        assert_eq!(token_expiration(Some(2_000), 1_000, 30, 86_400), 2_030);
+        assert_eq!(token_expiration(Some(900), 1_000, 30, 86_400), 1_060);
+        assert_eq!(token_expiration(None, 1_000, 30, 86_400), 87_430);
+        assert_eq!(token_expiration(Some(u64::MAX), 1, 30, 1), u64::MAX);
+        assert_eq!(session_expiration(1_000, 30, 86_400), 87_430);
+        assert_eq!(session_expiration(1_000, 0, 1), 1_060);
+        assert_eq!(cutoff_expiration(1_000, 1_000, 30, 900), 1_930);
+        assert_eq!(cutoff_expiration(10, 1_000, 30, 900), 1_060);
+    }
+
+    #[test]
+    fn complete_snapshot_answers_everything() {
+        let s = listed(
+            &[
+                ("rv:jti:j1", Some(2_000), None),
+                ("rv:jti:gone", Some(999), None),
+                ("rv:kid:k1", None, None),
+                ("rv:sid:s1", Some(5_000), Some(json!({}))),
+                ("rv:sub:alice", Some(9_000), Some(json!({"before": 900}))),
+                ("rv:other:x", None, None),
+            ],
+            true,
+            1_000,
+        );
+        assert_eq!(s.fact(Kind::Jti, Some("j1"), 1_000), Lookup::Present);
+        assert_eq!(
+            s.fact(Kind::Jti, Some("j1"), 2_000),
+            Lookup::Absent,
+            "expired"
+        );
+        assert_eq!(s.fact(Kind::Jti, Some("gone"), 1_000), Lookup::Absent);
+        assert_eq!(s.fact(Kind::Jti, Some("j2"), 1_000), Lookup::Absent);
+        assert_eq!(s.fact(Kind::Jti, None, 1_000), Lookup::Absent);
+        assert_eq!(s.fact(Kind::Kid, Some("k1"), u64::MAX), Lookup::Present);
+        assert_eq!(s.fact(Kind::Sid, Some("s1"), 1_000), Lookup::Present);
+        assert_eq!(
+            s.fact(Kind::Jti, Some("s1"), 1_000),
+            Lookup::Absent,
+            "kinds are separate"
+        );
+        assert_eq!(s.cutoff(Some("alice")), CutoffLookup::Known(Some(900)));
+        assert_eq!(s.cutoff(Some("bob")), CutoffLookup::Known(None));
+        assert_eq!(s.cutoff(None), CutoffLookup::Known(None));
+        assert_eq!(
+            s.status(1_005)["records"],
+            4,
+            "the expired record is not counted"
+        );
+        assert_eq!(s.status(1_005)["age_seconds"], 5);
+    }
+
+    #[test]
+    fn incomplete_snapshot_says_maybe_and_remembers_reads() {
+        let mut s = listed(
+            &[
+                ("rv:jti:j1", Some(2_000), None),
+                ("rv:sub:bob", None, None), // no metadata: value must be read
+            ],
+            false,
+            1_000,
+        );
+        assert_eq!(s.fact(Kind::Jti, Some("j1"), 1_000), Lookup::Present);
+        assert_eq!(s.fact(Kind::Jti, Some("j2"), 1_000), Lookup::Maybe);
+        assert_eq!(s.cutoff(Some("alice")), CutoffLookup::Maybe);
+        s.remember_absent(Kind::Jti, "j2");
+        assert_eq!(s.fact(Kind::Jti, Some("j2"), 1_000), Lookup::Absent);
+        s.remember_absent(Kind::Sub, "alice");
+        assert_eq!(s.cutoff(Some("alice")), CutoffLookup::Known(None));
+        // A complete listing with a metadata-less cutoff record still reads it.
+        let c = listed(&[("rv:sub:bob", None, None)], true, 1_000);
+        assert_eq!(c.cutoff(Some("bob")), CutoffLookup::Maybe);
+        assert_eq!(c.cutoff(Some("carol")), CutoffLookup::Known(None));
+        // A failed listing knows nothing.
+        let empty = Snapshot::build(std::iter::empty(), false, 1_000);
+        assert_eq!(empty.fact(Kind::Kid, Some("k"), 1_000), Lookup::Maybe);
+        // A later write of the same id wins over a remembered absence.
+        s.apply(&Entry::Revoked {
+            kind: Kind::Jti,
+            id: "j2".into(),
+            expiration: 3_000,
+        });
+        assert_eq!(s.fact(Kind::Jti, Some("j2"), 1_000), Lookup::Present);
+    }
+
+    #[test]
+    fn cutoffs_only_rise_and_permanent_stays_permanent() {
+        let mut s = Snapshot::build(std::iter::empty(), true, 1_000);
+        for before in [500, 700, 600] {
+            s.apply(&Entry::Cutoff {
+                sub: "u".into(),
+                before,
+            });
+        }
+        assert_eq!(s.cutoff(Some("u")), CutoffLookup::Known(Some(700)));
+        s.apply(&Entry::Revoked {
+            kind: Kind::Kid,
+            id: "k".into(),
+            expiration: 0,
+        });
+        s.apply(&Entry::Revoked {
+            kind: Kind::Kid,
+            id: "k".into(),
+            expiration: 2_000,
+        });
+        assert_eq!(s.fact(Kind::Kid, Some("k"), 5_000), Lookup::Present);
+        s.apply(&Entry::Revoked {
+            kind: Kind::Jti,
+            id: "j".into(),
+            expiration: 2_000,
+        });
+        s.apply(&Entry::Revoked {
+            kind: Kind::Jti,
+            id: "j".into(),
+            expiration: 1_500,
+        });
+        assert_eq!(
+            s.fact(Kind::Jti, Some("j"), 1_800),
+            Lookup::Present,
+            "longest wins"
+        );
+    }
+
+    #[test]
+    fn freshness() {
+        let s = Snapshot::build(std::iter::empty(), true, 1_000);
+        assert!(s.is_fresh(1_000, 30));
+        assert!(s.is_fresh(1_029, 30));
+        assert!(!s.is_fresh(1_030, 30));
+        assert!(!s.is_fresh(999, 30), "clock went back: rebuild");
+        assert!(!Snapshot::default().is_fresh(0, 30));
+        assert_eq!(Snapshot::default().status(5)["built"], false);
+    }
+}
