@@ -7,19 +7,23 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 
 WASM_RUNNER := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
-.PHONY: setup build build-worker build-wasm dev test lint nostd docs test-native test-wasm test-js bench bench-core bench-npm fuzz
+.PHONY: setup build build-worker build-wasm dev test lint nostd docs test-native test-wasm test-js bench bench-core bench-npm bench-worker build-bench fuzz
 
 ## Install what is missing (idempotent; prints each step).
 setup:
 	@bash scripts/setup.sh
 
-build: build-worker build-wasm
+build: build-worker build-wasm build-bench
 
 build-worker: setup
 	@bash scripts/build-worker.sh
 
 build-wasm: setup
 	@bash scripts/build-wasm-pkg.sh
+
+## Worker test build (test-only /__warden/ routes) into build-bench/; worker-keys and worker-vectors tests use it.
+build-bench: setup
+	@bash scripts/bench-worker.sh --build-only
 
 ## Run the worker (wrangler dev, local KV) in front of the demo origin on 127.0.0.1.
 dev: setup
@@ -35,6 +39,7 @@ lint:
 	@echo "==> cargo clippy (all targets, all features)"
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
 	cargo clippy -p warden-worker -p warden-wasm --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p warden-worker --target wasm32-unknown-unknown --features bench -- -D warnings
 	cargo clippy -p warden-wasm --no-default-features --all-targets --target wasm32-unknown-unknown -- -D warnings
 
 nostd:
@@ -62,7 +67,11 @@ test-js:
 	node --test --test-concurrency=1 tests/*.test.mjs
 
 ## Benchmarks (not part of `make test`): figures go to docs/benchmarks.md.
-bench: bench-core bench-npm
+bench: bench-core bench-npm bench-worker
+
+bench-worker: setup
+	@echo "==> worker allow path vs a jose worker, in workerd (Miniflare)"
+	bash scripts/bench-worker.sh --write
 
 bench-npm: build-wasm
 	@echo "==> npm package vs jwt-decode and jose (Node)"
