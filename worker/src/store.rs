@@ -350,7 +350,7 @@ mod io {
 
     use std::cell::RefCell;
 
-    use futures_util::future::{join4, FutureExt, LocalBoxFuture, Shared};
+    use futures_util::future::join4;
     use serde_json::{json, Value};
     use warden_core::{Fact, RevocationIds, StoreAnswers, Unavailable, UnixTime};
     use worker::{Env, KvStore};
@@ -362,15 +362,31 @@ mod io {
         snapshot: Snapshot,
         /// This isolate's own writes, with when they were made.
         overlay: Vec<(Entry, UnixTime)>,
-        refreshing: Option<Shared<LocalBoxFuture<'static, ()>>>,
+        /// A request of this isolate is listing the revocations now.
+        refreshing: bool,
     }
 
     thread_local! {
         static STATE: RefCell<State> = RefCell::new(State {
             snapshot: Snapshot::default(),
             overlay: Vec::new(),
-            refreshing: None,
+            refreshing: false,
         });
+    }
+
+    /// Polling step of a request that waits for another request's listing.
+    const WAIT_STEP_MS: u64 = 5;
+    /// Longest wait for another request's listing before going on with the current snapshot.
+    const WAIT_MAX_MS: u64 = 10_000;
+
+    /// Clears the isolate's "refreshing" mark when the listing ends, however it ends (a request
+    /// cancelled mid-listing drops its future, and with it this guard).
+    struct Refreshing;
+
+    impl Drop for Refreshing {
+        fn drop(&mut self) {
+            STATE.with(|s| s.borrow_mut().refreshing = false);
+        }
     }
 
     /// The KV binding.
@@ -419,22 +435,31 @@ mod io {
         }
     }
 
+    /// Rebuilds the snapshot when it is older than `interval`, one listing per isolate at a time.
+    ///
+    /// A request that finds another one listing polls the isolate's state on its own timer
+    /// instead of awaiting the other request's listing: workerd does not resume a request from
+    /// another request's I/O (the continuation would be cancelled).
     async fn ensure_fresh(kv: &KvStore, now: UnixTime, interval: u64) {
-        let pending = STATE.with(|s| {
+        let start = STATE.with(|s| {
             let mut s = s.borrow_mut();
-            if s.snapshot.is_fresh(now, interval) {
-                return None;
-            }
-            let kv = kv.clone();
-            Some(
-                s.refreshing
-                    .get_or_insert_with(|| refresh(kv, now).boxed_local().shared())
-                    .clone(),
-            )
+            (!s.snapshot.is_fresh(now, interval))
+                .then(|| !std::mem::replace(&mut s.refreshing, true))
         });
-        // Every request of the isolate that finds the snapshot stale awaits the same listing.
-        if let Some(refresh) = pending {
-            refresh.await;
+        match start {
+            None => {}
+            Some(true) => {
+                let _refreshing = Refreshing;
+                refresh(kv.clone(), now).await;
+            }
+            Some(false) => {
+                for _ in 0..WAIT_MAX_MS / WAIT_STEP_MS {
+                    worker::Delay::from(std::time::Duration::from_millis(WAIT_STEP_MS)).await;
+                    if !STATE.with(|s| s.borrow().refreshing) {
+                        break;
+                    }
+                }
+            }
         }
     }
 
@@ -460,7 +485,6 @@ mod io {
                 snapshot.apply(entry);
             }
             s.snapshot = snapshot;
-            s.refreshing = None;
         });
     }
 
