@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use warden_core::{UnixTime, MAX_ID_LEN, MAX_NUMERIC_DATE};
+use warden_core::{parse_json_object, JsonError, UnixTime, MAX_ID_LEN, MAX_NUMERIC_DATE};
 
 /// Largest admin request body, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -241,12 +241,14 @@ pub fn query_id<'a>(
     Ok(found)
 }
 
+/// The body as a JSON object, as strictly as tokens are read: a repeated key is refused, never
+/// read "last one wins" (`{"sub":"u1","sub":"u2"}` must not cut off `u2`).
 fn object(body: &[u8]) -> Result<Map<String, Value>, String> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| format!("request body is not valid JSON: {e}"))?;
-    match value {
-        Value::Object(map) => Ok(map),
-        _ => Err("request body must be a JSON object".into()),
+    match parse_json_object(body) {
+        Ok(map) => Ok(map),
+        Err(JsonError::NotAnObject) => Err("request body must be a JSON object".into()),
+        Err(JsonError::DuplicateKey) => Err("request body repeats a key".into()),
+        Err(_) => Err("request body is not valid JSON".into()),
     }
 }
 
@@ -283,6 +285,24 @@ fn is_scope(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_keys_are_refused_not_read_last_wins() {
+        for body in [
+            &br#"{"sub":"u1","sub":"u2"}"#[..],
+            br#"{"jti":"a","jti":"b"}"#,
+        ] {
+            assert_eq!(
+                parse_revoke(body).unwrap_err(),
+                "request body repeats a key"
+            );
+        }
+        assert_eq!(
+            parse_pat_request(br#"{"sub":"a","sub":"b","expires_at":0}"#, 1).unwrap_err(),
+            "request body repeats a key"
+        );
+    }
+
     use std::borrow::Cow;
 
     #[test]

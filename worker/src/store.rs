@@ -244,6 +244,26 @@ impl Snapshot {
         s
     }
 
+    /// The snapshot to hold after a failed listing: every revocation this one knew stays known
+    /// (a failed refresh must never forget one, least of all under `WARDEN_FAIL_MODE=open`), but
+    /// it is incomplete, so every other id is a [`Lookup::Maybe`] again.
+    pub fn degraded(&self, now: UnixTime) -> Snapshot {
+        let mut revoked = self.revoked.clone();
+        for map in &mut revoked {
+            map.retain(|_, expiration| *expiration == 0 || *expiration > now);
+        }
+        Snapshot {
+            revoked,
+            cutoffs: self.cutoffs.clone(),
+            unknown_subs: self.unknown_subs.clone(),
+            complete: false,
+            built: true,
+            built_at: now,
+            listed: self.listed,
+            ..Snapshot::default()
+        }
+    }
+
     /// Adds a fact (this isolate's own write, or a KV read). Cutoffs only ever rise.
     pub fn apply(&mut self, entry: &Entry) {
         match entry {
@@ -476,7 +496,7 @@ mod io {
                 ),
                 Err(e) => {
                     audit(json!({"event": "store_error", "op": "list", "error": e.to_string()}));
-                    Snapshot::build(std::iter::empty(), false, now)
+                    s.snapshot.degraded(now)
                 }
             };
             s.overlay
@@ -650,7 +670,12 @@ mod io {
         cursor: Option<String>,
     ) -> worker::Result<(Vec<Value>, Option<String>)> {
         let prefix = index_prefix(sub);
-        let mut list = kv(env)?.list().prefix(prefix.clone()).limit(LIST_PAGE);
+        // One kind: list only its entries (`idx:<hash>:<kind>:`), not the subject's others.
+        let listed = match kinds {
+            [kind] => format!("{prefix}{kind}:"),
+            _ => prefix.clone(),
+        };
+        let mut list = kv(env)?.list().prefix(listed).limit(LIST_PAGE);
         if let Some(c) = cursor {
             list = list.cursor(c);
         }
@@ -750,6 +775,29 @@ mod tests {
             "the expired record is not counted"
         );
         assert_eq!(s.status(1_005)["age_seconds"], 5);
+    }
+
+    #[test]
+    fn a_failed_listing_forgets_no_revocation() {
+        let s = listed(
+            &[
+                ("rv:jti:j1", Some(2_000), None),
+                ("rv:jti:short", Some(1_050), None),
+                ("rv:sub:alice", Some(9_000), Some(json!({"before": 900}))),
+            ],
+            true,
+            1_000,
+        );
+        let d = s.degraded(1_100);
+        assert_eq!(d.fact(Kind::Jti, Some("j1"), 1_100), Lookup::Present);
+        assert_eq!(d.cutoff(Some("alice")), CutoffLookup::Known(Some(900)));
+        // Nothing is known absent any more: other ids must be read (or fail closed / open).
+        assert_eq!(d.fact(Kind::Jti, Some("j2"), 1_100), Lookup::Maybe);
+        assert_eq!(
+            d.fact(Kind::Jti, Some("short"), 1_100),
+            Lookup::Maybe,
+            "expired records are dropped"
+        );
     }
 
     #[test]

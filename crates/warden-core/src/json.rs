@@ -6,9 +6,10 @@ use core::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
-/// Why a JSON text was refused.
+/// Why a JSON text was refused by [`parse_object`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum JsonError {
+#[non_exhaustive]
+pub enum JsonError {
     /// Not well-formed JSON (or not UTF-8).
     Syntax,
     /// Well-formed, but the top level is not an object.
@@ -19,8 +20,28 @@ pub(crate) enum JsonError {
 
 const DUPLICATE: &str = "duplicate key";
 
-/// Parses a JSON object, refusing duplicate keys anywhere inside it.
-pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonError> {
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JsonError::Syntax => "not valid JSON",
+            JsonError::NotAnObject => "not a JSON object",
+            JsonError::DuplicateKey => "a JSON object repeats a key",
+        })
+    }
+}
+
+impl core::error::Error for JsonError {}
+
+/// Parses a JSON object, refusing duplicate keys anywhere inside it — the strictness Warden
+/// applies to token headers and claims, offered for any other input that must not be read
+/// "last key wins" (e.g. admin requests).
+///
+/// ```
+/// use warden_core::{parse_json_object, JsonError};
+/// assert!(parse_json_object(br#"{"jti":"a"}"#).is_ok());
+/// assert_eq!(parse_json_object(br#"{"jti":"a","jti":"b"}"#), Err(JsonError::DuplicateKey));
+/// ```
+pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonError> {
     match serde_json::from_slice::<Strict>(bytes) {
         Ok(Strict(Value::Object(map))) => Ok(map),
         Ok(_) => Err(JsonError::NotAnObject),

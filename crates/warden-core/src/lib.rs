@@ -29,6 +29,7 @@ pub use algorithm::Algorithm;
 pub use claims::{Claims, MAX_ID_LEN, MAX_NUMERIC_DATE};
 pub use denial::{Denial, Verdict};
 pub use digest::{hex, token_digest};
+pub use json::{parse_object as parse_json_object, JsonError};
 pub use keys::{
     Key, KeyError, KeyMaterial, KeySet, SignatureError, SignatureVerifier, MAX_KID_LEN,
     MIN_RSA_BITS,
