@@ -63,8 +63,12 @@ export default {
 
 const INSPECTOR = `export default { fetch() { return new Response("inspector"); } };`;
 
-/** Starts Warden in front of `origin`. See the file comment for `kv`. */
-export async function startWarden(origin, vars = {}, { kv = "plain" } = {}) {
+/**
+ * Starts Warden in front of `origin`. See the file comment for `kv`. `persist`: a directory
+ * where KV and Durable Object storage live on disk, so a second Warden started on it sees the
+ * first one's state with none of its memory (object eviction, made certain).
+ */
+export async function startWarden(origin, vars = {}, { kv = "plain", persist = null } = {}) {
   const script = `${ROOT}/build/index.js`;
   if (!existsSync(script)) throw new Error(`${script} is missing: run 'make build' first`);
   const bindings = {
@@ -116,6 +120,7 @@ export async function startWarden(origin, vars = {}, { kv = "plain" } = {}) {
   const logs = [];
   const mf = new Miniflare({
     workers,
+    ...(persist ? { kvPersist: `${persist}/kv`, durableObjectsPersist: `${persist}/do` } : {}),
     handleStructuredLogs: ({ message }) => {
       logs.push(message);
       for (const line of message.split("\n")) {
