@@ -30,7 +30,10 @@ wait_for() { # url what seconds; any HTTP answer means it is up
 }
 
 echo "==> demo origin on 127.0.0.1:$ORIGIN_PORT"
-node tests/origin/server.mjs --port "$ORIGIN_PORT" --key-file .dev/origin-key.json &
+# Access tokens live a minute (refreshed at the edge 15 s before expiry); logout and password
+# change revoke at Warden through its admin API.
+node tests/origin/server.mjs --port "$ORIGIN_PORT" --key-file .dev/origin-key.json --access-ttl 60 \
+  --warden-url "http://127.0.0.1:$WORKER_PORT" --warden-admin-token "$ADMIN_TOKEN" &
 pids+=($!)
 wait_for "http://127.0.0.1:$ORIGIN_PORT/.well-known/jwks.json" "the demo origin" 20
 JWKS=$(curl -fsS "http://127.0.0.1:$ORIGIN_PORT/.well-known/jwks.json")
@@ -42,10 +45,15 @@ WARDEN_ISSUER="https://origin.warden.test"
 WARDEN_AUDIENCE="warden-demo"
 WARDEN_JWKS='$JWKS'
 WARDEN_ADMIN_TOKEN="$ADMIN_TOKEN"
+WARDEN_PUBLIC_PATHS="/login"
+WARDEN_ACCESS_COOKIE="warden_access"
+WARDEN_REFRESH_COOKIE="warden_refresh"
+WARDEN_REFRESH_PATH="/oauth/token"
 VARS
 
 echo "==> wrangler dev on 127.0.0.1:$WORKER_PORT (builds the worker first; about a minute when cold)"
-wrangler dev --ip 127.0.0.1 --port "$WORKER_PORT" --local --persist-to .wrangler/state &
+# --test-scheduled: GET /__scheduled?cron=... runs the cron (the PAT reaper) on demand.
+wrangler dev --ip 127.0.0.1 --port "$WORKER_PORT" --local --persist-to .wrangler/state --test-scheduled &
 pids+=($!)
 wait_for "http://127.0.0.1:$WORKER_PORT/" "wrangler dev" 600
 
@@ -63,6 +71,19 @@ Warden is ready: worker $W -> demo origin http://127.0.0.1:$ORIGIN_PORT
   curl -s -X POST $W/_warden/revoke -H "Authorization: Bearer $ADMIN_TOKEN" -d "{\"jti\":\"\$JTI\"}"
   # ... and the same call is now refused: 401 token_revoked
   curl -si $W/whoami -H "Authorization: Bearer \$TOKEN"
+
+  # A cookie session: log in THROUGH Warden (/login is public) and keep the cookies in a jar
+  # (HttpOnly; Secure; SameSite=Lax -- curl and Chromium keep Secure cookies on 127.0.0.1)
+  curl -s -c .dev/jar -b .dev/jar -X POST $W/login -d '{"username":"bob"}' >/dev/null
+  curl -s -c .dev/jar -b .dev/jar $W/whoami             # "x-warden-class": "session"
+  # wait until the access token is inside its refresh window (TTL 60 s, window 15 s) ...
+  sleep 50
+  # ... the next call is refreshed at the edge: new cookies, no new login
+  curl -si -c .dev/jar -b .dev/jar $W/whoami | grep -i '^set-cookie'
+  # the sessions Warden has seen for bob (ids and times, never tokens)
+  curl -s "$W/_warden/sessions?sub=bob" -H "Authorization: Bearer $ADMIN_TOKEN"
+  # the cron on demand (wrangler dev --test-scheduled)
+  curl -s "$W/__scheduled?cron=*/10+*+*+*+*"
 
 Ctrl-C stops both.
 MSG

@@ -111,9 +111,10 @@ export async function startOrigin(options = {}) {
   const sessions = new SessionStore({ refreshTtl: opts.refreshTtl });
   const passwords = new Map(); // sub -> password (a user without one is a demo user: any password)
   const cutoffs = new Map(); // sub -> the last `before` Warden confirmed
-  // Deliberately failing endpoints, for fault tests: the token endpoint, and the JWKS
-  // (jwksFailure: null, "error" or "garbage").
-  const knobs = { failRefresh: false, jwksFailure: null };
+  // Deliberately failing endpoints, for fault tests: the token endpoint (failRefresh: 503;
+  // hangRefresh: never answers; wrongSid: a pair whose access token names another session), and
+  // the JWKS (jwksFailure: null, "error" or "garbage").
+  const knobs = { failRefresh: false, hangRefresh: false, wrongSid: false, jwksFailure: null };
   let generation = 1;
 
   /** A new signing key (new kid), published in the JWKS; `retire` drops the older ones. */
@@ -174,15 +175,20 @@ export async function startOrigin(options = {}) {
   async function tokenEndpoint(req, res) {
     const form = new URLSearchParams(await readBody(req));
     if (knobs.failRefresh) return send(res, 503, { error: "temporarily_unavailable" });
-    if (opts.clientId && form.get("client_id") !== opts.clientId) return send(res, 401, { error: "invalid_client" });
+    if (knobs.hangRefresh) return; // no answer at all; close() drops the connection
+    // A confidential client authenticates with HTTP Basic (RFC 6749 §2.3.1) and need not repeat
+    // client_id in the body; a public client names itself with client_id.
     if (opts.clientSecret) {
       const basic = Buffer.from(`${opts.clientId}:${opts.clientSecret}`).toString("base64");
       if (req.headers.authorization !== `Basic ${basic}`) return send(res, 401, { error: "invalid_client" });
+    } else if (opts.clientId && form.get("client_id") !== opts.clientId) {
+      return send(res, 401, { error: "invalid_client" });
     }
     if (form.get("grant_type") !== "refresh_token") return send(res, 400, { error: "unsupported_grant_type" });
     const rotated = sessions.rotate(form.get("refresh_token"));
     if (rotated.error) return send(res, 400, { error: rotated.error, error_description: rotated.reason });
-    return tokenResponse(res, rotated.sub, rotated.sid, rotated.refreshToken);
+    const sid = knobs.wrongSid ? randomUUID() : rotated.sid;
+    return tokenResponse(res, rotated.sub, sid, rotated.refreshToken);
   }
 
   const server = createServer(async (req, res) => {

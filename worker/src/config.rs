@@ -7,7 +7,7 @@
 use std::fmt;
 
 use serde_json::{json, Value};
-use warden_core::Policy;
+use warden_core::{Policy, SessionPolicy};
 
 use crate::keys::KeyConfig;
 
@@ -27,6 +27,23 @@ const MAX_SCOPE_LEN: usize = 128;
 const MAX_NAME_LEN: usize = 64;
 /// Upper bound for every `*_SECONDS` variable except the leeway: ten years.
 const MAX_SECONDS: u64 = 10 * 365 * 86_400;
+/// Default for `WARDEN_REFRESH_GRACE_SECONDS`: how long a rotated refresh token's successor
+/// pair is replayed to late concurrent callers.
+pub const DEFAULT_REFRESH_GRACE_SECONDS: u64 = 10;
+/// Longest `WARDEN_REFRESH_GRACE_SECONDS`.
+pub const MAX_REFRESH_GRACE_SECONDS: u64 = 300;
+/// Default for `WARDEN_REFRESH_WINDOW_SECONDS`: a cookie session's access token this close to
+/// its `exp` is refreshed ahead of time.
+pub const DEFAULT_REFRESH_WINDOW_SECONDS: u64 = 15;
+/// Default for `WARDEN_SESSION_IDLE_SECONDS`: seven days.
+pub const DEFAULT_SESSION_IDLE_SECONDS: u64 = 7 * 86_400;
+/// Default for `WARDEN_SESSION_MAX_SECONDS`: thirty days.
+pub const DEFAULT_SESSION_MAX_SECONDS: u64 = 30 * 86_400;
+/// Most seconds between two recorded activities of a session (a tenth of the idle timeout when
+/// that is shorter).
+pub const MAX_SESSION_DEBOUNCE_SECONDS: u64 = 60;
+/// Longest `WARDEN_CLIENT_ID`, in bytes.
+const MAX_CLIENT_ID_LEN: usize = 256;
 
 /// What the worker does when the revocation store cannot answer a revocation read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +74,33 @@ pub struct Route {
     pub scope: String,
 }
 
+/// Refresh at the edge (`WARDEN_REFRESH_PATH` set): how the worker refreshes cookie sessions
+/// through the origin's OAuth 2.0 token endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshConfig {
+    /// `WARDEN_REFRESH_PATH`: the token endpoint's path on `WARDEN_ORIGIN`, e.g. `/oauth/token`.
+    pub path: String,
+    /// `WARDEN_REFRESH_COOKIE`: the cookie that carries the refresh token (full name, no prefix
+    /// added).
+    pub cookie: String,
+    /// `WARDEN_CLIENT_ID`: sent as `client_id` (public client) or as the Basic user name.
+    pub client_id: Option<String>,
+    /// `WARDEN_CLIENT_SECRET` (a secret): HTTP Basic client authentication when set.
+    pub client_secret: Option<String>,
+    /// `WARDEN_REFRESH_GRACE_SECONDS`: a refresh token presented again within this many seconds
+    /// of its rotation gets the same new pair; later, it is reuse.
+    pub grace: u64,
+    /// `WARDEN_SESSION_IDLE_SECONDS`, `WARDEN_SESSION_MAX_SECONDS` and the derived debounce.
+    pub session: SessionPolicy,
+}
+
+impl RefreshConfig {
+    /// The token endpoint's URL.
+    pub fn token_url(&self, origin: &str) -> String {
+        format!("{origin}{}", self.path)
+    }
+}
+
 /// Validated configuration.
 #[derive(Debug)]
 pub struct Config {
@@ -83,6 +127,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// `WARDEN_ORIGIN_SECRET`, sent to the origin as `x-warden-auth`.
     pub origin_secret: Option<String>,
+    /// Refresh at the edge; `None` (off) while `WARDEN_REFRESH_PATH` is unset.
+    pub refresh: Option<RefreshConfig>,
 }
 
 /// A configuration value that is missing or wrong: which variable, and why.
@@ -210,6 +256,13 @@ impl Config {
         };
         let admin_token = secret(get("WARDEN_ADMIN_TOKEN"), "WARDEN_ADMIN_TOKEN")?;
         let origin_secret = secret(get("WARDEN_ORIGIN_SECRET"), "WARDEN_ORIGIN_SECRET")?;
+        policy.refresh_window = match get("WARDEN_REFRESH_WINDOW_SECONDS") {
+            None => DEFAULT_REFRESH_WINDOW_SECONDS,
+            Some(v) => {
+                seconds(&v, 0, 3600).map_err(|why| err("WARDEN_REFRESH_WINDOW_SECONDS", why))?
+            }
+        };
+        let refresh = refresh_config(&get, access_cookie.as_deref())?;
 
         Ok(Config {
             origin,
@@ -223,6 +276,7 @@ impl Config {
             routes,
             admin_token,
             origin_secret,
+            refresh,
         })
     }
 
@@ -283,8 +337,106 @@ impl Config {
             "routes": self.routes.iter().map(|r| json!({"prefix": r.prefix, "scope": r.scope})).collect::<Vec<_>>(),
             "admin_token_set": self.admin_token.is_some(),
             "origin_secret_set": self.origin_secret.is_some(),
+            "refresh_window_seconds": self.policy.refresh_window,
+            "refresh": self.refresh.as_ref().map(|r| json!({
+                "path": r.path,
+                "cookie": r.cookie,
+                "client_id": r.client_id,
+                "client_secret_set": r.client_secret.is_some(),
+                "grace_seconds": r.grace,
+                "session_idle_seconds": r.session.idle_timeout,
+                "session_max_seconds": r.session.absolute_cap,
+                "session_debounce_seconds": r.session.debounce,
+            })),
         })
     }
+}
+
+/// The refresh settings: `None` while `WARDEN_REFRESH_PATH` is unset (the other refresh
+/// variables are then ignored, except that a client secret without a client id is refused).
+fn refresh_config(
+    get: &dyn Fn(&str) -> Option<String>,
+    access_cookie: Option<&str>,
+) -> Result<Option<RefreshConfig>, ConfigError> {
+    let client_id = match get("WARDEN_CLIENT_ID") {
+        None => None,
+        Some(v) if v.len() <= MAX_CLIENT_ID_LEN && v.bytes().all(|b| (0x20..0x7f).contains(&b)) => {
+            Some(v)
+        }
+        Some(_) => {
+            return Err(err(
+                "WARDEN_CLIENT_ID",
+                format!("must be 1 to {MAX_CLIENT_ID_LEN} printable ASCII characters"),
+            ))
+        }
+    };
+    let client_secret = secret(get("WARDEN_CLIENT_SECRET"), "WARDEN_CLIENT_SECRET")?;
+    if client_secret.is_some() && client_id.is_none() {
+        return Err(err(
+            "WARDEN_CLIENT_SECRET",
+            "is set but WARDEN_CLIENT_ID is not (Basic client authentication needs both)",
+        ));
+    }
+    let Some(path) = get("WARDEN_REFRESH_PATH") else {
+        return Ok(None);
+    };
+    let path = path_prefix(&path).map_err(|why| err("WARDEN_REFRESH_PATH", why))?;
+    if access_cookie.is_none() {
+        return Err(err(
+            "WARDEN_ACCESS_COOKIE",
+            "is required when WARDEN_REFRESH_PATH is set (refresh serves cookie sessions)",
+        ));
+    }
+    let cookie = match get("WARDEN_REFRESH_COOKIE") {
+        None => {
+            return Err(err(
+                "WARDEN_REFRESH_COOKIE",
+                "is required when WARDEN_REFRESH_PATH is set",
+            ))
+        }
+        Some(v) if access_cookie == Some(v.as_str()) => {
+            return Err(err(
+                "WARDEN_REFRESH_COOKIE",
+                "must differ from WARDEN_ACCESS_COOKIE",
+            ))
+        }
+        Some(v) if is_token(&v) && v.len() <= MAX_NAME_LEN => v,
+        Some(v) => {
+            return Err(err(
+                "WARDEN_REFRESH_COOKIE",
+                format!("{v:?} is not a cookie name (letters, digits and !#$%&'*+-.^_`|~, at most {MAX_NAME_LEN})"),
+            ))
+        }
+    };
+    let grace = match get("WARDEN_REFRESH_GRACE_SECONDS") {
+        None => DEFAULT_REFRESH_GRACE_SECONDS,
+        Some(v) => seconds(&v, 0, MAX_REFRESH_GRACE_SECONDS)
+            .map_err(|why| err("WARDEN_REFRESH_GRACE_SECONDS", why))?,
+    };
+    let idle_timeout = match get("WARDEN_SESSION_IDLE_SECONDS") {
+        None => DEFAULT_SESSION_IDLE_SECONDS,
+        Some(v) => {
+            seconds(&v, 1, MAX_SECONDS).map_err(|why| err("WARDEN_SESSION_IDLE_SECONDS", why))?
+        }
+    };
+    let absolute_cap = match get("WARDEN_SESSION_MAX_SECONDS") {
+        None => DEFAULT_SESSION_MAX_SECONDS,
+        Some(v) => {
+            seconds(&v, 1, MAX_SECONDS).map_err(|why| err("WARDEN_SESSION_MAX_SECONDS", why))?
+        }
+    };
+    Ok(Some(RefreshConfig {
+        path,
+        cookie,
+        client_id,
+        client_secret,
+        grace,
+        session: SessionPolicy {
+            idle_timeout,
+            absolute_cap,
+            debounce: (idle_timeout / 10).min(MAX_SESSION_DEBOUNCE_SECONDS),
+        },
+    }))
 }
 
 fn parse_origin(value: &str) -> Result<String, String> {
@@ -515,7 +667,17 @@ mod tests {
     fn minimal_config_and_defaults() {
         let c = load(&[]).unwrap();
         assert_eq!(c.origin, "https://api.example.com");
-        assert_eq!(c.policy, Policy::default());
+        assert_eq!(
+            c.policy,
+            Policy {
+                refresh_window: DEFAULT_REFRESH_WINDOW_SECONDS,
+                ..Policy::default()
+            }
+        );
+        assert!(
+            c.refresh.is_none(),
+            "refresh is off without WARDEN_REFRESH_PATH"
+        );
         assert!(c.admin_token.is_none());
         assert!(c.origin_secret.is_none());
         assert!(c.public_paths.is_empty());
@@ -649,6 +811,119 @@ mod tests {
             variable(&[("WARDEN_PUBLIC_PATHS", many.as_str())]),
             "WARDEN_PUBLIC_PATHS"
         );
+    }
+
+    #[test]
+    fn refresh_settings() {
+        let on = [
+            ("WARDEN_REFRESH_PATH", "/oauth/token"),
+            ("WARDEN_ACCESS_COOKIE", "warden_access"),
+            ("WARDEN_REFRESH_COOKIE", "warden_refresh"),
+        ];
+        let c = load(&on).unwrap();
+        let r = c.refresh.clone().unwrap();
+        assert_eq!(r.path, "/oauth/token");
+        assert_eq!(r.cookie, "warden_refresh");
+        assert_eq!(
+            r.token_url(&c.origin),
+            "https://api.example.com/oauth/token"
+        );
+        assert_eq!(r.grace, DEFAULT_REFRESH_GRACE_SECONDS);
+        assert_eq!(
+            r.session,
+            SessionPolicy {
+                idle_timeout: DEFAULT_SESSION_IDLE_SECONDS,
+                absolute_cap: DEFAULT_SESSION_MAX_SECONDS,
+                debounce: MAX_SESSION_DEBOUNCE_SECONDS,
+            }
+        );
+        assert_eq!((r.client_id, r.client_secret), (None, None));
+
+        let mut vars = on.to_vec();
+        vars.extend([
+            ("WARDEN_CLIENT_ID", "web app"),
+            ("WARDEN_CLIENT_SECRET", "client-secret-0123"),
+            ("WARDEN_REFRESH_GRACE_SECONDS", "0"),
+            ("WARDEN_REFRESH_WINDOW_SECONDS", "30"),
+            ("WARDEN_SESSION_IDLE_SECONDS", "4"),
+            ("WARDEN_SESSION_MAX_SECONDS", "6"),
+        ]);
+        let c = load(&vars).unwrap();
+        let r = c.refresh.clone().unwrap();
+        assert_eq!(r.client_id.as_deref(), Some("web app"));
+        assert_eq!(r.grace, 0);
+        assert_eq!(c.policy.refresh_window, 30);
+        assert_eq!(
+            r.session,
+            SessionPolicy {
+                idle_timeout: 4,
+                absolute_cap: 6,
+                debounce: 0
+            }
+        );
+        let summary = c.summary().to_string();
+        assert!(summary.contains("\"client_secret_set\":true"), "{summary}");
+        assert!(
+            !summary.contains("client-secret-0123"),
+            "no secrets in the summary"
+        );
+
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut v = on.to_vec();
+            v.extend_from_slice(extra);
+            load(&v).map(|_| ()).map_err(|e| e.variable)
+        };
+        assert_eq!(
+            with(&[("WARDEN_ACCESS_COOKIE", "")]),
+            Err("WARDEN_ACCESS_COOKIE")
+        );
+        assert_eq!(
+            with(&[("WARDEN_REFRESH_COOKIE", "")]),
+            Err("WARDEN_REFRESH_COOKIE")
+        );
+        assert_eq!(
+            with(&[("WARDEN_REFRESH_COOKIE", "warden_access")]),
+            Err("WARDEN_REFRESH_COOKIE")
+        );
+        assert_eq!(
+            with(&[("WARDEN_REFRESH_COOKIE", "a b")]),
+            Err("WARDEN_REFRESH_COOKIE")
+        );
+        for bad in ["oauth/token", "/a/../b", "/t?x=1", "/a//b"] {
+            assert_eq!(
+                with(&[("WARDEN_REFRESH_PATH", bad)]),
+                Err("WARDEN_REFRESH_PATH"),
+                "{bad}"
+            );
+        }
+        for (name, value) in [
+            ("WARDEN_REFRESH_GRACE_SECONDS", "301"),
+            ("WARDEN_REFRESH_GRACE_SECONDS", "ten"),
+            ("WARDEN_REFRESH_WINDOW_SECONDS", "3601"),
+            ("WARDEN_SESSION_IDLE_SECONDS", "0"),
+            ("WARDEN_SESSION_MAX_SECONDS", "-1"),
+            ("WARDEN_CLIENT_ID", "tab\there"),
+            ("WARDEN_CLIENT_SECRET", "short"),
+        ] {
+            let mut extra = vec![(name, value)];
+            if name == "WARDEN_CLIENT_SECRET" {
+                extra.push(("WARDEN_CLIENT_ID", "web"));
+            }
+            assert_eq!(with(&extra), Err(name), "{name}={value:?}");
+        }
+        // A client secret needs a client id, with refresh on or off.
+        assert_eq!(
+            variable(&[("WARDEN_CLIENT_SECRET", "client-secret-0123")]),
+            "WARDEN_CLIENT_SECRET"
+        );
+        // Without WARDEN_REFRESH_PATH the other refresh settings are inert.
+        assert!(load(&[
+            ("WARDEN_REFRESH_COOKIE", "rt"),
+            ("WARDEN_SESSION_MAX_SECONDS", "5")
+        ])
+        .unwrap()
+        .refresh
+        .is_none());
     }
 
     #[test]

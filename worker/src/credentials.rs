@@ -71,18 +71,50 @@ pub fn token<'a>(
     cookie_header: Option<&'a str>,
     cookie_name: Option<&str>,
 ) -> Result<Option<&'a str>, Denial> {
+    Ok(located(authorization, cookie_header, cookie_name)?.map(|(t, _)| t))
+}
+
+/// Where a request's token came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// `Authorization: Bearer`: an API client, which refreshes on its own.
+    Bearer,
+    /// The access cookie: a browser session, which the edge may refresh.
+    Cookie,
+}
+
+/// Like [`token`], and says where the token came from.
+pub fn located<'a>(
+    authorization: Option<&'a str>,
+    cookie_header: Option<&'a str>,
+    cookie_name: Option<&str>,
+) -> Result<Option<(&'a str, Source)>, Denial> {
     let found = match bearer(authorization)? {
-        Some(t) => Some(t),
+        Some(t) => Some((t, Source::Bearer)),
         None => match cookie_name {
-            Some(name) => cookie(cookie_header, name)?,
+            Some(name) => cookie(cookie_header, name)?.map(|t| (t, Source::Cookie)),
             None => None,
         },
     };
     match found {
-        Some(t) if t.len() > MAX_TOKEN_LEN => {
+        Some((t, _)) if t.len() > MAX_TOKEN_LEN => {
             Err(Denial::Malformed(ParseError::TooLarge { len: t.len() }))
         }
         other => Ok(other),
+    }
+}
+
+/// The refresh token in cookie `name` (`Ok(None)` when absent or empty). Like the access
+/// cookie: twice is a malformed request, over [`MAX_TOKEN_LEN`] refused before any use.
+pub fn refresh_cookie<'a>(header: Option<&'a str>, name: &str) -> Result<Option<&'a str>, Denial> {
+    match cookie(header, name) {
+        Ok(Some(t)) if t.len() > MAX_TOKEN_LEN => {
+            Err(Denial::InvalidRequest("refresh cookie too large"))
+        }
+        Ok(found) => Ok(found),
+        Err(_) => Err(Denial::InvalidRequest(
+            "malformed or repeated refresh cookie",
+        )),
     }
 }
 
@@ -170,6 +202,33 @@ mod tests {
         );
         let max = format!("Bearer {}", "a".repeat(MAX_TOKEN_LEN));
         assert!(token(Some(&max), None, None).is_ok());
+    }
+
+    #[test]
+    fn sources_and_refresh_cookie() {
+        assert_eq!(
+            located(Some("Bearer h.c.s"), Some("at=x.y.z"), Some("at")),
+            Ok(Some(("h.c.s", Source::Bearer)))
+        );
+        assert_eq!(
+            located(None, Some("rt=r; at=x.y.z"), Some("at")),
+            Ok(Some(("x.y.z", Source::Cookie)))
+        );
+        assert_eq!(located(None, Some("rt=r"), Some("at")), Ok(None));
+        assert_eq!(
+            refresh_cookie(Some("at=a; rt=opaque"), "rt"),
+            Ok(Some("opaque"))
+        );
+        assert_eq!(refresh_cookie(Some("at=a; rt="), "rt"), Ok(None));
+        assert_eq!(refresh_cookie(None, "rt"), Ok(None));
+        assert_eq!(
+            refresh_cookie(Some("rt=1; rt=2"), "rt")
+                .unwrap_err()
+                .status(),
+            400
+        );
+        let huge = format!("rt={}", "r".repeat(MAX_TOKEN_LEN + 1));
+        assert_eq!(refresh_cookie(Some(&huge), "rt").unwrap_err().status(), 400);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
-use warden_core::{parse, RevocationIds};
+use warden_core::{parse, RefreshHint, RevocationIds, TokenClass};
 use warden_core::{Denial, Grant, RevocationStatus, Token, Verdict};
 use worker::{
     event, wasm_bindgen::JsValue, Context, Date, Env, Fetch, Headers, Method, Request, RequestInit,
@@ -13,10 +13,12 @@ use worker::{
 };
 
 use crate::admin::{self, Revoke};
-use crate::config::{Config, ConfigError, FailMode};
-use crate::credentials;
+use crate::config::{Config, ConfigError, FailMode, RefreshConfig};
+use crate::credentials::{self, Source};
 use crate::identity::{self, IDENTITY_PREFIX};
+use crate::oauth;
 use crate::pat::{self, Presented};
+use crate::refresh::{self, Answer, Refusal, SessionCall};
 use crate::store::{self, Entry, Kind, KV_BINDING};
 use crate::subject::{self, CutoffRequest, DO_BINDING, DO_CLASS};
 
@@ -25,7 +27,8 @@ thread_local! {
     static CONFIG: RefCell<Option<std::result::Result<Rc<Config>, ConfigError>>> = const { RefCell::new(None) };
 }
 
-fn config(env: &Env) -> std::result::Result<Rc<Config>, ConfigError> {
+/// The isolate's configuration (parsed on first use; the session objects use it too).
+pub(crate) fn config(env: &Env) -> std::result::Result<Rc<Config>, ConfigError> {
     CONFIG.with(|cell| {
         cell.borrow_mut()
             .get_or_insert_with(|| {
@@ -57,7 +60,7 @@ fn config_failed(e: &ConfigError) {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let now = unix_now();
     let config = match config(&env) {
         Ok(c) => c,
@@ -77,7 +80,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     if path == "/_warden" || path.starts_with("/_warden/") {
         return admin_api(req, &env, &config, now).await;
     }
-    protect(req, &env, &config, now).await
+    protect(req, &env, &config, &ctx, now).await
 }
 
 /// The cron trigger: reaps expired PAT records.
@@ -94,38 +97,73 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     }
 }
 
-async fn protect(req: Request, env: &Env, config: &Config, now: u64) -> Result<Response> {
+async fn protect(
+    req: Request,
+    env: &Env,
+    config: &Config,
+    ctx: &Context,
+    now: u64,
+) -> Result<Response> {
     if config.is_public(&req.path()) {
-        return forward(req, config, None).await;
+        return forward(req, config, None, None).await;
     }
     let authorization = req.headers().get("authorization")?;
-    let cookies = match config.access_cookie {
-        Some(_) => req.headers().get("cookie")?,
-        None => None,
+    let cookies = match (&config.access_cookie, &config.refresh) {
+        (None, None) => None,
+        _ => req.headers().get("cookie")?,
     };
-    let token = match credentials::token(
+    let located = match credentials::located(
         authorization.as_deref(),
         cookies.as_deref(),
         config.access_cookie.as_deref(),
     ) {
-        Ok(Some(token)) => token,
-        Ok(None) => {
+        Ok(located) => located,
+        Err(d) => return deny(&d, None),
+    };
+    // The refresh cookie counts for cookie sessions only, never next to a bearer token.
+    let refresh_token = match (&config.refresh, located.map(|(_, source)| source)) {
+        (Some(rc), None | Some(Source::Cookie)) => {
+            match credentials::refresh_cookie(cookies.as_deref(), &rc.cookie) {
+                Ok(found) => found,
+                Err(d) => return deny(&d, None),
+            }
+        }
+        _ => None,
+    };
+    let session = Session {
+        ctx,
+        cookies: cookies.as_deref(),
+        refresh_token,
+    };
+    let (token, source) = match located {
+        Some(found) => found,
+        None => {
+            if let (Some(rc), Some(rt)) = (&config.refresh, refresh_token) {
+                // No access token, only the refresh cookie: the object named by its hash.
+                return refresh_session(req, env, config, rc, &session, None, rt, now).await;
+            }
             let preflight = credentials::is_preflight(
                 req.method() == Method::Options,
                 req.headers().has("access-control-request-method")?,
                 false,
             );
             if preflight {
-                return forward(req, config, None).await;
+                return forward(req, config, None, None).await;
             }
             return deny(&Denial::Missing, None);
         }
-        Err(d) => return deny(&d, None),
     };
     if credentials::is_pat(token, &config.pat_prefix) {
         return protect_pat(req, env, config, token, now).await;
     }
-    protect_jwt(req, env, config, token, now).await
+    protect_jwt(req, env, config, token, source, &session, now).await
+}
+
+/// A request's cookie-session context: where its cookies are, whether a refresh token came.
+struct Session<'a> {
+    ctx: &'a Context,
+    cookies: Option<&'a str>,
+    refresh_token: Option<&'a str>,
 }
 
 async fn protect_jwt(
@@ -133,6 +171,8 @@ async fn protect_jwt(
     env: &Env,
     config: &Config,
     token: &str,
+    source: Source,
+    session: &Session<'_>,
     now: u64,
 ) -> Result<Response> {
     // Parse + key + signature, or the isolate's verified-token cache (crate::verify).
@@ -140,22 +180,308 @@ async fn protect_jwt(
         Ok(t) => t,
         Err(d) => return deny(&d, None),
     };
+    // A cookie session with a refresh cookie may be refreshed when expired or about to be.
+    let refresh = match (&config.refresh, source, session.refresh_token) {
+        (Some(rc), Source::Cookie, Some(rt)) => Some((rc, rt)),
+        _ => None,
+    };
     if let Err(d) = config.policy.check(&parsed, now) {
-        return deny(&d, Some(&parsed));
+        if refresh.is_none() || !matches!(d, Denial::Expired { .. }) {
+            return deny(&d, Some(&parsed));
+        }
     }
     let status = revocation_status(env, config, &parsed, now).await;
-    match config.policy.evaluate(&parsed, now, status) {
-        Verdict::Allow(grant) => allow(req, config, &grant).await,
-        Verdict::Deny(d) => deny(&d, Some(&parsed)),
-        // evaluate() never asks for a refresh; refresh at the edge arrives with its own flow.
-        Verdict::Refresh(h) => deny(
-            &Denial::Expired {
-                exp: h.expires_at,
-                now,
-            },
-            Some(&parsed),
-        ),
+    match config
+        .policy
+        .evaluate_with_refresh(&parsed, now, status, refresh.is_some())
+    {
+        Verdict::Allow(mut grant) => {
+            if source == Source::Cookie {
+                grant.class = TokenClass::Session;
+                if refresh.is_some() {
+                    note_seen(session.ctx, env, &parsed);
+                }
+            }
+            allow(req, config, &grant, None).await
+        }
+        Verdict::Deny(d) => {
+            let resp = deny(&d, Some(&parsed))?;
+            // A revoked cookie session: its cookies are of no more use.
+            match (&config.refresh, source, &d) {
+                (Some(rc), Source::Cookie, Denial::Revoked(_)) => {
+                    with_cookies(resp, &cleared_cookies(config, rc))
+                }
+                _ => Ok(resp),
+            }
+        }
+        Verdict::Refresh(hint) => match refresh {
+            Some((rc, rt)) => {
+                refresh_session(
+                    req,
+                    env,
+                    config,
+                    rc,
+                    session,
+                    Some((&parsed, &hint)),
+                    rt,
+                    now,
+                )
+                .await
+            }
+            None => deny(
+                &Denial::Expired {
+                    exp: hint.expires_at,
+                    now,
+                },
+                Some(&parsed),
+            ),
+        },
     }
+}
+
+/// Registers a cookie session with its object the first time this isolate sees it (after the
+/// response, through `waitUntil`): the inventory lists it and revoke-all can end it.
+fn note_seen(ctx: &Context, env: &Env, token: &Token) {
+    thread_local! {
+        static SEEN: RefCell<std::collections::BTreeSet<String>> = const { RefCell::new(std::collections::BTreeSet::new()) };
+    }
+    /// Sessions remembered per isolate before the set starts over.
+    const MAX_SEEN: usize = 10_000;
+    let Some(sid) = token.claims.sid.clone() else {
+        return;
+    };
+    let first = SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= MAX_SEEN {
+            seen.clear();
+        }
+        seen.insert(sid.clone())
+    });
+    if !first {
+        return;
+    }
+    let call = SessionCall {
+        sid: Some(sid),
+        sub: token.claims.sub.clone(),
+        iat: token.claims.iat,
+        ..SessionCall::default()
+    };
+    let env = env.clone();
+    ctx.wait_until(async move { refresh::seen(&env, &call).await });
+}
+
+/// Refreshes a cookie session through its object, then serves the request with the new access
+/// token (verified like any other) and sets both cookies on the answer. `old` is the presented
+/// access token (signature verified, not revoked) and the core's hint; `None` when only the
+/// refresh cookie came.
+#[allow(clippy::too_many_arguments)]
+async fn refresh_session(
+    req: Request,
+    env: &Env,
+    config: &Config,
+    rc: &RefreshConfig,
+    session: &Session<'_>,
+    old: Option<(&Token, &RefreshHint)>,
+    refresh_token: &str,
+    now: u64,
+) -> Result<Response> {
+    let sid = old.and_then(|(_, h)| h.session.clone());
+    let call = SessionCall {
+        refresh_token: refresh_token.to_owned(),
+        sid: sid.clone(),
+        sub: old.and_then(|(t, _)| t.claims.sub.clone()),
+        iat: old.and_then(|(t, _)| t.claims.iat),
+        ..SessionCall::default()
+    };
+    let answer = refresh::ask(
+        env,
+        &refresh::object_name(sid.as_deref(), refresh_token),
+        &call,
+    )
+    .await;
+    let (access_token, new_refresh_token, cap_ends_at) = match answer {
+        Answer::Fresh {
+            access_token,
+            refresh_token,
+            cap_ends_at,
+        } => (access_token, refresh_token, cap_ends_at),
+        Answer::Refused {
+            refusal,
+            sid: refused_sid,
+        } => {
+            let sid = refused_sid.or(sid);
+            if refusal == Refusal::RefreshReused {
+                if let Some(sid) = &sid {
+                    // At once in this isolate: the family's newer access tokens die here now.
+                    let expiration = store::session_expiration(
+                        now,
+                        config.policy.leeway,
+                        config.policy.max_lifetime,
+                    );
+                    store::remember_write(
+                        Entry::Revoked {
+                            kind: Kind::Sid,
+                            id: sid.clone(),
+                            expiration,
+                        },
+                        now,
+                    );
+                }
+            }
+            let who = Who {
+                class: Some("session"),
+                sub: old.and_then(|(t, _)| t.claims.sub.as_deref()),
+                jti: old.and_then(|(t, _)| t.claims.jti.as_deref()),
+                sid: sid.as_deref(),
+            };
+            let resp = match refusal.denial() {
+                Some(d) => deny_as(&d, who)?,
+                None => {
+                    audit(
+                        json!({"event": "deny", "code": refresh::INVALID_GRANT_CODE, "status": 401, "class": "session", "sub": who.sub, "sid": who.sid}),
+                    );
+                    auth_error(
+                        401,
+                        "invalid_token",
+                        refresh::INVALID_GRANT_CODE,
+                        "the session can no longer be refreshed",
+                        None,
+                    )?
+                }
+            };
+            return with_cookies(resp, &cleared_cookies(config, rc));
+        }
+        Answer::Unavailable { status, reason } => {
+            audit(
+                json!({"event": "refresh_unavailable", "status": status, "reason": reason, "sid": sid}),
+            );
+            // Ahead of expiry the presented token still serves: refresh again next time.
+            if let Some((token, _)) = old.filter(|(_, h)| !h.expired) {
+                if let Verdict::Allow(mut grant) =
+                    config
+                        .policy
+                        .evaluate(token, now, RevocationStatus::NotRevoked)
+                {
+                    grant.class = TokenClass::Session;
+                    return allow(req, config, &grant, None).await;
+                }
+            }
+            // Cookies kept, session kept: a transient fault never logs anyone out.
+            let (error, code) = if status == 502 {
+                ("bad_gateway", "refresh_upstream_error")
+            } else {
+                ("temporarily_unavailable", "refresh_unavailable")
+            };
+            let mut resp = json_response(
+                status,
+                &json!({"error": error, "code": code, "error_description": "the session could not be refreshed now; retry"}),
+            )?;
+            resp.headers_mut().set("retry-after", "1")?;
+            return Ok(resp);
+        }
+    };
+    deliver(
+        req,
+        env,
+        config,
+        rc,
+        session,
+        sid.as_deref(),
+        &access_token,
+        &new_refresh_token,
+        cap_ends_at,
+        // The clock again: the new token was minted during the refresh, perhaps a second later.
+        unix_now(),
+    )
+    .await
+}
+
+/// Serves the request with a freshly refreshed pair: the new access token is verified and
+/// checked like any other, the origin receives it (identity headers and `Cookie`), and the
+/// answer sets both cookies for as long as the session may live.
+#[allow(clippy::too_many_arguments)]
+async fn deliver(
+    req: Request,
+    env: &Env,
+    config: &Config,
+    rc: &RefreshConfig,
+    session: &Session<'_>,
+    sid: Option<&str>,
+    access_token: &str,
+    refresh_token: &str,
+    cap_ends_at: u64,
+    now: u64,
+) -> Result<Response> {
+    let bad_pair = |why: &str| {
+        audit(json!({"event": "refresh_bad_token", "sid": sid, "reason": why}));
+        json_response(
+            502,
+            &json!({"error": "bad_gateway", "code": "refresh_upstream_error", "error_description": "the origin issued an unusable token"}),
+        )
+    };
+    let Some(access_cookie) = config.access_cookie.as_deref() else {
+        return bad_pair("no access cookie configured");
+    };
+    if !refresh::cookie_safe(access_token) || !refresh::cookie_safe(refresh_token) {
+        return bad_pair("a new token cannot travel in a cookie");
+    }
+    let token = match crate::verify::verified(access_token, env, config, now).await {
+        Ok(t) => t,
+        Err(d) => return bad_pair(d.code()),
+    };
+    if let Err(d) = config.policy.check(&token, now) {
+        return bad_pair(d.code());
+    }
+    if sid.is_some() && token.claims.sid.as_deref() != sid {
+        return bad_pair("the new access token names another session");
+    }
+    let max_age = refresh::cookie_max_age(cap_ends_at, now);
+    let set = [
+        oauth::set_cookie(access_cookie, access_token, max_age),
+        oauth::set_cookie(&rc.cookie, refresh_token, max_age),
+    ];
+    let status = revocation_status(env, config, &token, now).await;
+    match config.policy.evaluate(&token, now, status) {
+        Verdict::Allow(mut grant) => {
+            grant.class = TokenClass::Session;
+            let cookie = refresh::rewrite_cookie_header(
+                session.cookies,
+                (access_cookie, access_token),
+                (&rc.cookie, refresh_token),
+            );
+            let resp = allow(req, config, &grant, Some(&cookie)).await?;
+            with_cookies(resp, &set)
+        }
+        Verdict::Deny(d) => {
+            let resp = deny(&d, Some(&token))?;
+            if d.status() == 503 {
+                // Not the pair's fault: keep it, or the rotation would be lost.
+                with_cookies(resp, &set)
+            } else {
+                with_cookies(resp, &cleared_cookies(config, rc))
+            }
+        }
+        Verdict::Refresh(_) => bad_pair("unreachable: evaluate never asks for a refresh"),
+    }
+}
+
+/// `Set-Cookie` values that delete both session cookies.
+fn cleared_cookies(config: &Config, rc: &RefreshConfig) -> Vec<String> {
+    let mut out = vec![oauth::clear_cookie(&rc.cookie)];
+    if let Some(access) = &config.access_cookie {
+        out.insert(0, oauth::clear_cookie(access));
+    }
+    out
+}
+
+/// The response with `Set-Cookie` headers added (a fetched response's headers are immutable:
+/// copied first).
+fn with_cookies(resp: Response, cookies: &[String]) -> Result<Response> {
+    let headers = Headers(web_sys::Headers::new_with_headers(&resp.headers().0)?);
+    for c in cookies {
+        headers.append("set-cookie", c)?;
+    }
+    Ok(resp.with_headers(headers))
 }
 
 /// The store's verdict on the token's ids (snapshot first, KV only on a "maybe"). With
@@ -192,7 +518,7 @@ async fn protect_pat(
     now: u64,
 ) -> Result<Response> {
     match pat::present(env, &config.pat_prefix, token, config.snapshot_seconds, now).await {
-        Presented::Verdict(Verdict::Allow(grant), _) => allow(req, config, &grant).await,
+        Presented::Verdict(Verdict::Allow(grant), _) => allow(req, config, &grant, None).await,
         Presented::Verdict(Verdict::Deny(d), record) => deny_as(
             &d,
             Who {
@@ -228,8 +554,14 @@ async fn protect_pat(
     }
 }
 
-/// After an allow: the `WARDEN_ROUTES` scope check, then the origin.
-async fn allow(req: Request, config: &Config, grant: &Grant) -> Result<Response> {
+/// After an allow: the `WARDEN_ROUTES` scope check, then the origin (with `cookie` as the
+/// `Cookie` header after a refresh).
+async fn allow(
+    req: Request,
+    config: &Config,
+    grant: &Grant,
+    cookie: Option<&str>,
+) -> Result<Response> {
     let required = config.required_scopes(&req.path());
     let missing = identity::missing_scopes(grant, &required);
     if !missing.is_empty() {
@@ -252,13 +584,19 @@ async fn allow(req: Request, config: &Config, grant: &Grant) -> Result<Response>
             Some(&scope),
         );
     }
-    forward(req, config, Some(grant)).await
+    forward(req, config, Some(grant), cookie).await
 }
 
 /// Forwards the request to the origin: method, path, query and body untouched; client
 /// `x-warden-*` headers removed; identity headers (after an allow) and `x-warden-auth` (when
-/// `WARDEN_ORIGIN_SECRET` is set) added. The origin's answer, errors included, passes through.
-async fn forward(req: Request, config: &Config, grant: Option<&Grant>) -> Result<Response> {
+/// `WARDEN_ORIGIN_SECRET` is set) added; `cookie` replaces the `Cookie` header (after a
+/// refresh). The origin's answer, errors included, passes through.
+async fn forward(
+    req: Request,
+    config: &Config,
+    grant: Option<&Grant>,
+    cookie: Option<&str>,
+) -> Result<Response> {
     let url = req.url()?;
     let mut target = format!("{}{}", config.origin, url.path());
     if let Some(q) = url.query() {
@@ -273,6 +611,9 @@ async fn forward(req: Request, config: &Config, grant: Option<&Grant>) -> Result
     }
     for (name, value) in identity::identity_headers(grant, config.origin_secret.as_deref()) {
         headers.set(name, &value)?;
+    }
+    if let Some(cookie) = cookie {
+        headers.set("cookie", cookie)?;
     }
 
     let method = req.method();
@@ -307,9 +648,12 @@ struct Who<'a> {
     sid: Option<&'a str>,
 }
 
+/// The denial of a JWT. An expired one also carries `x-warden-refresh: due`: the client
+/// should refresh (a bearer client with its own refresh token; the edge refreshes cookie
+/// sessions itself).
 fn deny(d: &Denial, token: Option<&Token>) -> Result<Response> {
     let claims = token.map(|t| &t.claims);
-    deny_as(
+    let mut resp = deny_as(
         d,
         Who {
             class: token.map(|_| "access"),
@@ -317,7 +661,12 @@ fn deny(d: &Denial, token: Option<&Token>) -> Result<Response> {
             jti: claims.and_then(|c| c.jti.as_deref()),
             sid: claims.and_then(|c| c.sid.as_deref()),
         },
-    )
+    )?;
+    if matches!(d, Denial::Expired { .. }) {
+        resp.headers_mut()
+            .set(refresh::REFRESH_HINT_HEADER, "due")?;
+    }
+    Ok(resp)
 }
 
 /// The RFC 6750 response for `d`, with one audit line (`reject_expired_token` for an expired
@@ -441,6 +790,19 @@ async fn admin_api(mut req: Request, env: &Env, config: &Config, now: u64) -> Re
                 Err(e) => store_unavailable("list", &e),
             }
         }
+        (Method::Get, "/_warden/sessions") => {
+            let url = req.url()?;
+            let sub = match required_sub(&url) {
+                Ok(sub) => sub,
+                Err(why) => return bad_request(&why),
+            };
+            match store::list_index(env, &sub, &["session"], cursor(&url)).await {
+                Ok((items, next)) => {
+                    json_response(200, &json!({"sub": sub, "sessions": items, "cursor": next}))
+                }
+                Err(e) => store_unavailable("list", &e),
+            }
+        }
         (Method::Get, "/_warden/health") => json_response(
             200,
             &json!({
@@ -453,7 +815,9 @@ async fn admin_api(mut req: Request, env: &Env, config: &Config, now: u64) -> Re
         ),
         (_, "/_warden/revoke") => method_not_allowed("POST"),
         (_, "/_warden/pats") => method_not_allowed("GET, POST"),
-        (_, "/_warden/revocations" | "/_warden/health") => method_not_allowed("GET"),
+        (_, "/_warden/revocations" | "/_warden/health" | "/_warden/sessions") => {
+            method_not_allowed("GET")
+        }
         _ => json_response(404, &json!({"error": "not_found"})),
     }
 }
@@ -570,14 +934,20 @@ async fn revoke_request(env: &Env, config: &Config, revoke: Revoke, now: u64) ->
         }
         Revoke::Sid { sid, sub } => {
             let expires_at = store::session_expiration(now, leeway, max_lifetime);
-            match put_revocation(env, Kind::Sid, &sid, Some(expires_at), sub.as_deref(), now).await
+            if let Err(e) =
+                put_revocation(env, Kind::Sid, &sid, Some(expires_at), sub.as_deref(), now).await
             {
-                Ok(()) => json_response(
-                    200,
-                    &json!({"ok": true, "sid": sid, "expires_at": expires_at}),
-                ),
-                Err(e) => store_unavailable("put", &e),
+                return store_unavailable("put", &e);
             }
+            if let Err(e) =
+                end_session(env, config, &sid, sub.as_deref(), Refusal::SessionRevoked).await
+            {
+                return store_unavailable("end_session", &e);
+            }
+            json_response(
+                200,
+                &json!({"ok": true, "sid": sid, "expires_at": expires_at}),
+            )
         }
         Revoke::Kid { kid } => match put_revocation(env, Kind::Kid, &kid, None, None, now).await {
             Ok(()) => json_response(200, &json!({"ok": true, "kid": kid, "expires_at": null})),
@@ -609,9 +979,16 @@ async fn revoke_request(env: &Env, config: &Config, revoke: Revoke, now: u64) ->
                     audit(
                         json!({"event": "revoke", "kind": "sub", "id": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at}),
                     );
+                    // And every session the edge has seen for the subject: no more refreshes.
+                    let ended = match end_subject_sessions(env, config, &request.sub, cutoff.before)
+                        .await
+                    {
+                        Ok(n) => n,
+                        Err(e) => return store_unavailable("end_session", &e),
+                    };
                     json_response(
                         200,
-                        &json!({"ok": true, "sub": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at}),
+                        &json!({"ok": true, "sub": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at, "sessions_ended": ended}),
                     )
                 }
                 Err(e) => store_unavailable("cutoff", &e),
@@ -680,10 +1057,71 @@ async fn revoke_presented(
             {
                 return store_unavailable("put", &e);
             }
+            if let Err(e) =
+                end_session(env, config, sid, c.sub.as_deref(), Refusal::SessionRevoked).await
+            {
+                return store_unavailable("end_session", &e);
+            }
             revoked.insert("sid".into(), json!(sid));
         }
     }
     json_response(200, &json!({"ok": true, "revoked": revoked}))
+}
+
+/// Ends a session at its object (refresh on): every later refresh of it is refused.
+async fn end_session(
+    env: &Env,
+    config: &Config,
+    sid: &str,
+    sub: Option<&str>,
+    reason: Refusal,
+) -> Result<()> {
+    if config.refresh.is_none() {
+        return Ok(());
+    }
+    let call = SessionCall {
+        sid: Some(sid.to_owned()),
+        sub: sub.map(str::to_owned),
+        reason: Some(reason),
+        ..SessionCall::default()
+    };
+    refresh::end(env, &call).await
+}
+
+/// Most index pages read when ending a subject's sessions (1000 sessions each).
+const MAX_SESSION_PAGES: usize = 10;
+
+/// Ends every session of `sub` the edge has seen (its KV index); returns how many were live.
+async fn end_subject_sessions(env: &Env, config: &Config, sub: &str, before: u64) -> Result<usize> {
+    if config.refresh.is_none() {
+        return Ok(0);
+    }
+    let mut ended = 0;
+    let mut cursor = None;
+    for _ in 0..MAX_SESSION_PAGES {
+        let (items, next) = store::list_index(env, sub, &["session"], cursor).await?;
+        let live: Vec<String> = items
+            .iter()
+            .filter(|m| m.get("ended").is_none_or(Value::is_null))
+            .filter_map(|m| m.get("sid").and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        for sid in &live {
+            end_session(
+                env,
+                config,
+                sid,
+                Some(sub),
+                Refusal::SubjectRevoked { before },
+            )
+            .await?;
+        }
+        ended += live.len();
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(ended)
 }
 
 /// A token is taken for a refresh token when `WARDEN_ACCESS_TYP` is set and its `typ` differs.

@@ -1,7 +1,7 @@
 //! Subject cutoffs that never go down, even under concurrent writers.
 //!
 //! KV has no compare-and-set, so a cutoff write goes through the Durable Object named
-//! `sub:<sub>` in the `WARDEN_SESSIONS` namespace (class [`WardenSessions`]). Inside
+//! `sub:<sub>` in the `WARDEN_SESSIONS` namespace (class `WardenSessions`). Inside
 //! `blockConcurrencyWhile` — no other request to the object runs meanwhile — it raises the
 //! maximum it keeps in its own storage, writes that maximum to KV (`rv:sub:<sub>` with
 //! `{"before": T}` as value and metadata, and the subject's index entry), and answers the
@@ -66,14 +66,16 @@ mod io {
     /// KV allows one write per second per key: a failed write is retried this often.
     const KV_ATTEMPTS: u32 = 3;
 
-    /// Keeps one subject's cutoff monotonic (object name `sub:<sub>`). Issue 5 adds refresh
-    /// serialisation under names `sid:<sid>`.
+    /// Keeps one subject's cutoff monotonic (object name `sub:<sub>`), and serialises the
+    /// refreshes of one session (`sid:<sid>`, `rt:<hash>`; see [`crate::sessions`]).
     #[durable_object]
     pub struct WardenSessions {
         state: State,
         env: Env,
         /// The cutoff this instance last wrote to KV (0: none yet).
         written: Rc<Cell<UnixTime>>,
+        /// A session object's memory (in-flight refresh, replay pair).
+        memory: Rc<crate::sessions::Memory>,
     }
 
     impl DurableObject for WardenSessions {
@@ -82,11 +84,21 @@ mod io {
                 state,
                 env,
                 written: Rc::new(Cell::new(0)),
+                memory: Rc::new(crate::sessions::Memory::default()),
             }
         }
 
         async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-            if req.method() != Method::Post || req.path() != "/cutoff" {
+            if req.path() != "/cutoff" {
+                return crate::sessions::handle(self.state.storage(), &self.env, &self.memory, req)
+                    .await;
+            }
+            if req.method() == Method::Get {
+                // The stored cutoff, read strongly by session objects before a refresh.
+                let stored: Option<UnixTime> = self.state.storage().get(STORAGE_KEY).await?;
+                return Response::from_json(&serde_json::json!({ "before": stored }));
+            }
+            if req.method() != Method::Post {
                 return Response::error("not found", 404);
             }
             let Ok(request) = req.json::<CutoffRequest>().await else {
@@ -107,6 +119,10 @@ mod io {
                 Ok(Err(why)) => Response::error(why, 503),
                 Err(e) => Response::error(e.to_string(), 503),
             }
+        }
+
+        async fn alarm(&self) -> worker::Result<Response> {
+            crate::sessions::alarm(self.state.storage(), &self.env).await
         }
     }
 
@@ -173,6 +189,25 @@ mod io {
             }
         }
         Err(format!("KV write: {last}"))
+    }
+
+    /// The cutoff stored by the object `sub:<sub>` (strongly consistent), if any.
+    pub async fn cutoff_of(env: &Env, sub: &str) -> worker::Result<Option<UnixTime>> {
+        let stub = env
+            .durable_object(DO_BINDING)?
+            .id_from_name(&format!("sub:{sub}"))?
+            .get_stub()?;
+        let mut resp = stub
+            .fetch_with_str("https://warden-sessions/cutoff")
+            .await?;
+        if resp.status_code() != 200 {
+            return Err(worker::Error::RustError(format!(
+                "cutoff object answered {}",
+                resp.status_code()
+            )));
+        }
+        let stored: serde_json::Value = resp.json().await?;
+        Ok(stored.get("before").and_then(serde_json::Value::as_u64))
     }
 
     /// Raises the cutoff of `sub` through its Durable Object; returns the effective cutoff

@@ -1,0 +1,1090 @@
+//! The session objects' side of refresh at the edge: `WardenSessions` instances named
+//! `sid:<sid>` (one per session) and `rt:<hex sha256(refresh token)>` (a refresh token that came
+//! without an access token).
+//!
+//! A `sid:` object
+//! - **coalesces**: the first caller for a refresh token stores a shared future in the object
+//!   *before* its first `.await`; every concurrent caller awaits a clone, so the origin is called
+//!   once (the slot is cleared when the future ends, success or not: a shared future would keep
+//!   an error forever);
+//! - **replays** the new pair to callers that present the same refresh token within
+//!   `WARDEN_REFRESH_GRACE_SECONDS`, from memory only, and drops it after the grace;
+//! - **detects reuse**: "this refresh token (by SHA-256) was rotated at T" lives in the object's
+//!   storage, because an idle object loses its memory after seconds. A rotated token presented
+//!   after the grace revokes the session (`rv:sid:` in KV) and is audited
+//!   `refresh_reuse_detected`;
+//! - **keeps the session** (created, last activity, ended) in storage and applies the
+//!   [`SessionPolicy`]: idle timeout and absolute cap, activity writes debounced; it refuses a
+//!   new pair whose `sid` differs from its own, refreshes of a revoked session, and sessions
+//!   that began at or before the subject's cutoff (read from the `sub:` object);
+//! - keeps the subject's KV index entry (`idx:<sha256(sub)>:session:<sid>`) and, per refresh
+//!   token it handed out or rotated, `rth:<hash>` → sid, so a refresh token presented alone finds
+//!   its session.
+//!
+//! An `rt:` object knows only which session its token belongs to (from its storage, or
+//! `rth:<hash>` in KV) and passes the call on to that `sid:` object; for a token the edge never
+//! saw, it calls the origin once (coalesced the same way), learns the session from the new
+//! access token and hands the pair to the `sid:` object, which records it — or refuses it.
+
+use serde::{Deserialize, Serialize};
+use warden_core::{SessionPolicy, SessionState, UnixTime};
+
+use crate::refresh::{Refusal, SessionView};
+
+/// Storage key of the session record.
+pub const SESSION_KEY: &str = "session";
+/// Storage key of the hash (hex) of the newest refresh token handed out.
+pub const CURRENT_KEY: &str = "current";
+/// Storage key of an `rt:` object's session id.
+pub const OWNER_KEY: &str = "owner";
+/// Storage keys of rotated refresh tokens: `rotated:<hex sha256>` → [`Rotated`].
+pub const ROTATED_PREFIX: &str = "rotated:";
+/// After its cap, a session object keeps only its (ended) record: rotated hashes are deleted
+/// this long after the cap.
+pub const CLEANUP_AFTER_CAP_SECONDS: u64 = 86_400;
+
+/// What a `sid:` object stores about its session (no token, no hash of one).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// The session id.
+    pub sid: String,
+    /// Its subject.
+    pub sub: Option<String>,
+    /// When it began: the earliest `iat` of its tokens the edge saw (or the first sighting).
+    pub created_at: UnixTime,
+    /// The last recorded activity.
+    pub last_active: UnixTime,
+    /// Refreshes through the edge.
+    pub refreshes: u64,
+    /// Why it ended, if it did.
+    pub ended: Option<Refusal>,
+    /// When it ended.
+    pub ended_at: Option<UnixTime>,
+}
+
+/// A rotated refresh token (stored under its hash as the decimal text of `at`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rotated {
+    /// When it was exchanged for a new pair.
+    pub at: UnixTime,
+}
+
+/// What to do with a presented refresh token, before any call to the origin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Judgement {
+    /// Refresh it.
+    Proceed,
+    /// Refuse: the session ended earlier.
+    Ended(Refusal),
+    /// Refuse, and end the session now (idle or capped).
+    End(Refusal),
+    /// It was rotated and the grace window is over: reuse. Revoke the session.
+    Reused,
+    /// It was rotated moments ago, but the new pair is no longer in memory (the object was
+    /// evicted): answer "try again", neither a pair nor a revocation.
+    RotatedWithinGrace,
+}
+
+impl SessionRecord {
+    /// A new record: began at `iat` (the session's earliest token seen; never after `now`).
+    pub fn new(sid: &str, sub: Option<String>, iat: Option<UnixTime>, now: UnixTime) -> Self {
+        SessionRecord {
+            sid: sid.to_owned(),
+            sub,
+            created_at: iat.map_or(now, |i| i.min(now)),
+            last_active: now,
+            refreshes: 0,
+            ended: None,
+            ended_at: None,
+        }
+    }
+
+    /// The state the core's [`SessionPolicy`] works on.
+    pub fn state(&self) -> SessionState {
+        SessionState {
+            created_at: self.created_at,
+            last_active: self.last_active,
+        }
+    }
+
+    /// Ends the session (the first reason stays).
+    pub fn end(&mut self, reason: Refusal, now: UnixTime) {
+        if self.ended.is_none() {
+            self.ended = Some(reason);
+            self.ended_at = Some(now);
+        }
+    }
+
+    /// What the admin API lists and the cookies' lifetime is derived from.
+    pub fn view(&self, policy: &SessionPolicy) -> SessionView {
+        SessionView {
+            sid: self.sid.clone(),
+            created_at: self.created_at,
+            last_active: self.last_active,
+            expires_at: policy.expires_at(&self.state()),
+            cap_ends_at: self.created_at.saturating_add(policy.absolute_cap),
+            refreshes: self.refreshes,
+            ended: self.ended.as_ref().map(Refusal::name),
+            ended_at: self.ended_at,
+        }
+    }
+}
+
+/// Judges a presented refresh token from what the object stores: the session record (if any)
+/// and the token's rotation record (if it was rotated here).
+pub fn judge(
+    record: Option<&SessionRecord>,
+    rotated: Option<&Rotated>,
+    now: UnixTime,
+    grace: u64,
+    policy: &SessionPolicy,
+) -> Judgement {
+    if let Some(reason) = record.and_then(|r| r.ended.clone()) {
+        return Judgement::Ended(reason);
+    }
+    if let Some(rotated) = rotated {
+        return if now < rotated.at.saturating_add(grace) {
+            Judgement::RotatedWithinGrace
+        } else {
+            Judgement::Reused
+        };
+    }
+    if let Some(record) = record {
+        if let Err(d) = policy.check(&record.state(), now) {
+            return Judgement::End(match d {
+                warden_core::Denial::SessionIdle {
+                    last_active,
+                    idle_timeout,
+                } => Refusal::SessionIdle {
+                    last_active,
+                    idle_timeout,
+                },
+                _ => Refusal::SessionCapReached {
+                    created_at: record.created_at,
+                    cap: policy.absolute_cap,
+                },
+            });
+        }
+    }
+    Judgement::Proceed
+}
+
+/// Whether a session that began at `created_at` (`None`: unknown) falls under the subject's
+/// cutoff `before`: tokens with `iat <= before` are revoked, and so are sessions that began then
+/// or cannot be shown to have begun later.
+pub fn under_cutoff(created_at: Option<UnixTime>, before: Option<UnixTime>) -> bool {
+    match (created_at, before) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(c), Some(b)) => c <= b,
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use io::*;
+
+#[cfg(target_arch = "wasm32")]
+mod io {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+
+    use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+    use serde_json::json;
+    use warden_core::{hex, parse, token_digest, RevocationIds, RevocationStatus};
+    use worker::{
+        wasm_bindgen::JsValue, wasm_bindgen_futures::JsFuture, Date, Env, Fetch, Headers, Method,
+        Request, RequestInit, RequestRedirect, Response, Storage,
+    };
+
+    use super::*;
+    use crate::audit::audit;
+    use crate::config::{Config, RefreshConfig};
+    use crate::oauth::{self, RefreshFailure, TokenPair};
+    use crate::refresh::{
+        ask, object_name, owner_key, Answer, SessionCall, MAX_TOKEN_RESPONSE_BYTES,
+        REFRESH_TIMEOUT_MS,
+    };
+    use crate::store::{self, Kind};
+
+    type SharedAnswer = Shared<LocalBoxFuture<'static, Answer>>;
+
+    struct Inflight {
+        hash: [u8; 32],
+        future: SharedAnswer,
+    }
+
+    struct Replay {
+        hash: [u8; 32],
+        answer: Answer,
+        until_ms: u64,
+    }
+
+    /// One object instance's memory (lost when the object is evicted; nothing here must
+    /// survive that).
+    #[derive(Default)]
+    pub struct Memory {
+        inflight: RefCell<Option<Inflight>>,
+        replay: RefCell<Option<Replay>>,
+        owner: RefCell<Option<String>>,
+        ended: Cell<bool>,
+    }
+
+    impl Memory {
+        /// The pair handed out for `hash`, while its grace lasts (dropped after it).
+        fn replayed(&self, hash: &[u8; 32], now_ms: u64) -> Option<Answer> {
+            let mut slot = self.replay.borrow_mut();
+            if slot.as_ref().is_some_and(|r| now_ms >= r.until_ms) || self.ended.get() {
+                *slot = None;
+            }
+            slot.as_ref()
+                .filter(|r| same_hash(&r.hash, hash))
+                .map(|r| r.answer.clone())
+        }
+
+        fn forget_pair(&self) {
+            self.ended.set(true);
+            *self.replay.borrow_mut() = None;
+        }
+    }
+
+    /// Refresh-token hashes are compared in constant time (SECURITY.md row 14).
+    fn same_hash(a: &[u8; 32], b: &[u8; 32]) -> bool {
+        use subtle::ConstantTimeEq;
+        a.ct_eq(b).into()
+    }
+
+    fn now_secs() -> UnixTime {
+        Date::now().as_millis() / 1000
+    }
+
+    /// A stored text value (every value this module stores is text).
+    async fn get_text(storage: &Storage, key: &str) -> worker::Result<Option<String>> {
+        Ok(JsFuture::from(storage.as_raw().get(key)?)
+            .await?
+            .as_string())
+    }
+
+    async fn get_record(storage: &Storage) -> worker::Result<Option<SessionRecord>> {
+        match get_text(storage, SESSION_KEY).await? {
+            Some(text) => Ok(Some(serde_json::from_str(&text)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn put_record(storage: &Storage, record: &SessionRecord) -> worker::Result<()> {
+        storage
+            .put_raw(SESSION_KEY, serde_json::to_string(record)?)
+            .await
+    }
+
+    fn storage_error(e: &worker::Error) -> Answer {
+        audit(json!({"event": "store_error", "op": "session_object", "error": e.to_string()}));
+        Answer::unavailable(503, "session object storage unavailable")
+    }
+
+    fn refresh_config(env: &Env) -> Result<(Rc<Config>, RefreshConfig), Answer> {
+        let config = crate::edge::config(env)
+            .map_err(|e| Answer::unavailable(503, format!("configuration: {e}")))?;
+        match config.refresh.clone() {
+            Some(rc) => Ok((config, rc)),
+            None => Err(Answer::unavailable(503, "refresh is off")),
+        }
+    }
+
+    /// Routes a request to a session object (`POST /refresh`, `/seen`, `/end`).
+    pub async fn handle(
+        storage: Storage,
+        env: &Env,
+        memory: &Rc<Memory>,
+        mut req: Request,
+    ) -> worker::Result<Response> {
+        let path = req.path();
+        let Ok(call) = req.json::<SessionCall>().await else {
+            return Response::error("bad request", 400);
+        };
+        let done = match path.as_str() {
+            "/refresh" => {
+                let answer = refresh(storage, env.clone(), Rc::clone(memory), call).await;
+                return Response::from_json(&answer);
+            }
+            "/seen" => seen(&storage, env, &call).await,
+            "/end" => end(&storage, env, memory, &call).await,
+            _ => return Response::error("not found", 404),
+        };
+        match done {
+            Ok(()) => Response::from_json(&json!({"ok": true})),
+            Err(e) => Response::error(e.to_string(), 503),
+        }
+    }
+
+    /// The alarm set when a session began: after its cap, keep only the ended record (a
+    /// rotated hash is useless once every refresh is refused anyway); an `rt:` object forgets
+    /// everything.
+    pub async fn alarm(storage: Storage, env: &Env) -> worker::Result<Response> {
+        let record = get_record(&storage).await?;
+        storage.delete_all().await?;
+        if let Some(mut record) = record {
+            let cap = crate::edge::config(env)
+                .ok()
+                .and_then(|c| c.refresh.clone())
+                .map_or(0, |r| r.session.absolute_cap);
+            let created_at = record.created_at;
+            record.end(Refusal::SessionCapReached { created_at, cap }, now_secs());
+            put_record(&storage, &record).await?;
+        }
+        Response::ok("ok")
+    }
+
+    async fn refresh(storage: Storage, env: Env, memory: Rc<Memory>, call: SessionCall) -> Answer {
+        if call.refresh_token.is_empty() || call.refresh_token.len() > warden_core::MAX_TOKEN_LEN {
+            return Answer::unavailable(503, "bad refresh token length");
+        }
+        let hash = token_digest(&call.refresh_token);
+        let mut storage = Some(storage);
+        loop {
+            if let Some(answer) = memory.replayed(&hash, Date::now().as_millis()) {
+                return answer;
+            }
+            // No `.await` between looking at the slot and filling it: concurrent callers (the
+            // object's input gate opens while a refresh awaits the origin) find the future.
+            let (future, mine) = {
+                let mut slot = memory.inflight.borrow_mut();
+                match (slot.as_ref(), storage.take()) {
+                    (Some(f), storage_back) => {
+                        let found = (f.future.clone(), same_hash(&f.hash, &hash));
+                        drop(slot);
+                        storage = storage_back;
+                        found
+                    }
+                    (None, Some(storage)) => {
+                        let future =
+                            run(storage, env.clone(), Rc::clone(&memory), call.clone(), hash)
+                                .boxed_local()
+                                .shared();
+                        *slot = Some(Inflight {
+                            hash,
+                            future: future.clone(),
+                        });
+                        (future, true)
+                    }
+                    (None, None) => return Answer::unavailable(503, "session object busy"),
+                }
+            };
+            let answer = future.await;
+            if mine {
+                return answer;
+            }
+            // Another refresh token of this session was in flight: now judge ours.
+        }
+    }
+
+    /// The refresh itself; clears the in-flight slot when done and, on success, keeps the pair
+    /// for replay during the grace window.
+    async fn run(
+        storage: Storage,
+        env: Env,
+        memory: Rc<Memory>,
+        call: SessionCall,
+        hash: [u8; 32],
+    ) -> Answer {
+        let (answer, grace) = match refresh_config(&env) {
+            Err(answer) => (answer, 0),
+            Ok((config, rc)) => {
+                let answer = match call.sid.as_deref() {
+                    Some(sid) => {
+                        let ctx = Ctx {
+                            storage: &storage,
+                            env: &env,
+                            memory: &memory,
+                            config: &config,
+                            rc: &rc,
+                        };
+                        refresh_session(&ctx, &call, sid, &hash).await
+                    }
+                    None => {
+                        refresh_unowned(&storage, &env, &memory, &config, &rc, &call, &hash)
+                            .boxed_local()
+                            .await
+                    }
+                };
+                (answer, rc.grace)
+            }
+        };
+        let mut slot = memory.inflight.borrow_mut();
+        if slot.as_ref().is_some_and(|f| same_hash(&f.hash, &hash)) {
+            *slot = None;
+        }
+        if matches!(answer, Answer::Fresh { .. }) && grace > 0 {
+            *memory.replay.borrow_mut() = Some(Replay {
+                hash,
+                answer: answer.clone(),
+                until_ms: Date::now().as_millis().saturating_add(grace * 1000),
+            });
+        }
+        answer
+    }
+
+    /// What a `sid:` object's refresh works with.
+    struct Ctx<'a> {
+        storage: &'a Storage,
+        env: &'a Env,
+        memory: &'a Memory,
+        config: &'a Config,
+        rc: &'a RefreshConfig,
+    }
+
+    /// A `sid:` object's refresh.
+    async fn refresh_session(
+        cx: &Ctx<'_>,
+        call: &SessionCall,
+        sid: &str,
+        hash: &[u8; 32],
+    ) -> Answer {
+        let now = now_secs();
+        let hash_hex = hex(hash);
+        let record = match get_record(cx.storage).await {
+            Ok(r) => r,
+            Err(e) => return storage_error(&e),
+        };
+        if record.as_ref().is_some_and(|r| r.sid != sid) {
+            return Answer::unavailable(503, "session object holds another session");
+        }
+        let rotated = match get_text(cx.storage, &format!("{ROTATED_PREFIX}{hash_hex}")).await {
+            Ok(at) => at.map(|at| Rotated {
+                at: at.parse().unwrap_or(0),
+            }),
+            Err(e) => return storage_error(&e),
+        };
+        let refusal = match judge(
+            record.as_ref(),
+            rotated.as_ref(),
+            now,
+            cx.rc.grace,
+            &cx.rc.session,
+        ) {
+            Judgement::Proceed => None,
+            Judgement::Ended(reason) => {
+                cx.memory.forget_pair();
+                return refused(sid, reason);
+            }
+            Judgement::End(reason) => Some(reason),
+            Judgement::RotatedWithinGrace => {
+                return Answer::unavailable(503, "refresh token rotated moments ago; retry");
+            }
+            Judgement::Reused => Some(Refusal::RefreshReused),
+        };
+        // Revoked meanwhile? The session (rv:sid, through the isolate's snapshot) and the
+        // subject's cutoff (strongly, from the sub: object).
+        let sub = record
+            .as_ref()
+            .and_then(|r| r.sub.clone())
+            .or_else(|| call.sub.clone());
+        let created_at = record.as_ref().map(|r| r.created_at).or(call.iat);
+        let refusal = match refusal {
+            Some(r) => Some(r),
+            None => match revoked(cx, sid, sub.as_deref(), created_at, now).await {
+                Ok(r) => r,
+                Err(answer) => return answer,
+            },
+        };
+        if let Some(reason) = refusal {
+            let mut record =
+                record.unwrap_or_else(|| SessionRecord::new(sid, sub.clone(), created_at, now));
+            return end_and_refuse(cx, &mut record, reason, rotated, now).await;
+        }
+
+        // The pair: from the origin, or already obtained by the rt: object.
+        let pair = match (&call.obtained_access_token, &call.obtained_refresh_token) {
+            (Some(access_token), Some(refresh_token)) => TokenPair {
+                access_token: access_token.clone(),
+                refresh_token: refresh_token.clone(),
+                expires_in: None,
+            },
+            _ => match call_origin(cx.config, cx.rc, &call.refresh_token).await {
+                Ok(pair) => pair,
+                Err(answer) => {
+                    log_failure(Some(sid), &answer);
+                    return answer;
+                }
+            },
+        };
+        if cx.memory.ended.get() {
+            // Ended by an admin while the origin answered: the pair is dropped.
+            return refused(sid, Refusal::SessionRevoked);
+        }
+        let new = parse(&pair.access_token).ok();
+        let new_sid = new.as_ref().and_then(|t| t.claims.sid.as_deref());
+        let new_sub = new.as_ref().and_then(|t| t.claims.sub.clone());
+        if new_sid != Some(sid) || (sub.is_some() && new_sub != sub) {
+            audit(
+                json!({"event": "refresh_mismatch", "sid": sid, "new_sid": new_sid, "sub": sub, "new_sub": new_sub}),
+            );
+            return Answer::unavailable(
+                502,
+                "the origin's new access token does not name this session",
+            );
+        }
+
+        // Commit: the rotation (hash only), the session, the owner records, the index.
+        let now = now_secs();
+        let is_new = record.is_none();
+        let mut record =
+            record.unwrap_or_else(|| SessionRecord::new(sid, new_sub, created_at, now));
+        if let Some(touched) = cx.rc.session.touch(&record.state(), now) {
+            record.last_active = touched.last_active;
+        }
+        record.refreshes = record.refreshes.saturating_add(1);
+        let new_hash = hex(&token_digest(&pair.refresh_token));
+        let previous = get_text(cx.storage, CURRENT_KEY).await.ok().flatten();
+        let writes = js_sys::Object::new();
+        let put = |key: &str, value: String| {
+            js_sys::Reflect::set(&writes, &JsValue::from_str(key), &JsValue::from_str(&value))
+        };
+        let mut staged = put(
+            SESSION_KEY,
+            serde_json::to_string(&record).unwrap_or_default(),
+        )
+        .and_then(|_| put(CURRENT_KEY, new_hash.clone()));
+        // A server that does not rotate hands the same token back: nothing was rotated.
+        if pair.refresh_token != call.refresh_token {
+            staged =
+                staged.and_then(|_| put(&format!("{ROTATED_PREFIX}{hash_hex}"), now.to_string()));
+        }
+        let written = match staged {
+            Ok(_) => cx.storage.put_multiple_raw(writes).await,
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = written {
+            return storage_error(&e);
+        }
+        if is_new {
+            set_cleanup_alarm(cx.storage, &record, &cx.rc.session).await;
+        }
+        let cap_ends_at = record.created_at.saturating_add(cx.rc.session.absolute_cap);
+        let mut owners = vec![new_hash];
+        if previous.as_deref() != Some(hash_hex.as_str()) {
+            owners.push(hash_hex);
+        }
+        write_owners(
+            cx.env,
+            &owners,
+            sid,
+            cap_ends_at.max(now + store::MIN_KV_TTL),
+        )
+        .await;
+        write_index(cx.env, &record, &cx.rc.session, now).await;
+        audit(
+            json!({"event": "refresh", "sid": sid, "sub": record.sub, "refreshes": record.refreshes}),
+        );
+        Answer::Fresh {
+            access_token: pair.access_token,
+            refresh_token: pair.refresh_token,
+            cap_ends_at,
+        }
+    }
+
+    fn refused(sid: &str, refusal: Refusal) -> Answer {
+        Answer::Refused {
+            refusal,
+            sid: Some(sid.to_owned()),
+        }
+    }
+
+    /// Whether the session was revoked: `rv:sid:` (the isolate's snapshot) or the subject's
+    /// cutoff (the `sub:` object, strongly consistent).
+    async fn revoked(
+        cx: &Ctx<'_>,
+        sid: &str,
+        sub: Option<&str>,
+        created_at: Option<UnixTime>,
+        now: UnixTime,
+    ) -> Result<Option<Refusal>, Answer> {
+        let ids = RevocationIds {
+            jti: None,
+            sid: Some(sid),
+            sub: None,
+            iat: None,
+            kid: None,
+        };
+        let answers = store::answers(cx.env, cx.config.snapshot_seconds, &ids, now).await;
+        match ids.interpret(&answers) {
+            RevocationStatus::NotRevoked => {}
+            RevocationStatus::Revoked(_) => return Ok(Some(Refusal::SessionRevoked)),
+            _ => return Err(Answer::unavailable(503, "revocation store unavailable")),
+        }
+        let Some(sub) = sub else { return Ok(None) };
+        match crate::subject::cutoff_of(cx.env, sub).await {
+            Ok(before) if under_cutoff(created_at, before) => Ok(Some(Refusal::SubjectRevoked {
+                before: before.unwrap_or_default(),
+            })),
+            Ok(_) => Ok(None),
+            Err(e) => {
+                audit(
+                    json!({"event": "session_object_error", "op": "cutoff", "error": e.to_string()}),
+                );
+                Err(Answer::unavailable(503, "subject cutoff unavailable"))
+            }
+        }
+    }
+
+    /// Ends the session for `reason`; on reuse also revokes it in KV (`rv:sid:`) and audits
+    /// `refresh_reuse_detected`.
+    async fn end_and_refuse(
+        cx: &Ctx<'_>,
+        record: &mut SessionRecord,
+        reason: Refusal,
+        rotated: Option<Rotated>,
+        now: UnixTime,
+    ) -> Answer {
+        if let Err(e) = end_record(
+            cx.storage,
+            cx.env,
+            cx.memory,
+            record,
+            reason.clone(),
+            &cx.rc.session,
+            now,
+        )
+        .await
+        {
+            return storage_error(&e);
+        }
+        let sid = record.sid.as_str();
+        if reason == Refusal::RefreshReused {
+            let expires_at = store::session_expiration(
+                now,
+                cx.config.policy.leeway,
+                cx.config.policy.max_lifetime,
+            );
+            let revoke = async {
+                store::put_revocation(cx.env, Kind::Sid, sid, Some(expires_at), now).await?;
+                if let Some(sub) = &record.sub {
+                    let entry = json!({"kind": "sid", "id": sid, "revoked_at": now, "expires_at": expires_at, "reason": "refresh_reused"});
+                    store::put_index(
+                        &store::kv(cx.env)?,
+                        sub,
+                        "sid",
+                        sid,
+                        &entry,
+                        Some(expires_at),
+                    )
+                    .await?;
+                }
+                Ok::<(), worker::Error>(())
+            };
+            if let Err(e) = revoke.await {
+                // Every refresh is refused already; the access tokens die at their exp. Still
+                // reported: the revocation did not reach KV.
+                audit(
+                    json!({"event": "store_error", "op": "put", "kind": "sid", "id": sid, "error": e.to_string()}),
+                );
+            }
+            audit(
+                json!({"event": "refresh_reuse_detected", "sid": sid, "sub": record.sub, "rotated_at": rotated.map(|r| r.at), "expires_at": expires_at}),
+            );
+        } else {
+            audit(
+                json!({"event": "session_end", "sid": sid, "sub": record.sub, "code": reason.code()}),
+            );
+        }
+        refused(sid, reason)
+    }
+
+    /// Ends the session in storage (and memory) and updates its index entry.
+    async fn end_record(
+        storage: &Storage,
+        env: &Env,
+        memory: &Memory,
+        record: &mut SessionRecord,
+        reason: Refusal,
+        policy: &SessionPolicy,
+        now: UnixTime,
+    ) -> worker::Result<()> {
+        memory.forget_pair();
+        if record.ended.is_none() {
+            record.end(reason, now);
+            put_record(storage, record).await?;
+            write_index(env, record, policy, now).await;
+        }
+        Ok(())
+    }
+
+    /// An `rt:` object's refresh: pass it to the session's object, or (for a token the edge
+    /// never saw) call the origin and have the session's object record the pair.
+    async fn refresh_unowned(
+        storage: &Storage,
+        env: &Env,
+        memory: &Memory,
+        config: &Config,
+        rc: &RefreshConfig,
+        call: &SessionCall,
+        hash: &[u8; 32],
+    ) -> Answer {
+        let mut owner = memory.owner.borrow().clone();
+        if owner.is_none() {
+            owner = match get_text(storage, OWNER_KEY).await {
+                Ok(o) => o,
+                Err(e) => return storage_error(&e),
+            };
+        }
+        if owner.is_none() {
+            let found = match store::kv(env) {
+                Ok(kv) => kv
+                    .get(&owner_key(&hex(hash)))
+                    .text()
+                    .await
+                    .map_err(worker::Error::from),
+                Err(e) => Err(e),
+            };
+            owner = match found {
+                Ok(o) => o,
+                Err(e) => return storage_error(&e),
+            };
+        }
+        let mut pass = SessionCall {
+            refresh_token: call.refresh_token.clone(),
+            ..SessionCall::default()
+        };
+        let sid = match owner {
+            Some(sid) => sid,
+            None => {
+                let pair = match call_origin(config, rc, &call.refresh_token).await {
+                    Ok(pair) => pair,
+                    Err(answer) => {
+                        log_failure(None, &answer);
+                        return answer;
+                    }
+                };
+                let Some(sid) = parse(&pair.access_token).ok().and_then(|t| t.claims.sid) else {
+                    audit(
+                        json!({"event": "refresh_mismatch", "reason": "the new access token names no session"}),
+                    );
+                    return Answer::unavailable(
+                        502,
+                        "the origin's new access token names no session",
+                    );
+                };
+                pass.obtained_access_token = Some(pair.access_token);
+                pass.obtained_refresh_token = Some(pair.refresh_token);
+                sid
+            }
+        };
+        if memory.owner.borrow().as_deref() != Some(sid.as_str()) {
+            *memory.owner.borrow_mut() = Some(sid.clone());
+            if storage.put_raw(OWNER_KEY, sid.as_str()).await.is_ok() {
+                let after = rc
+                    .session
+                    .absolute_cap
+                    .saturating_add(CLEANUP_AFTER_CAP_SECONDS);
+                set_alarm_in(storage, after).await;
+            }
+        }
+        let name = object_name(Some(&sid), "");
+        pass.sid = Some(sid);
+        ask(env, &name, &pass).await
+    }
+
+    async fn set_alarm_in(storage: &Storage, seconds: u64) {
+        let ms = i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+        if let Err(e) = storage.set_alarm(ms).await {
+            audit(json!({"event": "store_error", "op": "set_alarm", "error": e.to_string()}));
+        }
+    }
+
+    async fn set_cleanup_alarm(storage: &Storage, record: &SessionRecord, policy: &SessionPolicy) {
+        let at = record
+            .created_at
+            .saturating_add(policy.absolute_cap)
+            .saturating_add(CLEANUP_AFTER_CAP_SECONDS);
+        set_alarm_in(storage, at.saturating_sub(now_secs())).await;
+    }
+
+    /// `rth:<hash>` → sid for the refresh tokens this object handed out (and the one it
+    /// rotated, when it was not one of them), so a refresh token presented alone finds its
+    /// session. Failures are audited, not fatal: the `rt:` object then asks the origin, which
+    /// refuses a rotated token itself.
+    async fn write_owners(env: &Env, hashes: &[String], sid: &str, expiration: UnixTime) {
+        let Ok(kv) = store::kv(env) else { return };
+        for h in hashes {
+            let put = async {
+                kv.put(&owner_key(h), sid)?
+                    .expiration(expiration)
+                    .execute()
+                    .await
+            };
+            if let Err(e) = put.await {
+                audit(
+                    json!({"event": "store_error", "op": "put", "kind": "rth", "error": e.to_string()}),
+                );
+            }
+        }
+    }
+
+    /// The subject's index entry for this session (listed by `GET /_warden/sessions`).
+    async fn write_index(env: &Env, record: &SessionRecord, policy: &SessionPolicy, now: UnixTime) {
+        let Some(sub) = &record.sub else { return };
+        let view = record.view(policy);
+        let expiration = view.cap_ends_at.max(now + store::MIN_KV_TTL);
+        let put = async {
+            let metadata = serde_json::to_value(&view)?;
+            store::put_index(
+                &store::kv(env)?,
+                sub,
+                "session",
+                &record.sid,
+                &metadata,
+                Some(expiration),
+            )
+            .await
+        };
+        if let Err(e) = put.await {
+            audit(
+                json!({"event": "store_error", "op": "put", "kind": "session", "error": e.to_string()}),
+            );
+        }
+    }
+
+    /// One audit line for a failed refresh (never called with a pair: no token is logged).
+    fn log_failure(sid: Option<&str>, answer: &Answer) {
+        if !matches!(answer, Answer::Fresh { .. }) {
+            audit(json!({"event": "refresh_failed", "sid": sid, "answer": answer}));
+        }
+    }
+
+    /// RFC 6749 §6 at `WARDEN_ORIGIN` + `WARDEN_REFRESH_PATH`, within [`REFRESH_TIMEOUT_MS`].
+    async fn call_origin(
+        config: &Config,
+        rc: &RefreshConfig,
+        refresh_token: &str,
+    ) -> Result<TokenPair, Answer> {
+        let fail = |status: u16, why: String| Answer::unavailable(status, why);
+        let body = oauth::request_body(
+            refresh_token,
+            rc.client_id.as_deref(),
+            rc.client_secret.is_some(),
+        );
+        let mut headers = vec![
+            (
+                "content-type",
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
+            ("accept", "application/json".to_owned()),
+        ];
+        if let (Some(id), Some(secret)) = (&rc.client_id, &rc.client_secret) {
+            headers.push(("authorization", oauth::basic_auth(id, secret)));
+        }
+        if let Some(secret) = &config.origin_secret {
+            headers.push(("x-warden-auth", secret.clone()));
+        }
+        let raw_signal = web_sys::AbortSignal::timeout_with_u32(REFRESH_TIMEOUT_MS);
+        let signal = worker::AbortSignal::from(raw_signal.clone());
+        let sent = async {
+            let h = Headers::new();
+            for (name, value) in &headers {
+                h.set(name, value)?;
+            }
+            let mut init = RequestInit::new();
+            init.with_method(Method::Post)
+                .with_headers(h)
+                .with_redirect(RequestRedirect::Manual)
+                .with_body(Some(body.into()));
+            let req = Request::new_with_init(&rc.token_url(&config.origin), &init)?;
+            let mut resp = Fetch::Request(req).send_with_signal(&signal).await?;
+            let declared = resp
+                .headers()
+                .get("content-length")?
+                .and_then(|v| v.parse::<usize>().ok());
+            if declared.is_some_and(|n| n > MAX_TOKEN_RESPONSE_BYTES) {
+                return Ok((resp.status_code(), Vec::new()));
+            }
+            Ok::<_, worker::Error>((resp.status_code(), resp.bytes().await?))
+        };
+        let (status, bytes) = match sent.await {
+            Ok(answer) => answer,
+            Err(e) if raw_signal.aborted() => {
+                return Err(fail(
+                    503,
+                    format!("token endpoint timed out ({REFRESH_TIMEOUT_MS} ms): {e}"),
+                ))
+            }
+            Err(e) => return Err(fail(502, format!("token endpoint unreachable: {e}"))),
+        };
+        if bytes.is_empty() || bytes.len() > MAX_TOKEN_RESPONSE_BYTES {
+            return Err(fail(
+                502,
+                format!("token endpoint answered {status} with an empty or oversized body"),
+            ));
+        }
+        match oauth::parse_response(status, &String::from_utf8_lossy(&bytes), refresh_token) {
+            Ok(pair) => Ok(pair),
+            Err(RefreshFailure::InvalidGrant) => Err(Answer::Refused {
+                refusal: Refusal::InvalidGrant,
+                sid: None,
+            }),
+            Err(RefreshFailure::Upstream(why)) => Err(fail(502, why)),
+        }
+    }
+
+    /// `POST /seen`: registers the session (created at the token's `iat`), or records
+    /// activity (debounced). An ended session stays ended.
+    async fn seen(storage: &Storage, env: &Env, call: &SessionCall) -> worker::Result<()> {
+        let (Ok((_, rc)), Some(sid)) = (refresh_config(env), call.sid.as_deref()) else {
+            return Ok(());
+        };
+        let now = now_secs();
+        let record = match get_record(storage).await? {
+            None => {
+                let record = SessionRecord::new(sid, call.sub.clone(), call.iat, now);
+                set_cleanup_alarm(storage, &record, &rc.session).await;
+                record
+            }
+            Some(r) if r.ended.is_some() || r.sid != sid => return Ok(()),
+            Some(mut r) => match rc.session.touch(&r.state(), now) {
+                Some(touched) => {
+                    r.last_active = touched.last_active;
+                    r
+                }
+                None => return Ok(()),
+            },
+        };
+        put_record(storage, &record).await?;
+        write_index(env, &record, &rc.session, now).await;
+        Ok(())
+    }
+
+    /// `POST /end`: no further refresh for this session.
+    async fn end(
+        storage: &Storage,
+        env: &Env,
+        memory: &Memory,
+        call: &SessionCall,
+    ) -> worker::Result<()> {
+        let (Some(sid), Some(reason)) = (call.sid.as_deref(), call.reason.clone()) else {
+            return Err(worker::Error::RustError("end needs sid and reason".into()));
+        };
+        let now = now_secs();
+        let policy = crate::edge::config(env)
+            .ok()
+            .and_then(|c| c.refresh.clone())
+            .map(|r| r.session)
+            .unwrap_or_default();
+        let mut record = get_record(storage)
+            .await?
+            .unwrap_or_else(|| SessionRecord::new(sid, call.sub.clone(), None, now));
+        if record.sub.is_none() {
+            record.sub = call.sub.clone();
+        }
+        end_record(storage, env, memory, &mut record, reason, &policy, now).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: SessionPolicy = SessionPolicy {
+        idle_timeout: 100,
+        absolute_cap: 1_000,
+        debounce: 10,
+    };
+
+    fn record(created_at: u64, last_active: u64) -> SessionRecord {
+        SessionRecord {
+            last_active,
+            ..SessionRecord::new("s", Some("u".into()), Some(created_at), created_at)
+        }
+    }
+
+    #[test]
+    fn fresh_sessions_and_live_ones_proceed() {
+        assert_eq!(judge(None, None, 50, 10, &P), Judgement::Proceed);
+        assert_eq!(
+            judge(Some(&record(0, 40)), None, 50, 10, &P),
+            Judgement::Proceed
+        );
+    }
+
+    #[test]
+    fn rotated_tokens_replay_within_grace_then_are_reuse() {
+        let r = record(0, 40);
+        let rotated = Rotated { at: 45 };
+        assert_eq!(
+            judge(Some(&r), Some(&rotated), 54, 10, &P),
+            Judgement::RotatedWithinGrace
+        );
+        assert_eq!(
+            judge(Some(&r), Some(&rotated), 55, 10, &P),
+            Judgement::Reused
+        );
+        // Without a record (memory and storage of the session lost), still reuse.
+        assert_eq!(judge(None, Some(&rotated), 500, 10, &P), Judgement::Reused);
+        // Grace 0: any second presentation is reuse.
+        assert_eq!(
+            judge(Some(&r), Some(&rotated), 45, 0, &P),
+            Judgement::Reused
+        );
+    }
+
+    #[test]
+    fn idle_cap_and_ended() {
+        assert_eq!(
+            judge(Some(&record(0, 40)), None, 140, 10, &P),
+            Judgement::End(Refusal::SessionIdle {
+                last_active: 40,
+                idle_timeout: 100
+            })
+        );
+        assert_eq!(
+            judge(Some(&record(0, 990)), None, 1_000, 10, &P),
+            Judgement::End(Refusal::SessionCapReached {
+                created_at: 0,
+                cap: 1_000
+            })
+        );
+        let mut ended = record(0, 40);
+        ended.end(Refusal::SessionRevoked, 41);
+        ended.end(Refusal::RefreshReused, 42);
+        assert_eq!(
+            ended.ended,
+            Some(Refusal::SessionRevoked),
+            "the first reason stays"
+        );
+        // An ended session is refused before anything else, reuse included.
+        assert_eq!(
+            judge(Some(&ended), Some(&Rotated { at: 0 }), 50, 10, &P),
+            Judgement::Ended(Refusal::SessionRevoked)
+        );
+    }
+
+    #[test]
+    fn records_and_views() {
+        let r = SessionRecord::new("s", None, Some(900), 1_000);
+        assert_eq!((r.created_at, r.last_active), (900, 1_000));
+        assert_eq!(
+            SessionRecord::new("s", None, Some(2_000), 1_000).created_at,
+            1_000
+        );
+        assert_eq!(SessionRecord::new("s", None, None, 1_000).created_at, 1_000);
+        let v = r.view(&P);
+        assert_eq!((v.expires_at, v.cap_ends_at, v.ended), (1_100, 1_900, None));
+        let mut ended = r.clone();
+        ended.end(Refusal::RefreshReused, 1_001);
+        let v = ended.view(&P);
+        assert_eq!(v.ended, Some("refresh_reused"));
+        assert_eq!(v.ended_at, Some(1_001));
+        let listed = serde_json::to_string(&v).unwrap();
+        assert!(!listed.contains("token"), "{listed}");
+    }
+
+    #[test]
+    fn cutoffs() {
+        assert!(!under_cutoff(Some(10), None));
+        assert!(!under_cutoff(None, None));
+        assert!(
+            under_cutoff(None, Some(5)),
+            "unknown start under a cutoff: refused"
+        );
+        assert!(under_cutoff(Some(5), Some(5)));
+        assert!(!under_cutoff(Some(6), Some(5)));
+    }
+}
