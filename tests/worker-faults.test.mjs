@@ -20,7 +20,7 @@
 // worker-admin.test.mjs); origin down → 502 (worker.test.mjs). Origin down or slow during a
 // refresh belongs with the refresh tests.
 //
-// The last test sends the token attacks of ../shared/SECURITY.md (rows 1–19) through the worker;
+// The last test sends the token attacks of the security checklist (docs/security.md) (rows 1–19) through the worker;
 // docs/security.md maps every row to its tests.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -719,7 +719,7 @@ test("JWKS endpoint failing in every way while keys are held: stale keys serve w
 });
 
 // ------------------------------------------------------------------------------------------
-// Hostile tokens at the edge: what ../shared/SECURITY.md rows 1–19 describe, sent through the
+// Hostile tokens at the edge: what the security checklist (docs/security.md) rows 1–19 describe, sent through the
 // worker. Tokens are built by hand (raw JSON, so duplicate keys and odd types survive) and signed
 // with node:crypto by an issuer key the worker trusts; none may reach the origin.
 

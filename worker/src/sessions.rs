@@ -247,7 +247,7 @@ mod io {
         }
     }
 
-    /// Refresh-token hashes are compared in constant time (SECURITY.md row 14).
+    /// Refresh-token hashes are compared in constant time (security checklist row 14, docs/security.md).
     fn same_hash(a: &[u8; 32], b: &[u8; 32]) -> bool {
         use subtle::ConstantTimeEq;
         a.ct_eq(b).into()

@@ -1,4 +1,4 @@
-//! One or more tests per row of the security checklist (SECURITY.md, rows 1–19), each named
+//! One or more tests per row of the security checklist (docs/security.md, rows 1–19), each named
 //! `row_NN_…`, each failing if the core's defence for that row is removed. Rows whose defence lives
 //! in the worker get the part the core is responsible for.
 #![allow(

@@ -234,7 +234,7 @@ fn jws_group_jwks(group: &Value) -> String {
 
 /// Wycheproof `json_web_signature_test.json`: every vector through parse + KeySet + JwtVerifier.
 ///
-/// Documented exceptions (SECURITY.md, "Test data"):
+/// Documented exceptions (the vector notes in tests/vectors/README.md and docs/security.md):
 /// - 346 and 350 put a `PS384` header on a key bound to `PS256`: refusing is correct.
 /// - 347 and 351 are RFC 7520's ES512 example (P-521): Warden does not support ES512 and must
 ///   refuse it cleanly, as an unsupported algorithm, at parse time.
@@ -773,7 +773,7 @@ fn wycheproof_rsa_pss() {
 }
 
 /// HMAC files: only full-length tags exist in JWS, so groups with truncated tags are skipped.
-/// Groups whose keys are shorter than the hash output are refused at key-set load (SECURITY.md
+/// Groups whose keys are shorter than the hash output are refused at key-set load (docs/security.md
 /// row 15), which is asserted for every such test; they are outside the agreement figures.
 #[test]
 fn wycheproof_hmac() {
