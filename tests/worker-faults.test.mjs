@@ -26,12 +26,12 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { generateKeyPairSync, sign as cryptoSign, createHmac, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { startOrigin } from "./origin/server.mjs";
-import { ROOT, ADMIN_TOKEN } from "./helpers/miniflare.mjs";
+import { ADMIN_TOKEN, builtWorker, wardenBindings } from "./helpers/miniflare.mjs";
 
 const URL_ = "http://warden.test";
 const NAMESPACE = "warden-kv-faults";
@@ -101,26 +101,10 @@ const INSPECTOR = `export default { fetch() { return new Response("inspector"); 
  * second instance started on it sees what the first wrote.
  */
 async function startFaulty(origin, vars = {}, { faults = true, persist } = {}) {
-  if (!existsSync(`${ROOT}/build/index.js`)) throw new Error("build/index.js is missing: run 'make build' first");
-  const bindings = {
-    WARDEN_ORIGIN: origin.url,
-    WARDEN_JWKS: JSON.stringify(origin.jwks),
-    WARDEN_ISSUER: origin.issuer,
-    WARDEN_AUDIENCE: origin.audience,
-    WARDEN_ADMIN_TOKEN: ADMIN_TOKEN,
-    ...vars,
-  };
-  for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
+  const bindings = wardenBindings(origin, vars);
   const warden = {
     name: "warden",
-    modules: true,
-    scriptPath: `${ROOT}/build/index.js`,
-    modulesRoot: `${ROOT}/build`,
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: "2025-09-01",
+    ...builtWorker(),
     bindings,
     ...(faults
       ? {

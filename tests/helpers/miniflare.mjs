@@ -7,10 +7,24 @@ import { fileURLToPath } from "node:url";
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
-/** Starts the worker with bindings for `origin` (see tests/origin/server.mjs); `vars` override. */
-export async function startWorker(origin, vars = {}, extra = {}) {
+/** The built worker as a Miniflare worker definition (fails loudly when it was not built). */
+export function builtWorker() {
   const script = `${ROOT}/build/index.js`;
   if (!existsSync(script)) throw new Error(`${script} is missing: run 'make build' first`);
+  return {
+    modules: true,
+    scriptPath: script,
+    modulesRoot: `${ROOT}/build`,
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: "2025-09-01",
+  };
+}
+
+/** Warden's variables for `origin` (see tests/origin/server.mjs); `vars` override, `undefined` unsets. */
+export function wardenBindings(origin, vars = {}) {
   const bindings = {
     WARDEN_ORIGIN: origin.url,
     WARDEN_JWKS: JSON.stringify(origin.jwks),
@@ -20,15 +34,14 @@ export async function startWorker(origin, vars = {}, extra = {}) {
     ...vars,
   };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
+  return bindings;
+}
+
+/** Starts the worker with bindings for `origin`; `vars` override. */
+export async function startWorker(origin, vars = {}, extra = {}) {
+  const bindings = wardenBindings(origin, vars);
   const mf = new Miniflare({
-    modules: true,
-    scriptPath: script,
-    modulesRoot: `${ROOT}/build`,
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: "2025-09-01",
+    ...builtWorker(),
     kvNamespaces: ["WARDEN_KV"],
     // Subject cutoffs go through this Durable Object class (worker/src/subject.rs).
     durableObjects: { WARDEN_SESSIONS: { className: "WardenSessions", useSQLite: true } },

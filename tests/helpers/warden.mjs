@@ -14,8 +14,7 @@
 // namespace id), the counts through `counts()` / `resetCounts()`, and every audit line the
 // worker logged through `audit` (parsed JSON, in order).
 import { Miniflare } from "miniflare";
-import { existsSync } from "node:fs";
-import { ROOT, ADMIN_TOKEN } from "./miniflare.mjs";
+import { ADMIN_TOKEN, builtWorker, wardenBindings } from "./miniflare.mjs";
 
 const NAMESPACE = "warden-kv-under-test";
 
@@ -69,31 +68,14 @@ const INSPECTOR = `export default { fetch() { return new Response("inspector"); 
  * first one's state with none of its memory (object eviction, made certain).
  */
 export async function startWarden(origin, vars = {}, { kv = "plain", persist = null } = {}) {
-  const script = `${ROOT}/build/index.js`;
-  if (!existsSync(script)) throw new Error(`${script} is missing: run 'make build' first`);
-  const bindings = {
-    WARDEN_ORIGIN: origin.url,
-    WARDEN_JWKS: JSON.stringify(origin.jwks),
-    WARDEN_ISSUER: origin.issuer,
-    WARDEN_AUDIENCE: origin.audience,
-    WARDEN_ADMIN_TOKEN: ADMIN_TOKEN,
-    ...vars,
-  };
-  for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
+  const bindings = wardenBindings(origin, vars);
 
   const wrapped = kv !== "plain";
   const fail = (typeof kv === "object" && kv.fail) || [];
   const listLagMs = (typeof kv === "object" && kv.listLagMs) || 0;
   const warden = {
     name: "warden",
-    modules: true,
-    scriptPath: script,
-    modulesRoot: `${ROOT}/build`,
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: "2025-09-01",
+    ...builtWorker(),
     durableObjects: { WARDEN_SESSIONS: { className: "WardenSessions", useSQLite: true } },
     bindings,
     ...(wrapped
