@@ -20,16 +20,7 @@ for a in "$@"; do
   esac
 done
 if [ "$build" = 1 ]; then
-  for tool in worker-build wasm-bindgen; do
-    command -v "$tool" >/dev/null || { echo "bench-worker: $tool not found; run 'make setup'" >&2; exit 1; }
-  done
-  [ -x node_modules/.bin/wasm-opt ] || { echo "bench-worker: node_modules/.bin/wasm-opt missing; run 'make setup'" >&2; exit 1; }
-  export WASM_BINDGEN_BIN
-  WASM_BINDGEN_BIN=$(command -v wasm-bindgen)
-  export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
-  export CARGO_TARGET_DIR="$ROOT/target/bench"
-  echo "==> worker-build --release --features bench (worker/ -> build-bench/)"
-  worker-build --release --out-dir ../build-bench worker --features bench
+  CARGO_TARGET_DIR="$ROOT/target/bench" bash scripts/build-worker.sh build-bench bench
 fi
 if [ "$run" = 1 ]; then
   node scripts/bench-worker.mjs "${args[@]}"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the worker into build/ (build/index.js + build/index_bg.wasm) with the tools that
 # `make setup` installed. Installs nothing; never downloads binaries.
-#   scripts/build-worker.sh            release build
-#   WARDEN_WORKER_FEATURES=bench ...   adds cargo features (e.g. the benchmark route)
+#   scripts/build-worker.sh                       release build into build/
+#   scripts/build-worker.sh OUT_DIR FEATURES      e.g. `build-bench bench` (scripts/bench-worker.sh);
+#                                                 set CARGO_TARGET_DIR to keep its artefacts apart
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -14,8 +15,9 @@ done
 export WASM_BINDGEN_BIN
 WASM_BINDGEN_BIN=$(command -v wasm-bindgen)
 export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
+out=${1:-build}
 extra=()
-[ -n "${WARDEN_WORKER_FEATURES:-}" ] && extra+=(--features "$WARDEN_WORKER_FEATURES")
-echo "==> worker-build --release (worker/ -> build/)"
-worker-build --release --out-dir ../build worker "${extra[@]}"
-echo "==> built build/index.js, build/index_bg.wasm ($(gzip -9c build/index_bg.wasm | wc -c) bytes gzip)"
+[ -n "${2:-}" ] && extra+=(--features "$2")
+echo "==> worker-build --release ${extra[*]} (worker/ -> $out/)"
+worker-build --release --out-dir "../$out" worker "${extra[@]}"
+echo "==> built $out/index.js, $out/index_bg.wasm ($(gzip -9c "$out/index_bg.wasm" | wc -c) bytes gzip)"

@@ -29,16 +29,6 @@ use warden_core::{
 // Helpers.
 // ---------------------------------------------------------------------------------------------
 
-/// The access-token policy the worker uses in these tests.
-fn policy() -> Policy {
-    Policy {
-        issuer: Some("https://issuer.test".into()),
-        audiences: vec!["api".into()],
-        typ: Some("at+jwt".into()),
-        ..Policy::default()
-    }
-}
-
 /// Parse, verify and evaluate, as the worker does.
 fn run_with(jwks: &str, token: &str, policy: &Policy, now: u64) -> Result<Grant, Denial> {
     let keys = KeySet::from_jwks(jwks).unwrap();

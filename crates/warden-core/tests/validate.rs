@@ -12,15 +12,6 @@ use warden_core::{
     TokenClass, Verdict,
 };
 
-fn policy() -> Policy {
-    Policy {
-        issuer: Some("https://issuer.test".into()),
-        audiences: vec!["api".into()],
-        typ: Some("at+jwt".into()),
-        ..Policy::default()
-    }
-}
-
 fn run(jwks: &str, token: &str, now: u64) -> Result<Verdict, Denial> {
     let keys = KeySet::from_jwks(jwks).unwrap();
     let t = parse(token).map_err(Denial::Malformed)?;

@@ -61,5 +61,15 @@ pub fn claims() -> String {
     )
 }
 
+/// The policy the tests' tokens are made for: issuer, audience and `typ` checked.
+pub fn policy() -> warden_core::Policy {
+    warden_core::Policy {
+        issuer: Some("https://issuer.test".into()),
+        audiences: vec!["api".into()],
+        typ: Some("at+jwt".into()),
+        ..warden_core::Policy::default()
+    }
+}
+
 pub const HS_HEADER: &str = r#"{"alg":"HS256","kid":"h1","typ":"at+jwt"}"#;
 pub const ES_HEADER: &str = r#"{"alg":"ES256","kid":"e1","typ":"at+jwt"}"#;
