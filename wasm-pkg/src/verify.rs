@@ -3,7 +3,7 @@
 //! (warden-core's `jwt` feature) and the claims policy, with the edge's denial codes.
 
 use warden_core::{
-    parse, Algorithm, Denial, JwtVerifier, KeySet as CoreKeySet, Policy, RevocationStatus, Verdict,
+    parse, Algorithm, Denial, JwtVerifier, KeySet as CoreKeySet, Policy, RevocationStatus,
     DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME,
 };
 use wasm_bindgen::prelude::*;
@@ -175,19 +175,8 @@ impl Checks {
         let algorithms = match o.strings("algorithms", false)? {
             None => None,
             Some(names) => Some(
-                names
-                    .iter()
-                    .map(|name| {
-                        Algorithm::from_name(name).ok_or_else(|| {
-                            let known: Vec<&str> =
-                                Algorithm::ALL.iter().map(|a| a.name()).collect();
-                            type_error(&format!(
-                                "verify options: `algorithms`: {name:?} is not one of {}",
-                                known.join(", ")
-                            ))
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
+                Algorithm::list(names.iter().map(String::as_str))
+                    .map_err(|why| type_error(&format!("verify options: `algorithms`: {why}")))?,
             ),
         };
         let policy = Policy {
@@ -221,18 +210,10 @@ fn decide(keys: &CoreKeySet, token: &str, checks: &Checks) -> Result<(), Denial>
         }
     }
     keys.verify(&token, &JwtVerifier)?;
-    match checks
+    checks
         .policy
         .evaluate(&token, checks.now, RevocationStatus::NotRevoked)
-    {
-        Verdict::Allow(_) => Ok(()),
-        Verdict::Deny(d) => Err(d),
-        // `evaluate` never asks for a refresh; the edge answers an expired token, as here.
-        Verdict::Refresh(hint) => Err(Denial::Expired {
-            exp: hint.expires_at,
-            now: checks.now,
-        }),
-    }
+        .map(drop)
 }
 
 /// The verdict as `verify` returns it.

@@ -2,6 +2,10 @@
 
 use core::fmt;
 
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// A JWS signature algorithm (RFC 7518, RFC 8037). `none` is deliberately absent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -88,8 +92,94 @@ impl Algorithm {
     }
 }
 
+/// Why a name is not in [`Algorithm::ALL`], for an error message.
+fn unknown(name: &str) -> String {
+    let mut why = format!("{name:?} is not a supported algorithm (one of ");
+    for (i, alg) in Algorithm::ALL.iter().enumerate() {
+        if i > 0 {
+            why.push_str(", ");
+        }
+        why.push_str(alg.name());
+    }
+    why.push(')');
+    why
+}
+
+impl Algorithm {
+    /// The algorithms `names` name, in order, each once. Every name must be one of
+    /// [`Algorithm::ALL`]'s, exactly (an empty list is an empty allowlist: nothing passes);
+    /// the error says which is not, and lists the supported ones.
+    ///
+    /// ```
+    /// use warden_core::Algorithm;
+    /// assert_eq!(Algorithm::list(["ES256", "HS256", "ES256"]), Ok(vec![Algorithm::ES256, Algorithm::HS256]));
+    /// assert!(Algorithm::list(["none"]).is_err());
+    /// ```
+    pub fn list<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Vec<Algorithm>, String> {
+        let mut out = Vec::new();
+        for name in names {
+            let alg = Self::from_name(name).ok_or_else(|| unknown(name))?;
+            if !out.contains(&alg) {
+                out.push(alg);
+            }
+        }
+        Ok(out)
+    }
+
+    /// An allowlist written as text (`WARDEN_ALGORITHMS`): names separated by commas, blanks
+    /// around them ignored; it must name at least one algorithm. The error says what is wrong.
+    ///
+    /// ```
+    /// use warden_core::Algorithm;
+    /// assert_eq!(Algorithm::parse_allowlist(" ES256, HS256,"), Ok(vec![Algorithm::ES256, Algorithm::HS256]));
+    /// assert!(Algorithm::parse_allowlist(" , ").is_err());
+    /// ```
+    pub fn parse_allowlist(text: &str) -> Result<Vec<Algorithm>, String> {
+        let out = Self::list(text.split(',').map(str::trim).filter(|n| !n.is_empty()))?;
+        if out.is_empty() {
+            return Err(String::from("lists no algorithm"));
+        }
+        Ok(out)
+    }
+}
+
 impl fmt::Display for Algorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn lists() {
+        assert_eq!(
+            Algorithm::list(["ES256", "HS256", "ES256"]),
+            Ok(vec![Algorithm::ES256, Algorithm::HS256])
+        );
+        assert_eq!(Algorithm::list([]), Ok(vec![]));
+        let e = Algorithm::list(["RS256", "hs256"]).unwrap_err();
+        assert!(
+            e.starts_with("\"hs256\" is not a supported algorithm (one of HS256, "),
+            "{e}"
+        );
+        assert!(e.ends_with(", EdDSA)"), "{e}");
+        assert!(Algorithm::list([""]).is_err());
+    }
+
+    #[test]
+    fn allowlists() {
+        assert_eq!(
+            Algorithm::parse_allowlist("ES256, HS256,ES256"),
+            Ok(vec![Algorithm::ES256, Algorithm::HS256])
+        );
+        assert_eq!(
+            Algorithm::parse_allowlist(" ,, "),
+            Err(String::from("lists no algorithm"))
+        );
+        assert!(Algorithm::parse_allowlist("RS256,none").is_err());
     }
 }

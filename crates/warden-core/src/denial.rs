@@ -4,8 +4,8 @@ use alloc::format;
 use alloc::string::String;
 use core::fmt;
 
+use crate::grant::{Grant, RefreshHint};
 use crate::parse::ParseError;
-use crate::policy::{Grant, RefreshHint};
 use crate::revocation::RevocationReason;
 use crate::UnixTime;
 
@@ -124,6 +124,26 @@ pub enum Denial {
     StoreUnavailable,
     /// No key set could be had.
     KeysUnavailable,
+    /// An opaque token (a PAT) that no record knows.
+    TokenUnknown,
+    /// A claim that would reach the origin as an identity value (`sub`, `sid`, `jti`,
+    /// `scope`) holds something HTTP could alter or split: leading or trailing whitespace, a
+    /// control character, an empty value, or (for `scope`) anything but scope tokens separated
+    /// by single spaces (RFC 6749 §3.3).
+    ClaimInvalid(&'static str),
+    /// The credential is good but lacks a scope the path requires (RFC 6750 §3.1: 403).
+    InsufficientScope {
+        /// The missing scopes, space-separated.
+        scope: String,
+    },
+    /// The authorization server answered `invalid_grant`: the session can no longer be
+    /// refreshed (its cookies are cleared; the edge revokes nothing).
+    RefreshInvalidGrant,
+    /// The authorization server failed or answered something unusable (502; retry).
+    RefreshUpstream(&'static str),
+    /// The refresh could not be done now: a timeout, or an object or store that cannot work
+    /// (503; retry).
+    RefreshUnavailable,
 }
 
 impl Denial {
@@ -151,25 +171,63 @@ impl Denial {
             Self::RefreshReused => "refresh_reused",
             Self::StoreUnavailable => "store_unavailable",
             Self::KeysUnavailable => "keys_unavailable",
+            Self::TokenUnknown => "token_unknown",
+            Self::ClaimInvalid(_) => "token_claim_invalid",
+            Self::InsufficientScope { .. } => "insufficient_scope",
+            Self::RefreshInvalidGrant => "refresh_invalid_grant",
+            Self::RefreshUpstream(_) => "refresh_upstream_error",
+            Self::RefreshUnavailable => "refresh_unavailable",
         }
     }
 
-    /// The HTTP status: 400, 401 or 503.
+    /// The HTTP status: 400, 401, 403, 502 or 503.
     pub fn status(&self) -> u16 {
         match self {
             Self::InvalidRequest(_) => 400,
-            Self::StoreUnavailable | Self::KeysUnavailable => 503,
+            Self::InsufficientScope { .. } => 403,
+            Self::RefreshUpstream(_) => 502,
+            Self::StoreUnavailable | Self::KeysUnavailable | Self::RefreshUnavailable => 503,
             _ => 401,
         }
     }
 
-    /// The RFC 6750 error code: `None` when no credentials came, else `invalid_request` or
-    /// `invalid_token`.
+    /// The RFC 6750 error code: `None` when no credentials came (and for 5xx answers), else
+    /// `invalid_request`, `invalid_token` or `insufficient_scope`.
     pub fn error(&self) -> Option<&'static str> {
         match self {
-            Self::Missing | Self::StoreUnavailable | Self::KeysUnavailable => None,
+            Self::Missing => None,
+            _ if self.status() >= 500 => None,
             Self::InvalidRequest(_) => Some("invalid_request"),
+            Self::InsufficientScope { .. } => Some("insufficient_scope"),
             _ => Some("invalid_token"),
+        }
+    }
+
+    /// The `error` member of the JSON body: the RFC 6750 code, or `unauthorized` (no
+    /// credentials), `bad_gateway` (502), `temporarily_unavailable` (503).
+    pub fn body_error(&self) -> &'static str {
+        match (self.error(), self.status()) {
+            (Some(e), _) => e,
+            (None, 502) => "bad_gateway",
+            (None, 503) => "temporarily_unavailable",
+            (None, _) => "unauthorized",
+        }
+    }
+
+    /// Seconds after which a client may retry, for the failures that a retry can cure (a
+    /// refresh that could not be done now).
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            Self::RefreshUpstream(_) | Self::RefreshUnavailable => Some(1),
+            _ => None,
+        }
+    }
+
+    /// The missing scopes of an [`Denial::InsufficientScope`] (the body's `scope` member).
+    pub fn scope(&self) -> Option<&str> {
+        match self {
+            Self::InsufficientScope { scope } => Some(scope),
+            _ => None,
         }
     }
 
@@ -199,18 +257,32 @@ impl Denial {
             Self::RefreshReused => "refresh token reused",
             Self::StoreUnavailable => "revocation store unavailable",
             Self::KeysUnavailable => "signing keys unavailable",
+            Self::TokenUnknown => "unknown token",
+            Self::ClaimInvalid("sub") => "token sub is not a usable identity value",
+            Self::ClaimInvalid("sid") => "token sid is not a usable identity value",
+            Self::ClaimInvalid("jti") => "token jti is not a usable identity value",
+            Self::ClaimInvalid("scope") => "token scope is not space-separated scope tokens",
+            Self::ClaimInvalid(_) => "token claim is not a usable identity value",
+            Self::InsufficientScope { .. } => "the token lacks a scope this path requires",
+            Self::RefreshInvalidGrant => "the session can no longer be refreshed",
+            Self::RefreshUpstream(why) => why,
+            Self::RefreshUnavailable => "the session could not be refreshed now; retry",
         }
     }
 
-    /// The `WWW-Authenticate` value for this denial, or `None` for a 503.
+    /// The `WWW-Authenticate` value for this denial, or `None` for a 5xx.
     pub fn www_authenticate(&self) -> Option<String> {
-        if self.status() == 503 {
+        if self.status() >= 500 {
             return None;
         }
-        Some(match self.error() {
-            None => String::from("Bearer"),
-            Some(error) => format!(
+        Some(match (self.error(), self.scope()) {
+            (None, _) => String::from("Bearer"),
+            (Some(error), None) => format!(
                 "Bearer error=\"{error}\", error_description=\"{}\"",
+                self.description()
+            ),
+            (Some(error), Some(scope)) => format!(
+                "Bearer error=\"{error}\", error_description=\"{}\", scope=\"{scope}\"",
                 self.description()
             ),
         })
@@ -233,6 +305,8 @@ impl fmt::Display for Denial {
                 write!(f, "token lifetime {lifetime} s exceeds {cap} s")
             }
             Self::MissingClaim(c) => write!(f, "token has no `{c}` claim"),
+            Self::ClaimInvalid(c) => write!(f, "token claim `{c}` is not a usable identity value"),
+            Self::InsufficientScope { scope } => write!(f, "missing scope: {scope}"),
             Self::Revoked(r) => write!(f, "token revoked ({r:?})"),
             Self::SessionIdle {
                 last_active,

@@ -9,24 +9,10 @@ use crate::algorithm::Algorithm;
 use crate::b64;
 use crate::denial::Denial;
 use crate::json;
-use crate::parse::{Header, Token};
-
-/// Longest accepted `kid`, in bytes, in a token or a key set.
-pub const MAX_KID_LEN: usize = 128;
+use crate::parse::{valid_kid, Header, Token};
 
 /// Smallest accepted RSA modulus, in bits (RFC 7518 §3.3).
 pub const MIN_RSA_BITS: usize = 2048;
-
-/// Whether `kid` is short and made only of `A–Z a–z 0–9 - _ . ~ + / = : @`. A `kid` is only ever a
-/// lookup in an in-memory map, but refusing anything else keeps injection payloads out of logs
-/// and stores too.
-pub(crate) fn valid_kid(kid: &str) -> bool {
-    !kid.is_empty()
-        && kid.len() <= MAX_KID_LEN
-        && kid
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.~+/=:@".contains(&b))
-}
 
 /// The public (or, for HMAC, secret) material of a key, decoded.
 #[derive(Clone, PartialEq, Eq)]
@@ -347,9 +333,27 @@ fn load_key(jwk: &Map<String, Value>) -> Result<Key, &'static str> {
         kid,
         alg,
         #[cfg(feature = "jwt")]
-        decoding: crate::verify_jwt::decoding_key(&material),
+        decoding: decoding_key(&material),
         material,
     })
+}
+
+/// The jsonwebtoken form of a key, built once when the key set is loaded.
+#[cfg(feature = "jwt")]
+fn decoding_key(material: &KeyMaterial) -> jsonwebtoken::DecodingKey {
+    use jsonwebtoken::DecodingKey;
+    match material {
+        KeyMaterial::Hmac(k) => DecodingKey::from_secret(k),
+        KeyMaterial::Rsa { n, e } => DecodingKey::from_rsa_raw_components(n, e),
+        KeyMaterial::Ec { x, y } => {
+            let mut point = alloc::vec::Vec::with_capacity(1 + x.len() + y.len());
+            point.push(0x04);
+            point.extend_from_slice(x);
+            point.extend_from_slice(y);
+            DecodingKey::from_ec_der(&point)
+        }
+        KeyMaterial::Ed25519(x) => DecodingKey::from_ed_der(x),
+    }
 }
 
 /// The ROCA test (Nemec et al., CCS 2017): moduli from the vulnerable library satisfy
@@ -391,8 +395,8 @@ mod tests {
         assert!(!valid_kid("../../etc/passwd\0"));
         assert!(!valid_kid("a' OR '1'='1"));
         assert!(!valid_kid("$(rm -rf /)"));
-        assert!(valid_kid(&"k".repeat(MAX_KID_LEN)));
-        assert!(!valid_kid(&"k".repeat(MAX_KID_LEN + 1)));
+        assert!(valid_kid(&"k".repeat(crate::MAX_KID_LEN)));
+        assert!(!valid_kid(&"k".repeat(crate::MAX_KID_LEN + 1)));
     }
 
     #[test]

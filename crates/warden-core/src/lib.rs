@@ -14,12 +14,15 @@ mod b64;
 mod claims;
 mod denial;
 mod digest;
+mod gate;
+mod grant;
 mod json;
 mod keys;
 pub mod lifetime;
 mod parse;
 mod pat;
 mod policy;
+mod records;
 mod revocation;
 mod session;
 #[cfg(feature = "jwt")]
@@ -29,14 +32,29 @@ pub use algorithm::Algorithm;
 pub use claims::{Claims, MAX_ID_LEN, MAX_NUMERIC_DATE};
 pub use denial::{Denial, Verdict};
 pub use digest::{hex, token_digest};
+pub use gate::{
+    canonical_path, check_authorization, check_identity, check_scopes, cookie, header_value,
+    identity_headers, is_identity_value, is_pat, is_reserved_header, is_scope_list, is_scope_token,
+    refresh_cookie, scopes, select_credential, Admission, CanonicalPath, Decision, FailMode,
+    Forward, Gate, PathRules, Refusal, Request, RequestFacts, Route, Source, Who, ADMIN_PREFIX,
+    DEFAULT_PAT_PREFIX, IDENTITY_PREFIX, MAX_LIST_ENTRIES, MAX_PATH_LEN, MAX_PREFIX_LEN,
+    MAX_SCOPE_LEN,
+};
+pub use grant::{Grant, RefreshHint, TokenClass};
 pub use json::{parse_object as parse_json_object, JsonError};
 pub use keys::{
-    Key, KeyError, KeyMaterial, KeySet, SignatureError, SignatureVerifier, MAX_KID_LEN,
-    MIN_RSA_BITS,
+    Key, KeyError, KeyMaterial, KeySet, SignatureError, SignatureVerifier, MIN_RSA_BITS,
 };
-pub use parse::{parse, Header, ParseError, Part, Token, FORBIDDEN_HEADERS, MAX_TOKEN_LEN};
+pub use parse::{
+    parse, Header, ParseError, Part, Token, FORBIDDEN_HEADERS, MAX_KID_LEN, MAX_TOKEN_LEN,
+};
 pub use pat::{PatRecord, NEVER};
-pub use policy::{Grant, Policy, RefreshHint, TokenClass, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME};
+pub use policy::{typ_matches, Policy, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME};
+pub use records::{
+    cutoff_expiration, judge_refresh, raised_cutoff, record_expiration, requested_cutoff,
+    session_expiration, token_expiration, under_cutoff, CutoffTooLate, RefreshJudgement,
+    MIN_RECORD_SECONDS,
+};
 pub use revocation::{
     Fact, RevocationIds, RevocationReason, RevocationStatus, StoreAnswers, Unavailable,
 };

@@ -9,7 +9,20 @@ use crate::algorithm::Algorithm;
 use crate::b64;
 use crate::claims::{ClaimError, Claims};
 use crate::json::{self, JsonError};
-use crate::keys::valid_kid;
+
+/// Longest accepted `kid`, in bytes, in a token or a key set.
+pub const MAX_KID_LEN: usize = 128;
+
+/// Whether `kid` is short and made only of `A–Z a–z 0–9 - _ . ~ + / = : @`. A `kid` is only ever a
+/// lookup in an in-memory map, but refusing anything else keeps injection payloads out of logs
+/// and stores too.
+pub(crate) fn valid_kid(kid: &str) -> bool {
+    !kid.is_empty()
+        && kid.len() <= MAX_KID_LEN
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.~+/=:@".contains(&b))
+}
 
 /// Tokens longer than this many bytes are refused before any decoding (8 KiB).
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;

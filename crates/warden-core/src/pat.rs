@@ -4,8 +4,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::denial::{Denial, Verdict};
-use crate::policy::{Grant, TokenClass};
+use crate::denial::Denial;
+use crate::grant::{Grant, TokenClass};
 use crate::revocation::RevocationReason;
 use crate::UnixTime;
 
@@ -17,10 +17,10 @@ pub const NEVER: UnixTime = 0;
 /// ```
 /// use warden_core::{PatRecord, NEVER};
 ///
-/// let pat = PatRecord { id: "p1".into(), sub: "ci-bot".into(), expires_at: NEVER, scopes: vec!["read".into()], active: true };
-/// assert!(pat.evaluate(4_000_000_000).grant().is_some()); // 0 means never
+/// let pat = PatRecord { id: "p1".into(), sub: "ci-bot".into(), created_at: 1_600_000_000, expires_at: NEVER, scopes: vec!["read".into()], active: true };
+/// assert!(pat.evaluate(4_000_000_000).is_ok()); // 0 means never
 /// let dated = PatRecord { expires_at: 1_700_000_000, ..pat };
-/// assert_eq!(dated.evaluate(1_700_000_000).denial().unwrap().code(), "token_expired");
+/// assert_eq!(dated.evaluate(1_700_000_000).unwrap_err().code(), "token_expired");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PatRecord {
@@ -28,6 +28,8 @@ pub struct PatRecord {
     pub id: String,
     /// The subject the token acts for.
     pub sub: String,
+    /// When the token was created (a subject cutoff at or after it revokes it).
+    pub created_at: UnixTime,
     /// Hard expiry, Unix seconds; [`NEVER`] (0) for a token that does not expire.
     pub expires_at: UnixTime,
     /// Granted scopes.
@@ -42,19 +44,19 @@ impl PatRecord {
         self.expires_at != NEVER && now >= self.expires_at
     }
 
-    /// The verdict for a request presenting this token at `now`. The record is not changed:
-    /// using a token never extends it.
-    pub fn evaluate(&self, now: UnixTime) -> Verdict {
+    /// The grant of a request presenting this token at `now`, or why not. The record is not
+    /// changed: using a token never extends it (a PAT is never refreshed).
+    pub fn evaluate(&self, now: UnixTime) -> Result<Grant, Denial> {
         if !self.active {
-            return Verdict::Deny(Denial::Revoked(RevocationReason::TokenId));
+            return Err(Denial::Revoked(RevocationReason::TokenId));
         }
         if self.is_expired(now) {
-            return Verdict::Deny(Denial::Expired {
+            return Err(Denial::Expired {
                 exp: self.expires_at,
                 now,
             });
         }
-        Verdict::Allow(Grant {
+        Ok(Grant {
             subject: Some(self.sub.clone()),
             session: None,
             token_id: Some(self.id.clone()),
@@ -73,6 +75,7 @@ mod tests {
         PatRecord {
             id: "p1".into(),
             sub: "ci".into(),
+            created_at: 1,
             expires_at,
             scopes: alloc::vec!["read".into()],
             active: true,
@@ -81,14 +84,13 @@ mod tests {
 
     #[test]
     fn zero_means_never_and_expiry_is_hard() {
-        assert!(record(NEVER).evaluate(u64::MAX / 2).grant().is_some());
-        assert!(record(100).evaluate(99).grant().is_some());
+        assert!(record(NEVER).evaluate(u64::MAX / 2).is_ok());
+        assert!(record(100).evaluate(99).is_ok());
         assert_eq!(
-            record(100).evaluate(100).denial(),
-            Some(&Denial::Expired { exp: 100, now: 100 })
+            record(100).evaluate(100),
+            Err(Denial::Expired { exp: 100, now: 100 })
         );
-        let g = record(100).evaluate(50);
-        let g = g.grant().unwrap();
+        let g = record(100).evaluate(50).unwrap();
         assert_eq!(
             (g.class, g.expires_at, g.scope.as_deref()),
             (TokenClass::Pat, 100, Some("read"))
@@ -101,9 +103,6 @@ mod tests {
             active: false,
             ..record(NEVER)
         };
-        assert_eq!(
-            r.evaluate(1).denial().map(Denial::code),
-            Some("token_revoked")
-        );
+        assert_eq!(r.evaluate(1).map_err(|d| d.code()), Err("token_revoked"));
     }
 }

@@ -5,64 +5,11 @@ use alloc::vec::Vec;
 
 use crate::claims::Claims;
 use crate::denial::{Denial, Verdict};
+use crate::grant::{Grant, RefreshHint, TokenClass};
 use crate::lifetime::{is_expired, is_not_yet_valid};
 use crate::parse::{ParseError, Token};
 use crate::revocation::RevocationStatus;
 use crate::UnixTime;
-
-/// The class of a credential, which decides how its lifetime behaves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TokenClass {
-    /// A short-lived access JWT: hard expiry.
-    Access,
-    /// An API or personal access token: hard expiry, `expires_at = 0` means never.
-    Pat,
-    /// An interactive session: sliding idle timeout within an absolute cap.
-    Session,
-}
-
-impl TokenClass {
-    /// The lower-case name used in headers and logs: `access`, `pat`, `session`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Access => "access",
-            Self::Pat => "pat",
-            Self::Session => "session",
-        }
-    }
-}
-
-/// What an allowed token grants.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Grant {
-    /// `sub`.
-    pub subject: Option<String>,
-    /// `sid`.
-    pub session: Option<String>,
-    /// `jti`.
-    pub token_id: Option<String>,
-    /// `scope`.
-    pub scope: Option<String>,
-    /// The token's class.
-    pub class: TokenClass,
-    /// When the grant ends (Unix seconds).
-    pub expires_at: UnixTime,
-}
-
-/// What a caller needs to refresh a token: which session, whose, and whether it already expired.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RefreshHint {
-    /// `sid`: the session to refresh (the key of its refresh serialisation).
-    pub session: Option<String>,
-    /// `sub`.
-    pub subject: Option<String>,
-    /// The token's `exp`.
-    pub expires_at: UnixTime,
-    /// `true` when the token is past `exp` + leeway; `false` when it is inside the refresh
-    /// window and still valid.
-    pub expired: bool,
-}
 
 /// The claims policy. `Policy::default()` is the secure default everywhere Warden runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -166,10 +113,23 @@ impl Policy {
         Ok(())
     }
 
-    /// [`Policy::check`], then the store's answer: revoked → 401, unavailable → 503.
-    /// Never yields [`Verdict::Refresh`].
-    pub fn evaluate(&self, token: &Token, now: UnixTime, revocation: RevocationStatus) -> Verdict {
-        self.evaluate_with_refresh(token, now, revocation, false)
+    /// [`Policy::check`], then the store's answer: revoked → 401, unavailable → 503. A token
+    /// that can never be refreshed is granted or denied, nothing else.
+    pub fn evaluate(
+        &self,
+        token: &Token,
+        now: UnixTime,
+        revocation: RevocationStatus,
+    ) -> Result<Grant, Denial> {
+        match self.evaluate_with_refresh(token, now, revocation, false) {
+            Verdict::Allow(grant) => Ok(grant),
+            Verdict::Deny(d) => Err(d),
+            // Not reachable with `can_refresh = false`; refuse rather than allow if it were.
+            Verdict::Refresh(hint) => Err(Denial::Expired {
+                exp: hint.expires_at,
+                now,
+            }),
+        }
     }
 
     /// Like [`Policy::evaluate`], but when `can_refresh` (e.g. a refresh cookie came with the
@@ -219,7 +179,9 @@ fn grant(c: &Claims) -> Grant {
     }
 }
 
-fn typ_matches(got: &str, want: &str) -> bool {
+/// Whether a header `typ` names the type `want`: case-insensitive, with an optional
+/// `application/` prefix on either (RFC 7515 §4.1.9).
+pub fn typ_matches(got: &str, want: &str) -> bool {
     fn bare(t: &str) -> &str {
         match t.get(..12) {
             Some(p) if p.eq_ignore_ascii_case("application/") => &t[12..],

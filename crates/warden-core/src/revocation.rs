@@ -35,7 +35,7 @@ pub enum RevocationStatus {
 }
 
 /// The identifiers under which a token can be revoked. Each is looked up independently.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RevocationIds<'a> {
     /// The token id (`jti`).
     pub jti: Option<&'a str>,

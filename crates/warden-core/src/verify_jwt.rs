@@ -1,10 +1,10 @@
 //! Signature checks over `jsonwebtoken` with its RustCrypto backend (feature `jwt`).
 
 use jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
-use jsonwebtoken::{Algorithm as Jwa, DecodingKey};
+use jsonwebtoken::Algorithm as Jwa;
 
 use crate::algorithm::Algorithm;
-use crate::keys::{Key, KeyMaterial, SignatureError, SignatureVerifier};
+use crate::keys::{Key, SignatureError, SignatureVerifier};
 
 /// Verifies with `jsonwebtoken` (`rust_crypto`): constant-time MAC comparison, fixed-width
 /// (IEEE P1363) ECDSA signatures only, so DER-encoded signatures fail.
@@ -23,21 +23,6 @@ impl SignatureVerifier for JwtVerifier {
         verifier
             .verify(signing_input, &signature.to_vec())
             .map_err(|_| SignatureError)
-    }
-}
-
-pub(crate) fn decoding_key(material: &KeyMaterial) -> DecodingKey {
-    match material {
-        KeyMaterial::Hmac(k) => DecodingKey::from_secret(k),
-        KeyMaterial::Rsa { n, e } => DecodingKey::from_rsa_raw_components(n, e),
-        KeyMaterial::Ec { x, y } => {
-            let mut point = alloc::vec::Vec::with_capacity(1 + x.len() + y.len());
-            point.push(0x04);
-            point.extend_from_slice(x);
-            point.extend_from_slice(y);
-            DecodingKey::from_ec_der(&point)
-        }
-        KeyMaterial::Ed25519(x) => DecodingKey::from_ed_der(x),
     }
 }
 

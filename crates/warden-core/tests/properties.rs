@@ -53,11 +53,17 @@ proptest! {
         let token = common::hs256(common::HS_HEADER, &format!(r#"{{"iat":{iat},"exp":{exp}}}"#), common::HMAC_SECRET);
         let t = parse(&token).unwrap();
         let p = Policy::default();
-        if let Some(g) = p.evaluate(&t, now, RevocationStatus::NotRevoked).grant() {
-            prop_assert!(now < exp + p.leeway);
-            prop_assert!(exp - iat <= p.max_lifetime);
-            prop_assert!(iat <= now + p.leeway);
-            prop_assert_eq!(g.expires_at, exp);
+        // Both ways: a grant exactly when every bound holds (so grants do happen here).
+        let sound = now < exp + p.leeway
+            && exp - iat <= p.max_lifetime
+            && iat <= now + p.leeway
+            && exp.saturating_sub(now) <= p.max_lifetime + p.leeway;
+        match p.evaluate(&t, now, RevocationStatus::NotRevoked) {
+            Ok(g) => {
+                prop_assert!(sound);
+                prop_assert_eq!(g.expires_at, exp);
+            }
+            Err(_) => prop_assert!(!sound),
         }
     }
 

@@ -16,7 +16,12 @@ fn run(jwks: &str, token: &str, now: u64) -> Result<Verdict, Denial> {
     let keys = KeySet::from_jwks(jwks).unwrap();
     let t = parse(token).map_err(Denial::Malformed)?;
     keys.verify(&t, &JwtVerifier)?;
-    Ok(policy().evaluate(&t, now, RevocationStatus::NotRevoked))
+    Ok(
+        match policy().evaluate(&t, now, RevocationStatus::NotRevoked) {
+            Ok(grant) => Verdict::Allow(grant),
+            Err(d) => Verdict::Deny(d),
+        },
+    )
 }
 
 #[test]
@@ -95,10 +100,8 @@ fn expiry_with_explicit_leeway() {
     let t = hs256(HS_HEADER, &claims(), HMAC_SECRET);
     let parsed = parse(&t).unwrap();
     assert_eq!(
-        strict
-            .evaluate(&parsed, exp, RevocationStatus::NotRevoked)
-            .denial(),
-        Some(&Denial::Expired { exp, now: exp })
+        strict.evaluate(&parsed, exp, RevocationStatus::NotRevoked),
+        Err(Denial::Expired { exp, now: exp })
     );
 }
 
@@ -215,17 +218,17 @@ fn revocation_and_store_outcomes() {
         NOW,
         RevocationStatus::Revoked(RevocationReason::TokenId),
     );
-    let d = revoked.denial().unwrap();
+    let d = revoked.unwrap_err();
     assert_eq!((d.code(), d.status()), ("token_revoked", 401));
     let down = policy().evaluate(&parsed, NOW, RevocationStatus::Unavailable);
-    let d = down.denial().unwrap();
+    let d = down.unwrap_err();
     assert_eq!(
         (d.code(), d.status(), d.www_authenticate()),
         ("store_unavailable", 503, None)
     );
     // An expired token is reported as expired (and its claims stay readable for refresh).
     let late = policy().evaluate(&parsed, NOW + 700, RevocationStatus::Unavailable);
-    assert_eq!(late.denial().unwrap().code(), "token_expired");
+    assert_eq!(late.unwrap_err().code(), "token_expired");
     assert_eq!(parsed.claims.sid.as_deref(), Some("s-1"));
 }
 
