@@ -1,62 +1,33 @@
-//! The fetch and scheduled handlers and their I/O: configuration from the environment,
-//! routing, credentials, revocation, forwarding, deny responses, the admin API.
+//! The fetch and scheduled handlers and the request path: routing, credentials, revocation,
+//! forwarding, deny responses. The admin API is [`crate::admin`]'s.
 
 use std::cell::RefCell;
-use std::rc::Rc;
 
-use serde_json::{json, Map, Value};
-use warden_core::{parse, RefreshHint, RevocationIds, TokenClass};
-use warden_core::{Denial, Grant, RevocationStatus, Token, Verdict};
+use serde_json::json;
+use warden_core::{Denial, Grant, RefreshHint, RevocationIds, RevocationStatus, Token};
+use warden_core::{TokenClass, Verdict};
 use worker::{
-    event, wasm_bindgen::JsValue, Context, Date, Env, Fetch, Headers, Method, Request, RequestInit,
+    event, wasm_bindgen::JsValue, Context, Env, Fetch, Headers, Method, Request, RequestInit,
     RequestRedirect, Response, Result, ScheduleContext, ScheduledEvent,
 };
 
-use crate::admin::{self, Revoke};
+use crate::admin;
+use crate::audit::{audit_named as audit, AuditEvent};
 use crate::config::{Config, ConfigError, FailMode, RefreshConfig};
 use crate::credentials::{self, Source};
+use crate::http::json_response;
 use crate::identity::{self, IDENTITY_PREFIX};
 use crate::oauth;
 use crate::pat::{self, Presented};
 use crate::refresh::{self, Answer, Refusal, SessionCall};
-use crate::store::{self, Entry, Kind, KV_BINDING};
-use crate::subject::{self, CutoffRequest, DO_BINDING, DO_CLASS};
-
-thread_local! {
-    // Configuration is parsed once per isolate (an isolate runs one request at a time per thread).
-    static CONFIG: RefCell<Option<std::result::Result<Rc<Config>, ConfigError>>> = const { RefCell::new(None) };
-}
-
-/// The isolate's configuration (parsed on first use; the session objects use it too).
-pub(crate) fn config(env: &Env) -> std::result::Result<Rc<Config>, ConfigError> {
-    CONFIG.with(|cell| {
-        cell.borrow_mut()
-            .get_or_insert_with(|| {
-                if env.kv(KV_BINDING).is_err() {
-                    return Err(ConfigError {
-                        variable: KV_BINDING,
-                        reason: "KV namespace binding is missing".into(),
-                    });
-                }
-                if env.durable_object(DO_BINDING).is_err() {
-                    return Err(ConfigError {
-                        variable: DO_BINDING,
-                        reason: format!("Durable Object binding is missing (class {DO_CLASS})"),
-                    });
-                }
-                Config::from_vars(|name| env.var(name).ok().map(|v| v.to_string())).map(Rc::new)
-            })
-            .clone()
-    })
-}
-
-/// Unix seconds, read once per request (on Workers the clock only moves after I/O anyway).
-fn unix_now() -> u64 {
-    Date::now().as_millis() / 1000
-}
+use crate::runtime::{config, unix_now};
+use crate::store::{self, Entry, Kind};
 
 fn config_failed(e: &ConfigError) {
-    audit(json!({"event": "config_error", "variable": e.variable, "reason": e.reason}));
+    crate::audit::audit(
+        AuditEvent::ConfigError,
+        json!({"variable": e.variable, "reason": e.reason}),
+    );
 }
 
 #[event(fetch)]
@@ -78,7 +49,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         return crate::testing::route(req, &env, &config, now).await;
     }
     if path == "/_warden" || path.starts_with("/_warden/") {
-        return admin_api(req, &env, &config, now).await;
+        return admin::api(req, &env, &config, now).await;
     }
     protect(req, &env, &config, &ctx, now).await
 }
@@ -92,8 +63,14 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         return;
     }
     match pat::reap(&env, now).await {
-        Ok(reaped) => audit(json!({"event": "reap", "cron": event.cron(), "reaped": reaped})),
-        Err(e) => audit(json!({"event": "store_error", "op": "reap", "error": e.to_string()})),
+        Ok(reaped) => crate::audit::audit(
+            AuditEvent::Reap,
+            json!({"cron": event.cron(), "reaped": reaped}),
+        ),
+        Err(e) => crate::audit::audit(
+            AuditEvent::StoreError,
+            json!({"op": "reap", "error": e.to_string()}),
+        ),
     }
 }
 
@@ -357,7 +334,7 @@ async fn refresh_session(
             );
             // Ahead of expiry the presented token still serves: refresh again next time.
             if let Some((token, _)) = old.filter(|(_, h)| !h.expired) {
-                if let Verdict::Allow(mut grant) =
+                if let Ok(mut grant) =
                     config
                         .policy
                         .evaluate(token, now, RevocationStatus::NotRevoked)
@@ -442,7 +419,7 @@ async fn deliver(
     ];
     let status = revocation_status(env, config, &token, now).await;
     match config.policy.evaluate(&token, now, status) {
-        Verdict::Allow(mut grant) => {
+        Ok(mut grant) => {
             grant.class = TokenClass::Session;
             let cookie = refresh::rewrite_cookie_header(
                 session.cookies,
@@ -452,7 +429,7 @@ async fn deliver(
             let resp = allow(req, config, &grant, Some(&cookie)).await?;
             with_cookies(resp, &set)
         }
-        Verdict::Deny(d) => {
+        Err(d) => {
             let resp = deny(&d, Some(&token))?;
             if d.status() == 503 {
                 // Not the pair's fault: keep it, or the rotation would be lost.
@@ -461,7 +438,6 @@ async fn deliver(
                 with_cookies(resp, &cleared_cookies(config, rc))
             }
         }
-        Verdict::Refresh(_) => bad_pair("unreachable: evaluate never asks for a refresh"),
     }
 }
 
@@ -718,434 +694,4 @@ fn auth_error(
     let mut resp = json_response(status, &body)?;
     resp.headers_mut().set("www-authenticate", &challenge)?;
     Ok(resp)
-}
-
-// ---------------------------------------------------------------------------------------------
-// The admin API
-
-async fn admin_api(mut req: Request, env: &Env, config: &Config, now: u64) -> Result<Response> {
-    let Some(secret) = &config.admin_token else {
-        return json_response(404, &json!({"error": "not_found"}));
-    };
-    if !admin::authorized(req.headers().get("authorization")?.as_deref(), secret) {
-        audit(json!({"event": "admin_unauthorized", "path": req.path()}));
-        let mut resp = json_response(
-            401,
-            &json!({"error": "unauthorized", "error_description": "admin token required"}),
-        )?;
-        resp.headers_mut()
-            .set("www-authenticate", "Bearer realm=\"warden-admin\"")?;
-        return Ok(resp);
-    }
-    let path = req.path();
-    match (req.method(), path.as_str()) {
-        (Method::Post, "/_warden/revoke") => {
-            let body = match read_body(&mut req).await? {
-                Ok(body) => body,
-                Err(resp) => return Ok(resp),
-            };
-            match admin::parse_revoke(&body) {
-                Ok(revoke) => revoke_request(env, config, revoke, now).await,
-                Err(why) => bad_request(&why),
-            }
-        }
-        (Method::Get, "/_warden/revocations") => {
-            let url = req.url()?;
-            let sub = match required_sub(&url) {
-                Ok(sub) => sub,
-                Err(why) => return bad_request(&why),
-            };
-            match store::list_index(env, &sub, &["jti", "sid", "sub"], cursor(&url)).await {
-                Ok((items, next)) => json_response(
-                    200,
-                    &json!({"sub": sub, "revocations": items, "cursor": next}),
-                ),
-                Err(e) => store_unavailable("list", &e),
-            }
-        }
-        (Method::Post, "/_warden/pats") => {
-            let body = match read_body(&mut req).await? {
-                Ok(body) => body,
-                Err(resp) => return Ok(resp),
-            };
-            let request = match admin::parse_pat_request(&body, now) {
-                Ok(r) => r,
-                Err(why) => return bad_request(&why),
-            };
-            match pat::issue(env, &config.pat_prefix, request, now).await {
-                Ok(reply) => json_response(201, &reply),
-                Err(e) => store_unavailable("put", &e),
-            }
-        }
-        (Method::Get, "/_warden/pats") => {
-            let url = req.url()?;
-            let sub = match required_sub(&url) {
-                Ok(sub) => sub,
-                Err(why) => return bad_request(&why),
-            };
-            match pat::list(env, &sub, cursor(&url)).await {
-                Ok((items, next)) => {
-                    json_response(200, &json!({"sub": sub, "pats": items, "cursor": next}))
-                }
-                Err(e) => store_unavailable("list", &e),
-            }
-        }
-        (Method::Get, "/_warden/sessions") => {
-            let url = req.url()?;
-            let sub = match required_sub(&url) {
-                Ok(sub) => sub,
-                Err(why) => return bad_request(&why),
-            };
-            match store::list_index(env, &sub, &["session"], cursor(&url)).await {
-                Ok((items, next)) => {
-                    json_response(200, &json!({"sub": sub, "sessions": items, "cursor": next}))
-                }
-                Err(e) => store_unavailable("list", &e),
-            }
-        }
-        (Method::Get, "/_warden/health") => json_response(
-            200,
-            &json!({
-                "ok": true,
-                "now": now,
-                "config": config.summary(),
-                "jwks": jwks_health(now),
-                "snapshot": store::snapshot_status(now),
-            }),
-        ),
-        (_, "/_warden/revoke") => method_not_allowed("POST"),
-        (_, "/_warden/pats") => method_not_allowed("GET, POST"),
-        (_, "/_warden/revocations" | "/_warden/health" | "/_warden/sessions") => {
-            method_not_allowed("GET")
-        }
-        _ => json_response(404, &json!({"error": "not_found"})),
-    }
-}
-
-/// The fetched JWKS as this isolate holds it (`keys::jwks_status`); `null` before the first
-/// fetch (or with inline keys only).
-fn jwks_health(now: u64) -> Value {
-    match crate::keys::jwks_status(now) {
-        Some(s) => json!({
-            "fetched": true,
-            "age_seconds": s.age,
-            "fetched_at": s.fetched_at,
-            "fresh_until": s.fresh_until,
-            "kids": s.kids,
-            "fetches": s.fetches,
-            "failures": s.failures,
-        }),
-        None => json!({"fetched": false, "age_seconds": null}),
-    }
-}
-
-fn required_sub(url: &worker::Url) -> std::result::Result<String, String> {
-    admin::query_id(url.query_pairs(), "sub")?
-        .ok_or_else(|| "query parameter `sub` is required".to_owned())
-}
-
-fn cursor(url: &worker::Url) -> Option<String> {
-    url.query_pairs()
-        .find(|(k, _)| k == "cursor")
-        .map(|(_, v)| v.into_owned())
-        .filter(|v| !v.is_empty())
-}
-
-fn method_not_allowed(allow: &str) -> Result<Response> {
-    let mut resp = json_response(405, &json!({"error": "method_not_allowed", "allow": allow}))?;
-    resp.headers_mut().set("allow", allow)?;
-    Ok(resp)
-}
-
-/// The request body, or the response refusing it (413 when over the limit).
-async fn read_body(req: &mut Request) -> Result<std::result::Result<Vec<u8>, Response>> {
-    let declared = req
-        .headers()
-        .get("content-length")?
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > admin::MAX_BODY) {
-        return too_large().map(Err);
-    }
-    let body = req.bytes().await?;
-    if body.len() > admin::MAX_BODY {
-        return too_large().map(Err);
-    }
-    Ok(Ok(body))
-}
-
-fn too_large() -> Result<Response> {
-    json_response(
-        413,
-        &json!({"error": "invalid_request", "error_description": format!("body over {} bytes", admin::MAX_BODY)}),
-    )
-}
-
-fn bad_request(why: &str) -> Result<Response> {
-    json_response(
-        400,
-        &json!({"error": "invalid_request", "error_description": why}),
-    )
-}
-
-fn store_unavailable(op: &str, e: &worker::Error) -> Result<Response> {
-    audit(json!({"event": "store_error", "op": op, "error": e.to_string()}));
-    json_response(
-        503,
-        &json!({"error": "temporarily_unavailable", "error_description": "revocation store unavailable"}),
-    )
-}
-
-/// Writes one revocation record (and the subject's index entry), then audits it.
-async fn put_revocation(
-    env: &Env,
-    kind: Kind,
-    id: &str,
-    expiration: Option<u64>,
-    sub: Option<&str>,
-    now: u64,
-) -> Result<()> {
-    store::put_revocation(env, kind, id, expiration, now).await?;
-    if let Some(sub) = sub {
-        let entry =
-            json!({"kind": kind.name(), "id": id, "revoked_at": now, "expires_at": expiration});
-        store::put_index(&store::kv(env)?, sub, kind.name(), id, &entry, expiration).await?;
-    }
-    audit(
-        json!({"event": "revoke", "kind": kind.name(), "id": id, "sub": sub, "expires_at": expiration}),
-    );
-    Ok(())
-}
-
-/// `POST /_warden/revoke`: answers 200 only after the write returned.
-async fn revoke_request(env: &Env, config: &Config, revoke: Revoke, now: u64) -> Result<Response> {
-    let leeway = config.policy.leeway;
-    let max_lifetime = config.policy.max_lifetime;
-    match revoke {
-        Revoke::Jti { jti, exp, sub } => {
-            let expires_at = store::token_expiration(exp, now, leeway, max_lifetime);
-            match put_revocation(env, Kind::Jti, &jti, Some(expires_at), sub.as_deref(), now).await
-            {
-                Ok(()) => json_response(
-                    200,
-                    &json!({"ok": true, "jti": jti, "expires_at": expires_at}),
-                ),
-                Err(e) => store_unavailable("put", &e),
-            }
-        }
-        Revoke::Sid { sid, sub } => {
-            let expires_at = store::session_expiration(now, leeway, max_lifetime);
-            if let Err(e) =
-                put_revocation(env, Kind::Sid, &sid, Some(expires_at), sub.as_deref(), now).await
-            {
-                return store_unavailable("put", &e);
-            }
-            if let Err(e) =
-                end_session(env, config, &sid, sub.as_deref(), Refusal::SessionRevoked).await
-            {
-                return store_unavailable("end_session", &e);
-            }
-            json_response(
-                200,
-                &json!({"ok": true, "sid": sid, "expires_at": expires_at}),
-            )
-        }
-        Revoke::Kid { kid } => match put_revocation(env, Kind::Kid, &kid, None, None, now).await {
-            Ok(()) => json_response(200, &json!({"ok": true, "kid": kid, "expires_at": null})),
-            Err(e) => store_unavailable("put", &e),
-        },
-        Revoke::Subject { sub, before } => {
-            let before = before.unwrap_or(now);
-            if before > now.saturating_add(leeway) {
-                return bad_request(&format!(
-                    "field `before` must not be later than now + leeway ({})",
-                    now.saturating_add(leeway)
-                ));
-            }
-            let request = CutoffRequest {
-                sub,
-                before,
-                leeway,
-                max_lifetime,
-            };
-            match subject::raise_cutoff(env, &request).await {
-                Ok(cutoff) => {
-                    store::remember_write(
-                        Entry::Cutoff {
-                            sub: request.sub.clone(),
-                            before: cutoff.before,
-                        },
-                        now,
-                    );
-                    audit(
-                        json!({"event": "revoke", "kind": "sub", "id": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at}),
-                    );
-                    // And every session the edge has seen for the subject: no more refreshes.
-                    let ended = match end_subject_sessions(env, config, &request.sub, cutoff.before)
-                        .await
-                    {
-                        Ok(n) => n,
-                        Err(e) => return store_unavailable("end_session", &e),
-                    };
-                    json_response(
-                        200,
-                        &json!({"ok": true, "sub": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at, "sessions_ended": ended}),
-                    )
-                }
-                Err(e) => store_unavailable("cutoff", &e),
-            }
-        }
-        Revoke::Token {
-            token,
-            refresh_hint,
-        } => revoke_presented(env, config, &token, refresh_hint, now).await,
-        Revoke::Pat { id } => match pat::revoke_id(env, &id, now).await {
-            Ok(Some(record)) => json_response(
-                200,
-                &json!({"ok": true, "pat": record.id, "sub": record.sub}),
-            ),
-            Ok(None) => json_response(
-                404,
-                &json!({"error": "not_found", "error_description": "no PAT with this id"}),
-            ),
-            Err(e) => store_unavailable("put", &e),
-        },
-    }
-}
-
-/// RFC 7009: a presented token is revoked by what it names — a PAT by its digest, a JWT by its
-/// `jti` and, for a refresh token, its `sid` (which ends every token of the session). The
-/// answer is 200 even for a token that is unknown or not a token at all; the signature is not
-/// checked (the caller is the administrator, who may revoke any id anyway).
-async fn revoke_presented(
-    env: &Env,
-    config: &Config,
-    token: &str,
-    refresh_hint: bool,
-    now: u64,
-) -> Result<Response> {
-    let mut revoked = Map::new();
-    if credentials::is_pat(token, &config.pat_prefix) {
-        match pat::revoke_token(env, &config.pat_prefix, token, now).await {
-            Ok(Some(record)) => {
-                revoked.insert("pat".into(), json!(record.id));
-            }
-            Ok(None) => {}
-            Err(e) => return store_unavailable("put", &e),
-        }
-        return json_response(200, &json!({"ok": true, "revoked": revoked}));
-    }
-    let Ok(parsed) = parse(token) else {
-        return json_response(200, &json!({"ok": true, "revoked": revoked}));
-    };
-    let c = &parsed.claims;
-    let leeway = config.policy.leeway;
-    let max_lifetime = config.policy.max_lifetime;
-    if let Some(jti) = &c.jti {
-        let expires_at = store::token_expiration(c.exp, now, leeway, max_lifetime);
-        if let Err(e) =
-            put_revocation(env, Kind::Jti, jti, Some(expires_at), c.sub.as_deref(), now).await
-        {
-            return store_unavailable("put", &e);
-        }
-        revoked.insert("jti".into(), json!(jti));
-    }
-    if refresh_hint || is_refresh_token(config, &parsed) {
-        if let Some(sid) = &c.sid {
-            let expires_at = store::session_expiration(now, leeway, max_lifetime);
-            if let Err(e) =
-                put_revocation(env, Kind::Sid, sid, Some(expires_at), c.sub.as_deref(), now).await
-            {
-                return store_unavailable("put", &e);
-            }
-            if let Err(e) =
-                end_session(env, config, sid, c.sub.as_deref(), Refusal::SessionRevoked).await
-            {
-                return store_unavailable("end_session", &e);
-            }
-            revoked.insert("sid".into(), json!(sid));
-        }
-    }
-    json_response(200, &json!({"ok": true, "revoked": revoked}))
-}
-
-/// Ends a session at its object (refresh on): every later refresh of it is refused.
-async fn end_session(
-    env: &Env,
-    config: &Config,
-    sid: &str,
-    sub: Option<&str>,
-    reason: Refusal,
-) -> Result<()> {
-    if config.refresh.is_none() {
-        return Ok(());
-    }
-    let call = SessionCall {
-        sid: Some(sid.to_owned()),
-        sub: sub.map(str::to_owned),
-        reason: Some(reason),
-        ..SessionCall::default()
-    };
-    refresh::end(env, &call).await
-}
-
-/// Most index pages read when ending a subject's sessions (1000 sessions each).
-const MAX_SESSION_PAGES: usize = 10;
-
-/// Ends every session of `sub` the edge has seen (its KV index); returns how many were live.
-async fn end_subject_sessions(env: &Env, config: &Config, sub: &str, before: u64) -> Result<usize> {
-    if config.refresh.is_none() {
-        return Ok(0);
-    }
-    let mut ended = 0;
-    let mut cursor = None;
-    for _ in 0..MAX_SESSION_PAGES {
-        let (items, next) = store::list_index(env, sub, &["session"], cursor).await?;
-        let live: Vec<String> = items
-            .iter()
-            .filter(|m| m.get("ended").is_none_or(Value::is_null))
-            .filter_map(|m| m.get("sid").and_then(Value::as_str).map(str::to_owned))
-            .collect();
-        for sid in &live {
-            end_session(
-                env,
-                config,
-                sid,
-                Some(sub),
-                Refusal::SubjectRevoked { before },
-            )
-            .await?;
-        }
-        ended += live.len();
-        match next {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    Ok(ended)
-}
-
-/// A token is taken for a refresh token when `WARDEN_ACCESS_TYP` is set and its `typ` differs.
-fn is_refresh_token(config: &Config, token: &Token) -> bool {
-    fn bare(t: &str) -> String {
-        let t = t.to_ascii_lowercase();
-        t.strip_prefix("application/")
-            .map(str::to_owned)
-            .unwrap_or(t)
-    }
-    match (&config.policy.typ, &token.header.typ) {
-        (Some(access), Some(typ)) => bare(access) != bare(typ),
-        (Some(_), None) => true,
-        (None, _) => false,
-    }
-}
-
-fn json_response(status: u16, body: &Value) -> Result<Response> {
-    let mut resp = Response::from_json(body)?.with_status(status);
-    resp.headers_mut().set("cache-control", "no-store")?;
-    Ok(resp)
-}
-
-/// One structured JSON line per security-relevant event: ids, never secrets.
-fn audit(event: Value) {
-    crate::audit::audit(event);
 }

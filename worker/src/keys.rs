@@ -19,20 +19,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::{json, Value};
-use warden_core::{Algorithm, Denial, Header, Key, KeyError, KeySet};
+use warden_core::{Denial, Header, Key, KeyError, KeySet};
 
-use crate::config::ConfigError;
+use crate::config::{is_symmetric, KeyConfig};
 
-/// Default for `WARDEN_JWKS_COOLDOWN_SECONDS`: the shortest interval between two fetches of the
-/// JWKS by one isolate, whatever triggers them (unknown `kid`, expiry, a failed attempt).
-pub const DEFAULT_COOLDOWN_SECONDS: u64 = 30;
-/// Largest accepted `WARDEN_JWKS_COOLDOWN_SECONDS`.
-pub const MAX_COOLDOWN_SECONDS: u64 = 3_600;
-/// Default for `WARDEN_JWKS_STALE_SECONDS`: how long past its freshness a JWKS may still serve
-/// while its endpoint fails.
-pub const DEFAULT_STALE_SECONDS: u64 = 3_600;
-/// Largest accepted `WARDEN_JWKS_STALE_SECONDS` (7 days).
-pub const MAX_STALE_SECONDS: u64 = 7 * 86_400;
 /// Freshness of a fetched JWKS whose response has no `max-age`.
 pub const DEFAULT_TTL_SECONDS: u64 = 300;
 /// Longest freshness of a fetched JWKS, whatever its `max-age` says.
@@ -41,188 +31,6 @@ pub const MAX_TTL_SECONDS: u64 = 86_400;
 pub const MAX_JWKS_BYTES: usize = 256 * 1024;
 /// A JWKS fetch that has not answered within this many milliseconds has failed.
 pub const FETCH_TIMEOUT_MS: u32 = 5_000;
-
-/// The configured key sources.
-#[derive(Debug)]
-pub struct KeyConfig {
-    /// Keys from `WARDEN_JWKS` (inline JSON), if set.
-    pub inline: Option<KeySet>,
-    /// `WARDEN_JWKS_URL`, if set.
-    pub url: Option<String>,
-    /// HMAC secrets from `WARDEN_HMAC_KEYS`, if set (only `oct` keys).
-    pub hmac: Option<KeySet>,
-    /// `WARDEN_ALGORITHMS`: when `Some`, only these algorithms are accepted.
-    pub algorithms: Option<Vec<Algorithm>>,
-    /// `WARDEN_JWKS_COOLDOWN_SECONDS`.
-    pub cooldown: u64,
-    /// `WARDEN_JWKS_STALE_SECONDS`.
-    pub stale: u64,
-}
-
-fn config_error(variable: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError {
-        variable,
-        reason: reason.into(),
-    }
-}
-
-fn is_symmetric(set: &KeySet) -> bool {
-    set.keys().first().is_some_and(|k| k.alg.is_symmetric())
-}
-
-impl KeyConfig {
-    /// Reads the key variables through `get` (unset or empty → `None`) and validates them. At
-    /// least one of `WARDEN_JWKS`, `WARDEN_JWKS_URL` and `WARDEN_HMAC_KEYS` is required.
-    pub fn from_vars(get: &dyn Fn(&str) -> Option<String>) -> Result<KeyConfig, ConfigError> {
-        let inline = match get("WARDEN_JWKS") {
-            None => None,
-            Some(jwks) => Some(
-                KeySet::from_jwks(&jwks).map_err(|e| config_error("WARDEN_JWKS", e.to_string()))?,
-            ),
-        };
-        let url = match get("WARDEN_JWKS_URL") {
-            None => None,
-            Some(url) => Some(jwks_url(&url).map_err(|why| config_error("WARDEN_JWKS_URL", why))?),
-        };
-        let hmac = match get("WARDEN_HMAC_KEYS") {
-            None => None,
-            Some(jwks) => {
-                let set = KeySet::from_jwks(&jwks)
-                    .map_err(|e| config_error("WARDEN_HMAC_KEYS", e.to_string()))?;
-                if !is_symmetric(&set) {
-                    return Err(config_error(
-                        "WARDEN_HMAC_KEYS",
-                        "holds only oct keys (HMAC secrets); public keys go in WARDEN_JWKS",
-                    ));
-                }
-                Some(set)
-            }
-        };
-        if inline.is_none() && url.is_none() && hmac.is_none() {
-            return Err(config_error(
-                "WARDEN_JWKS",
-                "a key source is required: WARDEN_JWKS (inline JWKS), WARDEN_JWKS_URL, or the \
-                 secret WARDEN_HMAC_KEYS",
-            ));
-        }
-        if let (Some(inline), Some(hmac)) = (&inline, &hmac) {
-            for key in hmac.keys() {
-                if inline.keys().iter().any(|k| k.kid == key.kid) {
-                    return Err(config_error(
-                        "WARDEN_HMAC_KEYS",
-                        format!("kid {:?} is also in WARDEN_JWKS", key.kid),
-                    ));
-                }
-            }
-        }
-        let algorithms = match get("WARDEN_ALGORITHMS") {
-            None => None,
-            Some(list) => {
-                Some(algorithms(&list).map_err(|why| config_error("WARDEN_ALGORITHMS", why))?)
-            }
-        };
-        let cooldown = match get("WARDEN_JWKS_COOLDOWN_SECONDS") {
-            None => DEFAULT_COOLDOWN_SECONDS,
-            Some(v) => seconds(&v, 1, MAX_COOLDOWN_SECONDS)
-                .map_err(|why| config_error("WARDEN_JWKS_COOLDOWN_SECONDS", why))?,
-        };
-        let stale = match get("WARDEN_JWKS_STALE_SECONDS") {
-            None => DEFAULT_STALE_SECONDS,
-            Some(v) => seconds(&v, 0, MAX_STALE_SECONDS)
-                .map_err(|why| config_error("WARDEN_JWKS_STALE_SECONDS", why))?,
-        };
-        let config = KeyConfig {
-            inline,
-            url,
-            hmac,
-            algorithms,
-            cooldown,
-            stale,
-        };
-        if let Some(allowed) = &config.algorithms {
-            let static_keys = config.inline.iter().chain(&config.hmac);
-            let usable = static_keys
-                .flat_map(KeySet::keys)
-                .any(|k| allowed.contains(&k.alg));
-            let remote_usable = config.url.is_some() && allowed.iter().any(|a| !a.is_symmetric());
-            if !usable && !remote_usable {
-                return Err(config_error(
-                    "WARDEN_ALGORITHMS",
-                    "allows none of the configured keys' algorithms",
-                ));
-            }
-        }
-        Ok(config)
-    }
-
-    /// Whether tokens signed with `alg` may be accepted at all (`WARDEN_ALGORITHMS`).
-    pub fn allows(&self, alg: Algorithm) -> bool {
-        self.algorithms
-            .as_ref()
-            .is_none_or(|allowed| allowed.contains(&alg))
-    }
-}
-
-/// `https://…`, or `http://` to a loopback host only (local development): a JWKS fetched over
-/// plain HTTP could be swapped in transit for the attacker's keys.
-fn jwks_url(value: &str) -> Result<String, String> {
-    let invalid = || format!("{value:?} is not a valid JWKS URL");
-    let (scheme, rest) = value
-        .split_once("://")
-        .ok_or_else(|| format!("{value:?} is not an absolute URL"))?;
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let (host, port) = match authority.strip_prefix('[') {
-        Some(v6) => {
-            let (inner, after) = v6.split_once(']').ok_or_else(invalid)?;
-            (&authority[..inner.len() + 2], after.strip_prefix(':'))
-        }
-        None => match authority.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
-        },
-    };
-    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    if host.is_empty() || !port_ok || authority.contains('@') || value.contains([' ', '#']) {
-        return Err(invalid());
-    }
-    match scheme {
-        "https" => Ok(value.to_owned()),
-        "http" if matches!(host, "127.0.0.1" | "localhost" | "[::1]") => Ok(value.to_owned()),
-        "http" => Err(format!(
-            "{value:?} must use https:// (plain http only for 127.0.0.1, localhost, [::1])"
-        )),
-        _ => Err(format!("{value:?} must start with https://")),
-    }
-}
-
-fn algorithms(list: &str) -> Result<Vec<Algorithm>, String> {
-    let mut out = Vec::new();
-    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let alg = Algorithm::from_name(name).ok_or_else(|| {
-            let known: Vec<&str> = Algorithm::ALL.iter().map(|a| a.name()).collect();
-            format!(
-                "{name:?} is not a supported algorithm (one of {})",
-                known.join(", ")
-            )
-        })?;
-        if !out.contains(&alg) {
-            out.push(alg);
-        }
-    }
-    if out.is_empty() {
-        return Err("lists no algorithm".into());
-    }
-    Ok(out)
-}
-
-fn seconds(value: &str, min: u64, max: u64) -> Result<u64, String> {
-    match value.parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "{value:?} is not a whole number of seconds between {min} and {max}"
-        )),
-    }
-}
 
 /// The key chosen for a token: one of the configured sets', or one of a fetched set's.
 #[derive(Debug)]
@@ -527,8 +335,18 @@ fn adopt(url: &str, set: KeySet, fetched_at: u64, fresh_until: u64, stale: u64, 
     });
     if withdrawn {
         // Tokens verified with a key the issuer no longer publishes must be checked again.
-        crate::verify::forget_verified_tokens();
+        WITHDRAWALS.with(|w| w.set(w.get().wrapping_add(1)));
     }
+}
+
+thread_local! {
+    static WITHDRAWALS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times this isolate adopted a fetched JWKS that no longer holds a key it held: a
+/// token verified before the count last moved must be verified again.
+pub fn withdrawals() -> u64 {
+    WITHDRAWALS.with(std::cell::Cell::get)
 }
 
 /// Loads a fetched JWKS. Strict when the whole set is acceptable; otherwise keys the core
@@ -771,122 +589,9 @@ async fn fetch(_url: &str) -> Result<(String, KeySet, Option<u64>), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     const HS: &str = r#"{"keys":[{"kty":"oct","kid":"h","alg":"HS256","k":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}]}"#;
     const EC: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"e","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
-
-    fn load(vars: &[(&str, &str)]) -> Result<KeyConfig, ConfigError> {
-        let map: HashMap<&str, &str> = vars.iter().copied().collect();
-        KeyConfig::from_vars(&|k| map.get(k).map(|v| v.to_string()))
-    }
-
-    #[test]
-    fn defaults() {
-        let c = load(&[("WARDEN_JWKS", EC)]).unwrap();
-        assert!(c.inline.is_some() && c.url.is_none() && c.hmac.is_none());
-        assert_eq!(c.algorithms, None);
-        assert_eq!((c.cooldown, c.stale), (30, 3600));
-        assert!(Algorithm::ALL.iter().all(|a| c.allows(*a)));
-    }
-
-    #[test]
-    fn every_source_and_option() {
-        let c = load(&[
-            ("WARDEN_JWKS", EC),
-            (
-                "WARDEN_JWKS_URL",
-                "https://issuer.example/.well-known/jwks.json",
-            ),
-            ("WARDEN_HMAC_KEYS", HS),
-            ("WARDEN_ALGORITHMS", "ES256, HS256,ES256"),
-            ("WARDEN_JWKS_COOLDOWN_SECONDS", "5"),
-            ("WARDEN_JWKS_STALE_SECONDS", "0"),
-        ])
-        .unwrap();
-        assert_eq!(
-            c.url.as_deref(),
-            Some("https://issuer.example/.well-known/jwks.json")
-        );
-        assert_eq!(c.algorithms, Some(vec![Algorithm::ES256, Algorithm::HS256]));
-        assert!(c.allows(Algorithm::HS256) && !c.allows(Algorithm::RS256));
-        assert_eq!((c.cooldown, c.stale), (5, 0));
-        // A URL alone, or HMAC secrets alone, are key sources too.
-        assert!(load(&[("WARDEN_JWKS_URL", "http://127.0.0.1:8788/jwks")]).is_ok());
-        assert!(load(&[("WARDEN_HMAC_KEYS", HS)]).is_ok());
-    }
-
-    #[test]
-    fn errors_name_the_variable() {
-        let var = |vars: &[(&str, &str)]| load(vars).unwrap_err().variable;
-        assert_eq!(var(&[]), "WARDEN_JWKS");
-        assert_eq!(var(&[("WARDEN_JWKS", "{\"keys\":[]}")]), "WARDEN_JWKS");
-        for url in [
-            "http://issuer.example/jwks",
-            "ftp://issuer.example/jwks",
-            "issuer.example/jwks",
-            "https:///jwks",
-            "https://user@issuer.example/jwks",
-            "https://issuer.example:x/jwks",
-        ] {
-            assert_eq!(var(&[("WARDEN_JWKS_URL", url)]), "WARDEN_JWKS_URL", "{url}");
-        }
-        assert_eq!(var(&[("WARDEN_HMAC_KEYS", EC)]), "WARDEN_HMAC_KEYS");
-        assert_eq!(
-            var(&[(
-                "WARDEN_HMAC_KEYS",
-                r#"{"keys":[{"kty":"oct","alg":"HS256","k":"c2hvcnQ"}]}"#
-            )]),
-            "WARDEN_HMAC_KEYS"
-        );
-        // The same kid in both static sets.
-        assert_eq!(
-            var(&[
-                ("WARDEN_JWKS", &HS.replace("\"h\"", "\"x\"")),
-                ("WARDEN_HMAC_KEYS", &HS.replace("\"h\"", "\"x\""))
-            ]),
-            "WARDEN_HMAC_KEYS"
-        );
-        for algs in [" , ", "none", "hs256", "ES256,ES512"] {
-            assert_eq!(
-                var(&[("WARDEN_JWKS", EC), ("WARDEN_ALGORITHMS", algs)]),
-                "WARDEN_ALGORITHMS",
-                "{algs:?}"
-            );
-        }
-        // Allows nothing the keys could verify.
-        assert_eq!(
-            var(&[("WARDEN_JWKS", EC), ("WARDEN_ALGORITHMS", "RS256")]),
-            "WARDEN_ALGORITHMS"
-        );
-        for v in ["0", "-1", "3601", "1.5", "soon"] {
-            assert_eq!(
-                var(&[("WARDEN_JWKS", EC), ("WARDEN_JWKS_COOLDOWN_SECONDS", v)]),
-                "WARDEN_JWKS_COOLDOWN_SECONDS"
-            );
-        }
-        for v in ["-1", "604801", "1h"] {
-            assert_eq!(
-                var(&[("WARDEN_JWKS", EC), ("WARDEN_JWKS_STALE_SECONDS", v)]),
-                "WARDEN_JWKS_STALE_SECONDS"
-            );
-        }
-        let e = load(&[("WARDEN_JWKS_URL", "http://issuer.example/jwks")]).unwrap_err();
-        assert!(e.reason.contains("https://"), "{}", e.reason);
-    }
-
-    #[test]
-    fn loopback_http_and_ports() {
-        for url in [
-            "http://127.0.0.1:8788/.well-known/jwks.json",
-            "http://localhost/jwks",
-            "http://[::1]:9000/jwks",
-            "https://issuer.example:8443/jwks?tenant=a",
-            "https://[2001:db8::1]/jwks",
-        ] {
-            assert_eq!(jwks_url(url).as_deref(), Ok(url), "{url}");
-        }
-    }
 
     #[test]
     fn max_age_parsing() {

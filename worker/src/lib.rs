@@ -7,11 +7,16 @@ pub mod admin;
 pub mod audit;
 pub mod config;
 pub mod credentials;
+#[cfg(target_arch = "wasm32")]
+pub mod http;
 pub mod identity;
 pub mod keys;
 pub mod oauth;
+pub mod objects;
 pub mod pat;
+pub mod protocol;
 pub mod refresh;
+pub mod runtime;
 pub mod sessions;
 pub mod store;
 pub mod subject;

@@ -20,6 +20,17 @@ pub const REAP_BATCH: usize = 100;
 /// the reaper not run.
 pub const RETAIN_SECONDS: u64 = 7 * 86_400;
 
+/// A parsed `POST /_warden/pats` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatRequest {
+    /// The subject the token acts for.
+    pub sub: String,
+    /// Hard expiry (Unix seconds), 0 for never.
+    pub expires_at: UnixTime,
+    /// Granted scopes (deduplicated, in the given order).
+    pub scopes: Vec<String>,
+}
+
 /// A stored PAT record (`pat:<sha256 hex>`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StoredPat {
@@ -46,6 +57,7 @@ impl StoredPat {
         PatRecord {
             id: self.id.clone(),
             sub: self.sub.clone(),
+            created_at: self.created_at,
             expires_at: self.expires_at,
             scopes: self.scopes.clone(),
             active: self.active,
@@ -133,8 +145,7 @@ mod io {
     use worker::{Env, KvStore};
 
     use super::*;
-    use crate::admin::PatRequest;
-    use crate::audit::audit;
+    use crate::audit::{audit, AuditEvent};
     use crate::store::{self, index_key, LIST_PAGE};
 
     /// Records cached per isolate (found or not), each for `WARDEN_SNAPSHOT_SECONDS`.
@@ -197,14 +208,21 @@ mod io {
                 }
                 Err(e) => {
                     audit(
-                        json!({"event": "store_error", "op": "get", "kind": "pat", "error": e.to_string()}),
+                        AuditEvent::StoreError,
+                        json!({"op": "get", "kind": "pat", "error": e.to_string()}),
                     );
                     return Presented::Unavailable;
                 }
             },
         };
         match record {
-            Some(r) => Presented::Verdict(r.record().evaluate(now), Box::new(r)),
+            Some(r) => {
+                let verdict = match r.record().evaluate(now) {
+                    Ok(grant) => Verdict::Allow(grant),
+                    Err(d) => Verdict::Deny(d),
+                };
+                Presented::Verdict(verdict, Box::new(r))
+            }
             None => Presented::Unknown,
         }
     }
@@ -245,7 +263,8 @@ mod io {
         write(env, &digest, &record, now).await?;
         cache_put(&digest, Some(record.clone()), now);
         audit(
-            json!({"event": "issue_token", "class": "pat", "id": id, "sub": record.sub, "expires_at": record.expires_at}),
+            AuditEvent::IssueToken,
+            json!({"class": "pat", "id": id, "sub": record.sub, "expires_at": record.expires_at}),
         );
         Ok(
             json!({"id": id, "token": token, "expires_at": record.expires_at, "sub": record.sub, "scopes": record.scopes}),
@@ -335,7 +354,10 @@ mod io {
             write(env, digest, &record, now).await?;
         }
         cache_put(digest, Some(record.clone()), now);
-        audit(json!({"event": "revoke", "kind": "pat", "id": record.id, "sub": record.sub}));
+        audit(
+            AuditEvent::Revoke,
+            json!({"kind": "pat", "id": record.id, "sub": record.sub}),
+        );
         Ok(Some(record))
     }
 
@@ -369,7 +391,8 @@ mod io {
                     CACHE.with(|c| c.borrow_mut().remove(digest));
                 }
                 audit(
-                    json!({"event": "expire_token", "class": "pat", "id": id, "sub": sub, "expires_at": expires_at}),
+                    AuditEvent::ExpireToken,
+                    json!({"class": "pat", "id": id, "sub": sub, "expires_at": expires_at}),
                 );
                 reaped += 1;
                 if reaped >= REAP_BATCH {

@@ -29,7 +29,7 @@
 use serde::{Deserialize, Serialize};
 use warden_core::{SessionPolicy, SessionState, UnixTime};
 
-use crate::refresh::{Refusal, SessionView};
+use crate::protocol::Refusal;
 
 /// Storage key of the session record.
 pub const SESSION_KEY: &str = "session";
@@ -42,6 +42,30 @@ pub const ROTATED_PREFIX: &str = "rotated:";
 /// After its cap, a session object keeps only its (ended) record: rotated hashes are deleted
 /// this long after the cap.
 pub const CLEANUP_AFTER_CAP_SECONDS: u64 = 86_400;
+
+/// What the edge knows about a session: listed by `GET /_warden/sessions` and kept in the
+/// subject's KV index. Never a token.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct SessionView {
+    /// The session id.
+    pub sid: String,
+    /// When it began (the earliest `iat` of its tokens the edge saw).
+    pub created_at: UnixTime,
+    /// The last recorded activity (refreshes and first sightings, debounced).
+    pub last_active: UnixTime,
+    /// When it ends if nothing more happens: the earlier of idle timeout and cap.
+    pub expires_at: UnixTime,
+    /// When it ends however active (the absolute cap).
+    pub cap_ends_at: UnixTime,
+    /// Refreshes through the edge.
+    pub refreshes: u64,
+    /// Why it ended, if it did ([`Refusal::name`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended: Option<&'static str>,
+    /// When it ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<UnixTime>,
+}
 
 /// What a `sid:` object stores about its session (no token, no hash of one).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -67,22 +91,6 @@ pub struct SessionRecord {
 pub struct Rotated {
     /// When it was exchanged for a new pair.
     pub at: UnixTime,
-}
-
-/// What to do with a presented refresh token, before any call to the origin.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Judgement {
-    /// Refresh it.
-    Proceed,
-    /// Refuse: the session ended earlier.
-    Ended(Refusal),
-    /// Refuse, and end the session now (idle or capped).
-    End(Refusal),
-    /// It was rotated and the grace window is over: reuse. Revoke the session.
-    Reused,
-    /// It was rotated moments ago, but the new pair is no longer in memory (the object was
-    /// evicted): answer "try again", neither a pair nor a revocation.
-    RotatedWithinGrace,
 }
 
 impl SessionRecord {
@@ -130,56 +138,6 @@ impl SessionRecord {
     }
 }
 
-/// Judges a presented refresh token from what the object stores: the session record (if any)
-/// and the token's rotation record (if it was rotated here).
-pub fn judge(
-    record: Option<&SessionRecord>,
-    rotated: Option<&Rotated>,
-    now: UnixTime,
-    grace: u64,
-    policy: &SessionPolicy,
-) -> Judgement {
-    if let Some(reason) = record.and_then(|r| r.ended.clone()) {
-        return Judgement::Ended(reason);
-    }
-    if let Some(rotated) = rotated {
-        return if now < rotated.at.saturating_add(grace) {
-            Judgement::RotatedWithinGrace
-        } else {
-            Judgement::Reused
-        };
-    }
-    if let Some(record) = record {
-        if let Err(d) = policy.check(&record.state(), now) {
-            return Judgement::End(match d {
-                warden_core::Denial::SessionIdle {
-                    last_active,
-                    idle_timeout,
-                } => Refusal::SessionIdle {
-                    last_active,
-                    idle_timeout,
-                },
-                _ => Refusal::SessionCapReached {
-                    created_at: record.created_at,
-                    cap: policy.absolute_cap,
-                },
-            });
-        }
-    }
-    Judgement::Proceed
-}
-
-/// Whether a session that began at `created_at` (`None`: unknown) falls under the subject's
-/// cutoff `before`: tokens with `iat <= before` are revoked, and so are sessions that began then
-/// or cannot be shown to have begun later.
-pub fn under_cutoff(created_at: Option<UnixTime>, before: Option<UnixTime>) -> bool {
-    match (created_at, before) {
-        (_, None) => false,
-        (None, Some(_)) => true,
-        (Some(c), Some(b)) => c <= b,
-    }
-}
-
 #[cfg(target_arch = "wasm32")]
 pub use io::*;
 
@@ -190,21 +148,26 @@ mod io {
 
     use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
     use serde_json::json;
-    use warden_core::{hex, parse, token_digest, RevocationIds, RevocationStatus};
+    use warden_core::{
+        hex, judge_refresh, parse, record_expiration, session_expiration, token_digest,
+        under_cutoff, RefreshJudgement, RevocationIds, RevocationStatus,
+    };
     use worker::{
         wasm_bindgen::JsValue, wasm_bindgen_futures::JsFuture, Date, Env, Fetch, Headers, Method,
         Request, RequestInit, RequestRedirect, Response, Storage,
     };
 
     use super::*;
-    use crate::audit::audit;
-    use crate::config::{Config, RefreshConfig};
+    use crate::audit::{audit, AuditEvent};
+    use crate::config::{Config, ConfigError, RefreshConfig};
     use crate::oauth::{self, RefreshFailure, TokenPair};
-    use crate::refresh::{
-        ask, object_name, owner_key, Answer, SessionCall, MAX_TOKEN_RESPONSE_BYTES,
-        REFRESH_TIMEOUT_MS,
-    };
+    use crate::protocol::{object_name, Answer, ObtainedPair, SessionCall};
+    use crate::refresh::{self, owner_key, MAX_TOKEN_RESPONSE_BYTES, REFRESH_TIMEOUT_MS};
     use crate::store::{self, Kind};
+    use crate::subject;
+
+    /// The isolate's configuration as the object received it.
+    pub type Configured = Result<Rc<Config>, ConfigError>;
 
     type SharedAnswer = Shared<LocalBoxFuture<'static, Answer>>;
 
@@ -278,12 +241,16 @@ mod io {
     }
 
     fn storage_error(e: &worker::Error) -> Answer {
-        audit(json!({"event": "store_error", "op": "session_object", "error": e.to_string()}));
+        audit(
+            AuditEvent::StoreError,
+            json!({"op": "session_object", "error": e.to_string()}),
+        );
         Answer::unavailable(503, "session object storage unavailable")
     }
 
-    fn refresh_config(env: &Env) -> Result<(Rc<Config>, RefreshConfig), Answer> {
-        let config = crate::edge::config(env)
+    fn refresh_config(config: &Configured) -> Result<(Rc<Config>, RefreshConfig), Answer> {
+        let config = config
+            .clone()
             .map_err(|e| Answer::unavailable(503, format!("configuration: {e}")))?;
         match config.refresh.clone() {
             Some(rc) => Ok((config, rc)),
@@ -291,42 +258,17 @@ mod io {
         }
     }
 
-    /// Routes a request to a session object (`POST /refresh`, `/seen`, `/end`).
-    pub async fn handle(
-        storage: Storage,
-        env: &Env,
-        memory: &Rc<Memory>,
-        mut req: Request,
-    ) -> worker::Result<Response> {
-        let path = req.path();
-        let Ok(call) = req.json::<SessionCall>().await else {
-            return Response::error("bad request", 400);
-        };
-        let done = match path.as_str() {
-            "/refresh" => {
-                let answer = refresh(storage, env.clone(), Rc::clone(memory), call).await;
-                return Response::from_json(&answer);
-            }
-            "/seen" => seen(&storage, env, &call).await,
-            "/end" => end(&storage, env, memory, &call).await,
-            _ => return Response::error("not found", 404),
-        };
-        match done {
-            Ok(()) => Response::from_json(&json!({"ok": true})),
-            Err(e) => Response::error(e.to_string(), 503),
-        }
-    }
-
     /// The alarm set when a session began: after its cap, keep only the ended record (a
     /// rotated hash is useless once every refresh is refused anyway); an `rt:` object forgets
     /// everything.
-    pub async fn alarm(storage: Storage, env: &Env) -> worker::Result<Response> {
+    pub async fn alarm(storage: Storage, config: &Configured) -> worker::Result<Response> {
         let record = get_record(&storage).await?;
         storage.delete_all().await?;
         if let Some(mut record) = record {
-            let cap = crate::edge::config(env)
+            let cap = config
+                .as_ref()
                 .ok()
-                .and_then(|c| c.refresh.clone())
+                .and_then(|c| c.refresh.as_ref())
                 .map_or(0, |r| r.session.absolute_cap);
             let created_at = record.created_at;
             record.end(Refusal::SessionCapReached { created_at, cap }, now_secs());
@@ -335,7 +277,15 @@ mod io {
         Response::ok("ok")
     }
 
-    async fn refresh(storage: Storage, env: Env, memory: Rc<Memory>, call: SessionCall) -> Answer {
+    /// A refresh: coalesced with the one in flight, replayed within the grace window, or run.
+    pub async fn refresh(
+        storage: Storage,
+        env: Env,
+        memory: Rc<Memory>,
+        config: Configured,
+        call: SessionCall,
+        obtained: Option<ObtainedPair>,
+    ) -> Answer {
         if call.refresh_token.is_empty() || call.refresh_token.len() > warden_core::MAX_TOKEN_LEN {
             return Answer::unavailable(503, "bad refresh token length");
         }
@@ -357,10 +307,20 @@ mod io {
                         found
                     }
                     (None, Some(storage)) => {
-                        let future =
-                            run(storage, env.clone(), Rc::clone(&memory), call.clone(), hash)
-                                .boxed_local()
-                                .shared();
+                        let job = Job {
+                            call: call.clone(),
+                            obtained: obtained.clone(),
+                            hash,
+                        };
+                        let future = run(
+                            storage,
+                            env.clone(),
+                            Rc::clone(&memory),
+                            config.clone(),
+                            job,
+                        )
+                        .boxed_local()
+                        .shared();
                         *slot = Some(Inflight {
                             hash,
                             future: future.clone(),
@@ -380,14 +340,27 @@ mod io {
 
     /// The refresh itself; clears the in-flight slot when done and, on success, keeps the pair
     /// for replay during the grace window.
+    /// What one refresh works on: the presented session, a pair an `rt:` object obtained
+    /// already, and the presented refresh token's hash.
+    struct Job {
+        call: SessionCall,
+        obtained: Option<ObtainedPair>,
+        hash: [u8; 32],
+    }
+
     async fn run(
         storage: Storage,
         env: Env,
         memory: Rc<Memory>,
-        call: SessionCall,
-        hash: [u8; 32],
+        config: Configured,
+        job: Job,
     ) -> Answer {
-        let (answer, grace) = match refresh_config(&env) {
+        let Job {
+            call,
+            obtained,
+            hash,
+        } = job;
+        let (answer, grace) = match refresh_config(&config) {
             Err(answer) => (answer, 0),
             Ok((config, rc)) => {
                 let answer = match call.sid.as_deref() {
@@ -399,7 +372,7 @@ mod io {
                             config: &config,
                             rc: &rc,
                         };
-                        refresh_session(&ctx, &call, sid, &hash).await
+                        refresh_session(&ctx, &call, obtained, sid, &hash).await
                     }
                     None => {
                         refresh_unowned(&storage, &env, &memory, &config, &rc, &call, &hash)
@@ -437,6 +410,7 @@ mod io {
     async fn refresh_session(
         cx: &Ctx<'_>,
         call: &SessionCall,
+        obtained: Option<ObtainedPair>,
         sid: &str,
         hash: &[u8; 32],
     ) -> Answer {
@@ -455,23 +429,26 @@ mod io {
             }),
             Err(e) => return storage_error(&e),
         };
-        let refusal = match judge(
-            record.as_ref(),
-            rotated.as_ref(),
+        let state = record.as_ref().map(|r| (r.state(), r.ended.clone()));
+        let judged = judge_refresh(
+            state.as_ref().map(|(s, ended)| (s, ended.is_some())),
+            rotated.map(|r| r.at),
             now,
             cx.rc.grace,
             &cx.rc.session,
-        ) {
-            Judgement::Proceed => None,
-            Judgement::Ended(reason) => {
+        );
+        let refusal = match judged {
+            RefreshJudgement::Proceed => None,
+            RefreshJudgement::Ended => {
                 cx.memory.forget_pair();
-                return refused(sid, reason);
+                let reason = state.and_then(|(_, ended)| ended);
+                return refused(sid, reason.unwrap_or(Refusal::SessionRevoked));
             }
-            Judgement::End(reason) => Some(reason),
-            Judgement::RotatedWithinGrace => {
+            RefreshJudgement::End(d) => Some(Refusal::ending(&d)),
+            RefreshJudgement::RotatedWithinGrace => {
                 return Answer::unavailable(503, "refresh token rotated moments ago; retry");
             }
-            Judgement::Reused => Some(Refusal::RefreshReused),
+            RefreshJudgement::Reused => Some(Refusal::RefreshReused),
         };
         // Revoked meanwhile? The session (rv:sid, through the isolate's snapshot) and the
         // subject's cutoff (strongly, from the sub: object).
@@ -494,13 +471,16 @@ mod io {
         }
 
         // The pair: from the origin, or already obtained by the rt: object.
-        let pair = match (&call.obtained_access_token, &call.obtained_refresh_token) {
-            (Some(access_token), Some(refresh_token)) => TokenPair {
-                access_token: access_token.clone(),
-                refresh_token: refresh_token.clone(),
+        let pair = match obtained {
+            Some(ObtainedPair {
+                access_token,
+                refresh_token,
+            }) => TokenPair {
+                access_token,
+                refresh_token,
                 expires_in: None,
             },
-            _ => match call_origin(cx.config, cx.rc, &call.refresh_token).await {
+            None => match call_origin(cx.config, cx.rc, &call.refresh_token).await {
                 Ok(pair) => pair,
                 Err(answer) => {
                     log_failure(Some(sid), &answer);
@@ -517,7 +497,8 @@ mod io {
         let new_sub = new.as_ref().and_then(|t| t.claims.sub.clone());
         if new_sid != Some(sid) || (sub.is_some() && new_sub != sub) {
             audit(
-                json!({"event": "refresh_mismatch", "sid": sid, "new_sid": new_sid, "sub": sub, "new_sub": new_sub}),
+                AuditEvent::RefreshMismatch,
+                json!({"sid": sid, "new_sid": new_sid, "sub": sub, "new_sub": new_sub}),
             );
             return Answer::unavailable(
                 502,
@@ -565,16 +546,11 @@ mod io {
         if previous.as_deref() != Some(hash_hex.as_str()) {
             owners.push(hash_hex);
         }
-        write_owners(
-            cx.env,
-            &owners,
-            sid,
-            cap_ends_at.max(now + store::MIN_KV_TTL),
-        )
-        .await;
+        write_owners(cx.env, &owners, sid, record_expiration(cap_ends_at, now)).await;
         write_index(cx.env, &record, &cx.rc.session, now).await;
         audit(
-            json!({"event": "refresh", "sid": sid, "sub": record.sub, "refreshes": record.refreshes}),
+            AuditEvent::Refresh,
+            json!({"sid": sid, "sub": record.sub, "refreshes": record.refreshes}),
         );
         Answer::Fresh {
             access_token: pair.access_token,
@@ -613,14 +589,15 @@ mod io {
             _ => return Err(Answer::unavailable(503, "revocation store unavailable")),
         }
         let Some(sub) = sub else { return Ok(None) };
-        match crate::subject::cutoff_of(cx.env, sub).await {
+        match subject::cutoff_of(cx.env, sub).await {
             Ok(before) if under_cutoff(created_at, before) => Ok(Some(Refusal::SubjectRevoked {
                 before: before.unwrap_or_default(),
             })),
             Ok(_) => Ok(None),
             Err(e) => {
                 audit(
-                    json!({"event": "session_object_error", "op": "cutoff", "error": e.to_string()}),
+                    AuditEvent::SessionObjectError,
+                    json!({"op": "cutoff", "error": e.to_string()}),
                 );
                 Err(Answer::unavailable(503, "subject cutoff unavailable"))
             }
@@ -651,11 +628,8 @@ mod io {
         }
         let sid = record.sid.as_str();
         if reason == Refusal::RefreshReused {
-            let expires_at = store::session_expiration(
-                now,
-                cx.config.policy.leeway,
-                cx.config.policy.max_lifetime,
-            );
+            let expires_at =
+                session_expiration(now, cx.config.policy.leeway, cx.config.policy.max_lifetime);
             let revoke = async {
                 store::put_revocation(cx.env, Kind::Sid, sid, Some(expires_at), now).await?;
                 if let Some(sub) = &record.sub {
@@ -676,15 +650,18 @@ mod io {
                 // Every refresh is refused already; the access tokens die at their exp. Still
                 // reported: the revocation did not reach KV.
                 audit(
-                    json!({"event": "store_error", "op": "put", "kind": "sid", "id": sid, "error": e.to_string()}),
+                    AuditEvent::StoreError,
+                    json!({"op": "put", "kind": "sid", "id": sid, "error": e.to_string()}),
                 );
             }
             audit(
-                json!({"event": "refresh_reuse_detected", "sid": sid, "sub": record.sub, "rotated_at": rotated.map(|r| r.at), "expires_at": expires_at}),
+                AuditEvent::RefreshReuseDetected,
+                json!({"sid": sid, "sub": record.sub, "rotated_at": rotated.map(|r| r.at), "expires_at": expires_at}),
             );
         } else {
             audit(
-                json!({"event": "session_end", "sid": sid, "sub": record.sub, "code": reason.code()}),
+                AuditEvent::SessionEnd,
+                json!({"sid": sid, "sub": record.sub, "code": reason.code()}),
             );
         }
         refused(sid, reason)
@@ -741,10 +718,7 @@ mod io {
                 Err(e) => return storage_error(&e),
             };
         }
-        let mut pass = SessionCall {
-            refresh_token: call.refresh_token.clone(),
-            ..SessionCall::default()
-        };
+        let mut obtained = None;
         let sid = match owner {
             Some(sid) => sid,
             None => {
@@ -757,15 +731,18 @@ mod io {
                 };
                 let Some(sid) = parse(&pair.access_token).ok().and_then(|t| t.claims.sid) else {
                     audit(
-                        json!({"event": "refresh_mismatch", "reason": "the new access token names no session"}),
+                        AuditEvent::RefreshMismatch,
+                        json!({"reason": "the new access token names no session"}),
                     );
                     return Answer::unavailable(
                         502,
                         "the origin's new access token names no session",
                     );
                 };
-                pass.obtained_access_token = Some(pair.access_token);
-                pass.obtained_refresh_token = Some(pair.refresh_token);
+                obtained = Some(ObtainedPair {
+                    access_token: pair.access_token,
+                    refresh_token: pair.refresh_token,
+                });
                 sid
             }
         };
@@ -780,14 +757,21 @@ mod io {
             }
         }
         let name = object_name(Some(&sid), "");
-        pass.sid = Some(sid);
-        ask(env, &name, &pass).await
+        let pass = SessionCall {
+            refresh_token: call.refresh_token.clone(),
+            sid: Some(sid),
+            ..SessionCall::default()
+        };
+        refresh::refresh(env, &name, &pass, obtained).await
     }
 
     async fn set_alarm_in(storage: &Storage, seconds: u64) {
         let ms = i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
         if let Err(e) = storage.set_alarm(ms).await {
-            audit(json!({"event": "store_error", "op": "set_alarm", "error": e.to_string()}));
+            audit(
+                AuditEvent::StoreError,
+                json!({"op": "set_alarm", "error": e.to_string()}),
+            );
         }
     }
 
@@ -814,7 +798,8 @@ mod io {
             };
             if let Err(e) = put.await {
                 audit(
-                    json!({"event": "store_error", "op": "put", "kind": "rth", "error": e.to_string()}),
+                    AuditEvent::StoreError,
+                    json!({"op": "put", "kind": "rth", "error": e.to_string()}),
                 );
             }
         }
@@ -824,7 +809,7 @@ mod io {
     async fn write_index(env: &Env, record: &SessionRecord, policy: &SessionPolicy, now: UnixTime) {
         let Some(sub) = &record.sub else { return };
         let view = record.view(policy);
-        let expiration = view.cap_ends_at.max(now + store::MIN_KV_TTL);
+        let expiration = record_expiration(view.cap_ends_at, now);
         let put = async {
             let metadata = serde_json::to_value(&view)?;
             store::put_index(
@@ -839,7 +824,8 @@ mod io {
         };
         if let Err(e) = put.await {
             audit(
-                json!({"event": "store_error", "op": "put", "kind": "session", "error": e.to_string()}),
+                AuditEvent::StoreError,
+                json!({"op": "put", "kind": "session", "error": e.to_string()}),
             );
         }
     }
@@ -847,7 +833,10 @@ mod io {
     /// One audit line for a failed refresh (never called with a pair: no token is logged).
     fn log_failure(sid: Option<&str>, answer: &Answer) {
         if !matches!(answer, Answer::Fresh { .. }) {
-            audit(json!({"event": "refresh_failed", "sid": sid, "answer": answer}));
+            audit(
+                AuditEvent::RefreshFailed,
+                json!({"sid": sid, "answer": answer}),
+            );
         }
     }
 
@@ -925,10 +914,15 @@ mod io {
         }
     }
 
-    /// `POST /seen`: registers the session (created at the token's `iat`), or records
+    /// The edge saw the session: registers it (created at the token's `iat`), or records
     /// activity (debounced). An ended session stays ended.
-    async fn seen(storage: &Storage, env: &Env, call: &SessionCall) -> worker::Result<()> {
-        let (Ok((_, rc)), Some(sid)) = (refresh_config(env), call.sid.as_deref()) else {
+    pub async fn seen(
+        storage: &Storage,
+        env: &Env,
+        config: &Configured,
+        call: &SessionCall,
+    ) -> worker::Result<()> {
+        let (Ok((_, rc)), Some(sid)) = (refresh_config(config), call.sid.as_deref()) else {
             return Ok(());
         };
         let now = now_secs();
@@ -952,27 +946,28 @@ mod io {
         Ok(())
     }
 
-    /// `POST /end`: no further refresh for this session.
-    async fn end(
+    /// No further refresh for the session `sid` (every later one is refused with `reason`).
+    pub async fn end(
         storage: &Storage,
         env: &Env,
         memory: &Memory,
-        call: &SessionCall,
+        config: &Configured,
+        sid: &str,
+        sub: Option<String>,
+        reason: Refusal,
     ) -> worker::Result<()> {
-        let (Some(sid), Some(reason)) = (call.sid.as_deref(), call.reason.clone()) else {
-            return Err(worker::Error::RustError("end needs sid and reason".into()));
-        };
         let now = now_secs();
-        let policy = crate::edge::config(env)
+        let policy = config
+            .as_ref()
             .ok()
-            .and_then(|c| c.refresh.clone())
+            .and_then(|c| c.refresh.as_ref())
             .map(|r| r.session)
             .unwrap_or_default();
         let mut record = get_record(storage)
             .await?
-            .unwrap_or_else(|| SessionRecord::new(sid, call.sub.clone(), None, now));
+            .unwrap_or_else(|| SessionRecord::new(sid, sub.clone(), None, now));
         if record.sub.is_none() {
-            record.sub = call.sub.clone();
+            record.sub = sub;
         }
         end_record(storage, env, memory, &mut record, reason, &policy, now).await
     }
@@ -996,51 +991,7 @@ mod tests {
     }
 
     #[test]
-    fn fresh_sessions_and_live_ones_proceed() {
-        assert_eq!(judge(None, None, 50, 10, &P), Judgement::Proceed);
-        assert_eq!(
-            judge(Some(&record(0, 40)), None, 50, 10, &P),
-            Judgement::Proceed
-        );
-    }
-
-    #[test]
-    fn rotated_tokens_replay_within_grace_then_are_reuse() {
-        let r = record(0, 40);
-        let rotated = Rotated { at: 45 };
-        assert_eq!(
-            judge(Some(&r), Some(&rotated), 54, 10, &P),
-            Judgement::RotatedWithinGrace
-        );
-        assert_eq!(
-            judge(Some(&r), Some(&rotated), 55, 10, &P),
-            Judgement::Reused
-        );
-        // Without a record (memory and storage of the session lost), still reuse.
-        assert_eq!(judge(None, Some(&rotated), 500, 10, &P), Judgement::Reused);
-        // Grace 0: any second presentation is reuse.
-        assert_eq!(
-            judge(Some(&r), Some(&rotated), 45, 0, &P),
-            Judgement::Reused
-        );
-    }
-
-    #[test]
-    fn idle_cap_and_ended() {
-        assert_eq!(
-            judge(Some(&record(0, 40)), None, 140, 10, &P),
-            Judgement::End(Refusal::SessionIdle {
-                last_active: 40,
-                idle_timeout: 100
-            })
-        );
-        assert_eq!(
-            judge(Some(&record(0, 990)), None, 1_000, 10, &P),
-            Judgement::End(Refusal::SessionCapReached {
-                created_at: 0,
-                cap: 1_000
-            })
-        );
+    fn the_first_reason_stays() {
         let mut ended = record(0, 40);
         ended.end(Refusal::SessionRevoked, 41);
         ended.end(Refusal::RefreshReused, 42);
@@ -1048,11 +999,6 @@ mod tests {
             ended.ended,
             Some(Refusal::SessionRevoked),
             "the first reason stays"
-        );
-        // An ended session is refused before anything else, reuse included.
-        assert_eq!(
-            judge(Some(&ended), Some(&Rotated { at: 0 }), 50, 10, &P),
-            Judgement::Ended(Refusal::SessionRevoked)
         );
     }
 
@@ -1074,17 +1020,5 @@ mod tests {
         assert_eq!(v.ended_at, Some(1_001));
         let listed = serde_json::to_string(&v).unwrap();
         assert!(!listed.contains("token"), "{listed}");
-    }
-
-    #[test]
-    fn cutoffs() {
-        assert!(!under_cutoff(Some(10), None));
-        assert!(!under_cutoff(None, None));
-        assert!(
-            under_cutoff(None, Some(5)),
-            "unknown start under a cutoff: refused"
-        );
-        assert!(under_cutoff(Some(5), Some(5)));
-        assert!(!under_cutoff(Some(6), Some(5)));
     }
 }

@@ -3,7 +3,7 @@
 //! Layout (see docs/architecture.md): `rv:jti:<jti>`, `rv:sid:<sid>`, `rv:kid:<kid>` revoke by
 //! their presence; `rv:sub:<sub>` holds `{"before": T}` in its value *and* its metadata (tokens
 //! of `sub` with `iat <= T` are revoked; written only by the subject's Durable Object, see
-//! [`crate::subject`]); `idx:<sha256(sub)>:<kind>:<id>` index entries list what was revoked
+//! the subject's Durable Object); `idx:<sha256(sub)>:<kind>:<id>` index entries list what was revoked
 //! for a subject.
 //!
 //! Reads. Every `WARDEN_SNAPSHOT_SECONDS` an isolate lists `rv:` — names, expirations and
@@ -21,8 +21,8 @@ use warden_core::{hex, token_digest, UnixTime};
 
 /// The KV namespace binding.
 pub const KV_BINDING: &str = "WARDEN_KV";
-/// KV refuses expirations sooner than this many seconds from now.
-pub const MIN_KV_TTL: u64 = 60;
+/// The request path's name for the `sid` record's lifetime.
+pub use warden_core::session_expiration;
 /// How long this isolate's own writes are laid over refreshed snapshots (≥ KV's propagation).
 pub const OVERLAY_SECONDS: u64 = 120;
 /// Keys per KV `list` page (KV's maximum).
@@ -95,42 +95,6 @@ pub fn index_prefix(sub: &str) -> String {
 /// A subject's index entry for `kind` (`jti`, `sid`, `sub`, `pat`) and `id`.
 pub fn index_key(sub: &str, kind: &str, id: &str) -> String {
     format!("{}{kind}:{id}", index_prefix(sub))
-}
-
-/// KV expiration for a `jti` record: the token is accepted while `now < exp + leeway`, so the
-/// record lives until then (the lifetime cap when `exp` is unknown), and at least `now + 60`.
-pub fn token_expiration(
-    exp: Option<UnixTime>,
-    now: UnixTime,
-    leeway: u64,
-    max_lifetime: u64,
-) -> UnixTime {
-    let until = exp
-        .unwrap_or(now.saturating_add(max_lifetime))
-        .saturating_add(leeway);
-    until.max(now + MIN_KV_TTL)
-}
-
-/// KV expiration for a `sid` record: every token of the session alive now dies within the
-/// lifetime cap plus leeway.
-pub fn session_expiration(now: UnixTime, leeway: u64, max_lifetime: u64) -> UnixTime {
-    now.saturating_add(max_lifetime)
-        .saturating_add(leeway)
-        .max(now + MIN_KV_TTL)
-}
-
-/// KV expiration for a subject cutoff `before`: a token with `iat <= before` is dead by
-/// `before + max_lifetime + leeway` (the policy caps `exp - iat`).
-pub fn cutoff_expiration(
-    before: UnixTime,
-    now: UnixTime,
-    leeway: u64,
-    max_lifetime: u64,
-) -> UnixTime {
-    before
-        .saturating_add(max_lifetime)
-        .saturating_add(leeway)
-        .max(now + MIN_KV_TTL)
 }
 
 /// A revocation fact.
@@ -376,7 +340,7 @@ mod io {
     use worker::{Env, KvStore};
 
     use super::*;
-    use crate::audit::audit;
+    use crate::audit::{audit, AuditEvent};
 
     struct State {
         snapshot: Snapshot,
@@ -495,7 +459,10 @@ mod io {
                     now,
                 ),
                 Err(e) => {
-                    audit(json!({"event": "store_error", "op": "list", "error": e.to_string()}));
+                    audit(
+                        AuditEvent::StoreError,
+                        json!({"op": "list", "error": e.to_string()}),
+                    );
                     s.snapshot.degraded(now)
                 }
             };
@@ -547,7 +514,8 @@ mod io {
                 }
                 Err(e) => {
                     audit(
-                        json!({"event": "store_error", "op": "get", "kind": kind.name(), "error": e.to_string()}),
+                        AuditEvent::StoreError,
+                        json!({"op": "get", "kind": kind.name(), "error": e.to_string()}),
                     );
                     Fact::Unknown
                 }
@@ -587,7 +555,8 @@ mod io {
                     }
                     None => {
                         audit(
-                            json!({"event": "store_error", "op": "get", "kind": "sub", "error": "cutoff record is not {\"before\": <unix seconds>}"}),
+                            AuditEvent::StoreError,
+                            json!({"op": "get", "kind": "sub", "error": "cutoff record is not {\"before\": <unix seconds>}"}),
                         );
                         Err(Unavailable)
                     }
@@ -595,7 +564,8 @@ mod io {
             }
             Err(e) => {
                 audit(
-                    json!({"event": "store_error", "op": "get", "kind": "sub", "error": e.to_string()}),
+                    AuditEvent::StoreError,
+                    json!({"op": "get", "kind": "sub", "error": e.to_string()}),
                 );
                 Err(Unavailable)
             }
@@ -725,15 +695,6 @@ mod tests {
         // Index keys never nest: a sub with ':' hashes to its own prefix.
         assert!(!index_key("a:jti", "x", "1").starts_with(&index_prefix("a")));
         assert!(index_key(&"s".repeat(256), "jti", &"j".repeat(256)).len() <= 512);
-
-        assert_eq!(token_expiration(Some(2_000), 1_000, 30, 86_400), 2_030);
-        assert_eq!(token_expiration(Some(900), 1_000, 30, 86_400), 1_060);
-        assert_eq!(token_expiration(None, 1_000, 30, 86_400), 87_430);
-        assert_eq!(token_expiration(Some(u64::MAX), 1, 30, 1), u64::MAX);
-        assert_eq!(session_expiration(1_000, 30, 86_400), 87_430);
-        assert_eq!(session_expiration(1_000, 0, 1), 1_060);
-        assert_eq!(cutoff_expiration(1_000, 1_000, 30, 900), 1_930);
-        assert_eq!(cutoff_expiration(10, 1_000, 30, 900), 1_060);
     }
 
     #[test]

@@ -38,6 +38,8 @@ struct Entry {
 
 thread_local! {
     static VERIFIED: RefCell<LruCache<[u8; 32], Entry>> = RefCell::new(LruCache::new(CAPACITY));
+    /// [`keys::withdrawals`] when the cache was last used.
+    static SEEN_WITHDRAWALS: Cell<u64> = const { Cell::new(0) };
     static STATS: Cell<CacheStats> = const { Cell::new(CacheStats { hits: 0, misses: 0, entries: 0 }) };
 }
 
@@ -65,6 +67,11 @@ pub async fn verified(
     now: u64,
 ) -> Result<Rc<Token>, Denial> {
     let digest = token_digest(raw);
+    let withdrawals = keys::withdrawals();
+    if SEEN_WITHDRAWALS.with(|seen| seen.replace(withdrawals)) != withdrawals {
+        // The fetched JWKS lost a key since the cache was last used: every entry is suspect.
+        forget_verified_tokens();
+    }
     if let Some(token) = cached(&digest, now) {
         return Ok(token);
     }

@@ -1,10 +1,12 @@
-//! The admin API's request parsing and authentication (pure; the handlers in `edge.rs` do the
-//! I/O). Every error message names the offending field.
+//! The admin API's request parsing and authentication (pure; the handlers in the parent module
+//! do the I/O). Every error message names the offending field.
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use warden_core::{parse_json_object, JsonError, UnixTime, MAX_ID_LEN, MAX_NUMERIC_DATE};
+
+use crate::pat::PatRequest;
 
 /// Largest admin request body, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -153,17 +155,6 @@ pub fn parse_revoke(body: &[u8]) -> Result<Revoke, String> {
             id: required("pat")?,
         },
     })
-}
-
-/// A parsed `POST /_warden/pats` body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PatRequest {
-    /// The subject the token acts for.
-    pub sub: String,
-    /// Hard expiry (Unix seconds), 0 for never.
-    pub expires_at: UnixTime,
-    /// Granted scopes (deduplicated, in the given order).
-    pub scopes: Vec<String>,
 }
 
 /// Parses a `POST /_warden/pats` body: `{"sub", "expires_at" (0 = never), "scopes"?}`.

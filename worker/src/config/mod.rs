@@ -9,7 +9,9 @@ use std::fmt;
 use serde_json::{json, Value};
 use warden_core::{Policy, SessionPolicy};
 
-use crate::keys::KeyConfig;
+mod keys;
+
+pub use keys::*;
 
 /// Default for `WARDEN_SNAPSHOT_SECONDS`: how often an isolate rebuilds its revocation snapshot.
 pub const DEFAULT_SNAPSHOT_SECONDS: u64 = 30;
@@ -458,7 +460,7 @@ fn parse_origin(value: &str) -> Result<String, String> {
     Ok(value.trim_end_matches('/').to_owned())
 }
 
-fn seconds(value: &str, min: u64, max: u64) -> Result<u64, String> {
+pub(crate) fn seconds(value: &str, min: u64, max: u64) -> Result<u64, String> {
     match value.parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(format!(

@@ -1,0 +1,448 @@
+//! The admin API (`/_warden/*`, bearer `WARDEN_ADMIN_TOKEN`): revocations, PATs, the session
+//! inventory, health. Every write answers 200 only after it returned. The request parsing and
+//! authentication are pure ([`parse`]); this module does the I/O.
+
+mod parse;
+
+pub use parse::*;
+
+#[cfg(target_arch = "wasm32")]
+pub use io::*;
+
+#[cfg(target_arch = "wasm32")]
+mod io {
+    use serde_json::{json, Map, Value};
+    use warden_core::{
+        parse, requested_cutoff, session_expiration, token_expiration, typ_matches, Token, UnixTime,
+    };
+    use worker::{Env, Method, Request, Response, Result};
+
+    use super::*;
+    use crate::audit::{audit, AuditEvent};
+    use crate::config::Config;
+    use crate::credentials;
+    use crate::http::{bad_request, json_response, method_not_allowed};
+    use crate::pat;
+    use crate::protocol::{CutoffRequest, Refusal};
+    use crate::refresh;
+    use crate::store::{self, Entry, Kind};
+    use crate::subject;
+
+    /// Answers an admin API request (the path is `/_warden` or under `/_warden/`).
+    pub async fn api(mut req: Request, env: &Env, config: &Config, now: u64) -> Result<Response> {
+        let Some(secret) = &config.admin_token else {
+            return json_response(404, &json!({"error": "not_found"}));
+        };
+        if !authorized(req.headers().get("authorization")?.as_deref(), secret) {
+            audit(AuditEvent::AdminUnauthorized, json!({"path": req.path()}));
+            let mut resp = json_response(
+                401,
+                &json!({"error": "unauthorized", "error_description": "admin token required"}),
+            )?;
+            resp.headers_mut()
+                .set("www-authenticate", "Bearer realm=\"warden-admin\"")?;
+            return Ok(resp);
+        }
+        let path = req.path();
+        match (req.method(), path.as_str()) {
+            (Method::Post, "/_warden/revoke") => {
+                let body = match read_body(&mut req).await? {
+                    Ok(body) => body,
+                    Err(resp) => return Ok(resp),
+                };
+                match parse_revoke(&body) {
+                    Ok(revoke) => revoke_request(env, config, revoke, now).await,
+                    Err(why) => bad_request(&why),
+                }
+            }
+            (Method::Get, "/_warden/revocations") => {
+                let url = req.url()?;
+                let sub = match required_sub(&url) {
+                    Ok(sub) => sub,
+                    Err(why) => return bad_request(&why),
+                };
+                match store::list_index(env, &sub, &["jti", "sid", "sub"], cursor(&url)).await {
+                    Ok((items, next)) => json_response(
+                        200,
+                        &json!({"sub": sub, "revocations": items, "cursor": next}),
+                    ),
+                    Err(e) => store_unavailable("list", &e),
+                }
+            }
+            (Method::Post, "/_warden/pats") => {
+                let body = match read_body(&mut req).await? {
+                    Ok(body) => body,
+                    Err(resp) => return Ok(resp),
+                };
+                let request = match parse_pat_request(&body, now) {
+                    Ok(r) => r,
+                    Err(why) => return bad_request(&why),
+                };
+                match pat::issue(env, &config.pat_prefix, request, now).await {
+                    Ok(reply) => json_response(201, &reply),
+                    Err(e) => store_unavailable("put", &e),
+                }
+            }
+            (Method::Get, "/_warden/pats") => {
+                let url = req.url()?;
+                let sub = match required_sub(&url) {
+                    Ok(sub) => sub,
+                    Err(why) => return bad_request(&why),
+                };
+                match pat::list(env, &sub, cursor(&url)).await {
+                    Ok((items, next)) => {
+                        json_response(200, &json!({"sub": sub, "pats": items, "cursor": next}))
+                    }
+                    Err(e) => store_unavailable("list", &e),
+                }
+            }
+            (Method::Get, "/_warden/sessions") => {
+                let url = req.url()?;
+                let sub = match required_sub(&url) {
+                    Ok(sub) => sub,
+                    Err(why) => return bad_request(&why),
+                };
+                match store::list_index(env, &sub, &["session"], cursor(&url)).await {
+                    Ok((items, next)) => {
+                        json_response(200, &json!({"sub": sub, "sessions": items, "cursor": next}))
+                    }
+                    Err(e) => store_unavailable("list", &e),
+                }
+            }
+            (Method::Get, "/_warden/health") => json_response(
+                200,
+                &json!({
+                    "ok": true,
+                    "now": now,
+                    "config": config.summary(),
+                    "jwks": jwks_health(now),
+                    "snapshot": store::snapshot_status(now),
+                }),
+            ),
+            (_, "/_warden/revoke") => method_not_allowed("POST"),
+            (_, "/_warden/pats") => method_not_allowed("GET, POST"),
+            (_, "/_warden/revocations" | "/_warden/health" | "/_warden/sessions") => {
+                method_not_allowed("GET")
+            }
+            _ => json_response(404, &json!({"error": "not_found"})),
+        }
+    }
+
+    /// The fetched JWKS as this isolate holds it (`keys::jwks_status`); `null` before the first
+    /// fetch (or with inline keys only).
+    fn jwks_health(now: u64) -> Value {
+        match crate::keys::jwks_status(now) {
+            Some(s) => json!({
+                "fetched": true,
+                "age_seconds": s.age,
+                "fetched_at": s.fetched_at,
+                "fresh_until": s.fresh_until,
+                "kids": s.kids,
+                "fetches": s.fetches,
+                "failures": s.failures,
+            }),
+            None => json!({"fetched": false, "age_seconds": null}),
+        }
+    }
+
+    fn required_sub(url: &worker::Url) -> std::result::Result<String, String> {
+        query_id(url.query_pairs(), "sub")?
+            .ok_or_else(|| "query parameter `sub` is required".to_owned())
+    }
+
+    fn cursor(url: &worker::Url) -> Option<String> {
+        url.query_pairs()
+            .find(|(k, _)| k == "cursor")
+            .map(|(_, v)| v.into_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The request body, or the response refusing it (413 when over the limit).
+    async fn read_body(req: &mut Request) -> Result<std::result::Result<Vec<u8>, Response>> {
+        let declared = req
+            .headers()
+            .get("content-length")?
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY) {
+            return too_large().map(Err);
+        }
+        let body = req.bytes().await?;
+        if body.len() > MAX_BODY {
+            return too_large().map(Err);
+        }
+        Ok(Ok(body))
+    }
+
+    fn too_large() -> Result<Response> {
+        json_response(
+            413,
+            &json!({"error": "invalid_request", "error_description": format!("body over {} bytes", MAX_BODY)}),
+        )
+    }
+
+    fn store_unavailable(op: &str, e: &worker::Error) -> Result<Response> {
+        audit(
+            AuditEvent::StoreError,
+            json!({"op": op, "error": e.to_string()}),
+        );
+        json_response(
+            503,
+            &json!({"error": "temporarily_unavailable", "error_description": "revocation store unavailable"}),
+        )
+    }
+
+    /// Writes one revocation record (and the subject's index entry), then audits it.
+    async fn put_revocation(
+        env: &Env,
+        kind: Kind,
+        id: &str,
+        expiration: Option<u64>,
+        sub: Option<&str>,
+        now: u64,
+    ) -> Result<()> {
+        store::put_revocation(env, kind, id, expiration, now).await?;
+        if let Some(sub) = sub {
+            let entry =
+                json!({"kind": kind.name(), "id": id, "revoked_at": now, "expires_at": expiration});
+            store::put_index(&store::kv(env)?, sub, kind.name(), id, &entry, expiration).await?;
+        }
+        audit(
+            AuditEvent::Revoke,
+            json!({"kind": kind.name(), "id": id, "sub": sub, "expires_at": expiration}),
+        );
+        Ok(())
+    }
+
+    /// `POST /_warden/revoke`: answers 200 only after the write returned.
+    async fn revoke_request(
+        env: &Env,
+        config: &Config,
+        revoke: Revoke,
+        now: u64,
+    ) -> Result<Response> {
+        let leeway = config.policy.leeway;
+        let max_lifetime = config.policy.max_lifetime;
+        match revoke {
+            Revoke::Jti { jti, exp, sub } => {
+                let expires_at = token_expiration(exp, now, leeway, max_lifetime);
+                match put_revocation(env, Kind::Jti, &jti, Some(expires_at), sub.as_deref(), now)
+                    .await
+                {
+                    Ok(()) => json_response(
+                        200,
+                        &json!({"ok": true, "jti": jti, "expires_at": expires_at}),
+                    ),
+                    Err(e) => store_unavailable("put", &e),
+                }
+            }
+            Revoke::Sid { sid, sub } => {
+                let expires_at = session_expiration(now, leeway, max_lifetime);
+                if let Err(e) =
+                    put_revocation(env, Kind::Sid, &sid, Some(expires_at), sub.as_deref(), now)
+                        .await
+                {
+                    return store_unavailable("put", &e);
+                }
+                if let Err(e) =
+                    end_session(env, config, &sid, sub.as_deref(), Refusal::SessionRevoked).await
+                {
+                    return store_unavailable("end_session", &e);
+                }
+                json_response(
+                    200,
+                    &json!({"ok": true, "sid": sid, "expires_at": expires_at}),
+                )
+            }
+            Revoke::Kid { kid } => {
+                match put_revocation(env, Kind::Kid, &kid, None, None, now).await {
+                    Ok(()) => {
+                        json_response(200, &json!({"ok": true, "kid": kid, "expires_at": null}))
+                    }
+                    Err(e) => store_unavailable("put", &e),
+                }
+            }
+            Revoke::Subject { sub, before } => {
+                let before = match requested_cutoff(before, now, leeway) {
+                    Ok(before) => before,
+                    Err(late) => {
+                        return bad_request(&format!(
+                            "field `before` must not be later than now + leeway ({})",
+                            late.latest
+                        ))
+                    }
+                };
+                let request = CutoffRequest {
+                    sub,
+                    before,
+                    leeway,
+                    max_lifetime,
+                };
+                match subject::raise_cutoff(env, &request).await {
+                    Ok(cutoff) => {
+                        store::remember_write(
+                            Entry::Cutoff {
+                                sub: request.sub.clone(),
+                                before: cutoff.before,
+                            },
+                            now,
+                        );
+                        audit(
+                            AuditEvent::Revoke,
+                            json!({"kind": "sub", "id": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at}),
+                        );
+                        // And every session the edge has seen for the subject: no more refreshes.
+                        let ended =
+                            match end_subject_sessions(env, config, &request.sub, cutoff.before)
+                                .await
+                            {
+                                Ok(n) => n,
+                                Err(e) => return store_unavailable("end_session", &e),
+                            };
+                        json_response(
+                            200,
+                            &json!({"ok": true, "sub": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at, "sessions_ended": ended}),
+                        )
+                    }
+                    Err(e) => store_unavailable("cutoff", &e),
+                }
+            }
+            Revoke::Token {
+                token,
+                refresh_hint,
+            } => revoke_presented(env, config, &token, refresh_hint, now).await,
+            Revoke::Pat { id } => match pat::revoke_id(env, &id, now).await {
+                Ok(Some(record)) => json_response(
+                    200,
+                    &json!({"ok": true, "pat": record.id, "sub": record.sub}),
+                ),
+                Ok(None) => json_response(
+                    404,
+                    &json!({"error": "not_found", "error_description": "no PAT with this id"}),
+                ),
+                Err(e) => store_unavailable("put", &e),
+            },
+        }
+    }
+
+    /// RFC 7009: a presented token is revoked by what it names — a PAT by its digest, a JWT by its
+    /// `jti` and, for a refresh token, its `sid` (which ends every token of the session). The
+    /// answer is 200 even for a token that is unknown or not a token at all; the signature is not
+    /// checked (the caller is the administrator, who may revoke any id anyway).
+    async fn revoke_presented(
+        env: &Env,
+        config: &Config,
+        token: &str,
+        refresh_hint: bool,
+        now: u64,
+    ) -> Result<Response> {
+        let mut revoked = Map::new();
+        if credentials::is_pat(token, &config.pat_prefix) {
+            match pat::revoke_token(env, &config.pat_prefix, token, now).await {
+                Ok(Some(record)) => {
+                    revoked.insert("pat".into(), json!(record.id));
+                }
+                Ok(None) => {}
+                Err(e) => return store_unavailable("put", &e),
+            }
+            return json_response(200, &json!({"ok": true, "revoked": revoked}));
+        }
+        let Ok(parsed) = parse(token) else {
+            return json_response(200, &json!({"ok": true, "revoked": revoked}));
+        };
+        let c = &parsed.claims;
+        let leeway = config.policy.leeway;
+        let max_lifetime = config.policy.max_lifetime;
+        if let Some(jti) = &c.jti {
+            let expires_at = token_expiration(c.exp, now, leeway, max_lifetime);
+            if let Err(e) =
+                put_revocation(env, Kind::Jti, jti, Some(expires_at), c.sub.as_deref(), now).await
+            {
+                return store_unavailable("put", &e);
+            }
+            revoked.insert("jti".into(), json!(jti));
+        }
+        if refresh_hint || is_refresh_token(config, &parsed) {
+            if let Some(sid) = &c.sid {
+                let expires_at = session_expiration(now, leeway, max_lifetime);
+                if let Err(e) =
+                    put_revocation(env, Kind::Sid, sid, Some(expires_at), c.sub.as_deref(), now)
+                        .await
+                {
+                    return store_unavailable("put", &e);
+                }
+                if let Err(e) =
+                    end_session(env, config, sid, c.sub.as_deref(), Refusal::SessionRevoked).await
+                {
+                    return store_unavailable("end_session", &e);
+                }
+                revoked.insert("sid".into(), json!(sid));
+            }
+        }
+        json_response(200, &json!({"ok": true, "revoked": revoked}))
+    }
+
+    /// Ends a session at its object (refresh on): every later refresh of it is refused.
+    async fn end_session(
+        env: &Env,
+        config: &Config,
+        sid: &str,
+        sub: Option<&str>,
+        reason: Refusal,
+    ) -> Result<()> {
+        if config.refresh.is_none() {
+            return Ok(());
+        }
+        refresh::end(env, sid, sub, reason).await
+    }
+
+    /// Most index pages read when ending a subject's sessions (1000 sessions each).
+    const MAX_SESSION_PAGES: usize = 10;
+
+    /// Ends every session of `sub` the edge has seen (its KV index); returns how many were live.
+    async fn end_subject_sessions(
+        env: &Env,
+        config: &Config,
+        sub: &str,
+        before: UnixTime,
+    ) -> Result<usize> {
+        if config.refresh.is_none() {
+            return Ok(0);
+        }
+        let mut ended = 0;
+        let mut cursor = None;
+        for _ in 0..MAX_SESSION_PAGES {
+            let (items, next) = store::list_index(env, sub, &["session"], cursor).await?;
+            let live: Vec<String> = items
+                .iter()
+                .filter(|m| m.get("ended").is_none_or(Value::is_null))
+                .filter_map(|m| m.get("sid").and_then(Value::as_str).map(str::to_owned))
+                .collect();
+            for sid in &live {
+                end_session(
+                    env,
+                    config,
+                    sid,
+                    Some(sub),
+                    Refusal::SubjectRevoked { before },
+                )
+                .await?;
+            }
+            ended += live.len();
+            match next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        Ok(ended)
+    }
+
+    /// A token is taken for a refresh token when `WARDEN_ACCESS_TYP` is set and its `typ`
+    /// differs.
+    fn is_refresh_token(config: &Config, token: &Token) -> bool {
+        match (&config.policy.typ, &token.header.typ) {
+            (Some(access), Some(typ)) => !typ_matches(typ, access),
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+}
