@@ -1,14 +1,13 @@
-//! Any text as request credentials (worker/src/credentials.rs): an `Authorization` value, a
-//! `Cookie` header and a cookie name (NUL-separated). Never panics, and: only the exact
-//! `Bearer ` prefix is stripped (nothing trimmed, no second token); a mis-cased scheme, an empty
-//! token or two tokens are a 400; a cookie value is a substring of its header with no `;`;
-//! a token over the cap never gets through; the bearer header wins over the cookie; a PAT never
-//! contains a `.`.
+//! Any text as request credentials (warden-core `select_credential`, `cookie`, `is_pat`): an
+//! `Authorization` value, a `Cookie` header and a cookie name (NUL-separated). Never panics,
+//! and: only the exact `Bearer ` prefix is stripped (nothing trimmed, no second token); a
+//! mis-cased scheme, an empty value or two values are a 400; another scheme is a 401 without
+//! an error code and the cookie is then not used; a cookie value is a substring of its header
+//! with no `;`; a token over the cap never gets through; a PAT never contains a `.`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use warden_core::MAX_TOKEN_LEN;
-use warden_worker::credentials::{bearer, cookie, is_pat, token};
+use warden_core::{cookie, is_pat, select_credential, Source, MAX_TOKEN_LEN};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -22,22 +21,6 @@ fuzz_target!(|data: &[u8]| {
         .filter(|n| !n.is_empty())
         .unwrap_or("warden_at");
 
-    let b = bearer(Some(authorization));
-    match &b {
-        Ok(Some(t)) => {
-            assert_eq!(
-                &format!("Bearer {t}"),
-                authorization,
-                "only the exact prefix is stripped"
-            );
-            assert!(!t.is_empty() && !t.contains(','));
-        }
-        Ok(None) => assert!(!authorization
-            .get(..6)
-            .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))),
-        Err(d) => assert_eq!((d.status(), d.code()), (400, "invalid_request")),
-    }
-
     let c = cookie(cookie_header, name);
     match &c {
         Ok(Some(v)) => {
@@ -50,21 +33,34 @@ fuzz_target!(|data: &[u8]| {
     }
 
     for cookie_name in [None, Some(name)] {
-        match token(Some(authorization), cookie_header, cookie_name) {
-            Ok(Some(t)) => {
+        match select_credential(Some(authorization), cookie_header, cookie_name) {
+            Ok(Some((t, source))) => {
                 assert!(t.len() <= MAX_TOKEN_LEN);
-                match (&b, cookie_name) {
-                    (Ok(Some(bt)), _) => assert_eq!(t, *bt, "the bearer header wins"),
-                    (Ok(None), Some(_)) => assert_eq!(Ok(Some(t)), c.clone()),
-                    _ => panic!("a token without bearer or cookie"),
+                assert_eq!(source, Source::Bearer, "Authorization alone decides");
+                assert_eq!(&format!("Bearer {t}"), authorization, "only the exact prefix");
+                assert!(!t.is_empty() && !t.contains(','));
+            }
+            Ok(None) => panic!("an Authorization header is a credential or a refusal"),
+            Err(d) => {
+                let scheme = authorization.split([' ', '\t']).next().unwrap_or_default();
+                match d.status() {
+                    400 => assert_eq!(d.code(), "invalid_request"),
+                    401 if d.code() == "token_missing" => {
+                        assert!(!scheme.eq_ignore_ascii_case("bearer") && !authorization.contains(','));
+                        assert_eq!(d.error(), None);
+                    }
+                    _ => assert_eq!(d.code(), "token_malformed"),
                 }
             }
-            Ok(None) => assert!(matches!(b, Ok(None))),
-            Err(d) => assert!(
-                d.status() == 400 || d.code() == "token_malformed",
-                "{}",
-                d.code()
-            ),
+        }
+        match select_credential(None, cookie_header, cookie_name) {
+            Ok(Some((t, source))) => {
+                assert_eq!(source, Source::Cookie);
+                assert!(t.len() <= MAX_TOKEN_LEN);
+                assert_eq!(Ok(Some(t)), c.clone().map_err(|_| ()));
+            }
+            Ok(None) => {}
+            Err(d) => assert!(d.status() == 400 || d.code() == "token_malformed"),
         }
     }
 

@@ -1,8 +1,8 @@
-//! Cookie handling of refresh at the edge (worker/src/credentials.rs, refresh.rs, oauth.rs):
+//! Cookie handling of refresh at the edge (warden-core's gate, worker/src/refresh.rs, oauth.rs):
 //! input is a client `Cookie` header, two cookie names, two new token values and a token
 //! endpoint answer, NUL-separated. Never panics, and:
-//! - `located` is `token` plus where it came from; the refresh cookie is the `cookie` value,
-//!   size-capped, and any ambiguity is a 400;
+//! - the credential comes from `Authorization` whenever one came, else the cookie; the refresh
+//!   cookie is the `cookie` value, size-capped, and any ambiguity is a 400;
 //! - after `rewrite_cookie_header`, the origin sees exactly the new access and refresh values
 //!   under their names — no client cookie can shadow or duplicate them — whenever the names are
 //!   cookie names and the values cookie-safe;
@@ -13,9 +13,10 @@
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use warden_core::MAX_TOKEN_LEN;
-use warden_worker::credentials::{cookie, located, refresh_cookie, token, Source};
+use warden_core::{
+    cookie, cookie_safe, refresh_cookie, rewrite_cookie_header, select_credential, Source,
+};
 use warden_worker::oauth::{parse_response, set_cookie, RefreshFailure};
-use warden_worker::refresh::{cookie_safe, rewrite_cookie_header};
 
 /// RFC 7230 `token` characters (what the worker's configuration accepts as a cookie name).
 fn cookie_name(s: &str) -> bool {
@@ -48,16 +49,17 @@ fuzz_target!(|data: &[u8]| {
         _ => 200,
     };
 
-    // Where the token came from agrees with `token`.
+    // Where the token came from: `Authorization` alone decides when it came.
     for authorization in [None, Some("Bearer a.b.c"), Some("Basic x")] {
-        let l = located(authorization, Some(header), Some(access_name));
-        let t = token(authorization, Some(header), Some(access_name));
-        assert_eq!(l.clone().map(|o| o.map(|(t, _)| t)), t);
-        if let Ok(Some((_, source))) = l {
-            assert_eq!(
-                source == Source::Bearer,
-                authorization == Some("Bearer a.b.c")
-            );
+        let l = select_credential(authorization, Some(header), Some(access_name));
+        match (authorization, l) {
+            (Some("Bearer a.b.c"), found) => assert_eq!(found, Ok(Some(("a.b.c", Source::Bearer)))),
+            (Some(_), found) => assert_eq!(found.map_err(|d| d.code()), Err("token_missing")),
+            (None, Ok(Some((t, source)))) => {
+                assert_eq!(source, Source::Cookie);
+                assert_eq!(cookie(Some(header), access_name), Ok(Some(t)));
+            }
+            (None, _) => {}
         }
     }
     match refresh_cookie(Some(header), refresh_name) {

@@ -15,7 +15,7 @@
 //! so the loops run thousands of operations.
 
 use serde_json::{json, Value};
-use warden_core::{parse, Denial, KeyMaterial, RevocationIds, RevocationStatus, Verdict};
+use warden_core::{parse, Denial, KeyMaterial, RevocationIds, RevocationStatus};
 use worker::{Env, Request, Response, Result};
 
 use crate::config::Config;
@@ -38,17 +38,11 @@ async fn allow(
 ) -> std::result::Result<(), Denial> {
     let t = verify::verified(token, env, config, now).await?;
     std::hint::black_box(RevocationIds::of(&t));
-    match config
-        .policy
-        .evaluate(&t, now, RevocationStatus::NotRevoked)
-    {
-        Verdict::Allow(grant) => {
-            std::hint::black_box(grant);
-            Ok(())
-        }
-        Verdict::Deny(d) => Err(d),
-        Verdict::Refresh(_) => Err(Denial::Expired { exp: 0, now }),
-    }
+    let grant = config
+        .policy()
+        .evaluate(&t, now, RevocationStatus::NotRevoked)?;
+    std::hint::black_box(grant);
+    Ok(())
 }
 
 pub(crate) async fn run(mut req: Request, env: &Env, config: &Config) -> Result<Response> {
@@ -182,7 +176,7 @@ pub(crate) async fn run(mut req: Request, env: &Env, config: &Config) -> Result<
                         let Ok(parsed) = &parsed else {
                             return refused("token_malformed");
                         };
-                        std::hint::black_box(config.policy.evaluate(
+                        let _ = std::hint::black_box(config.policy().evaluate(
                             parsed,
                             now,
                             RevocationStatus::NotRevoked,

@@ -141,7 +141,7 @@ mod io {
     use std::collections::BTreeMap;
 
     use serde_json::{json, Value};
-    use warden_core::{hex, token_digest, UnixTime, Verdict};
+    use warden_core::{hex, token_digest, Unavailable, UnixTime};
     use worker::{Env, KvStore};
 
     use super::*;
@@ -171,26 +171,18 @@ mod io {
         });
     }
 
-    /// The outcome of presenting a PAT.
-    pub enum Presented {
-        /// The core's verdict on the record (allow, expired, revoked).
-        Verdict(Verdict, Box<StoredPat>),
-        /// No such token (never issued, reaped, or not of Warden's shape).
-        Unknown,
-        /// The store could not answer: 503, whatever the fail mode (the record is the credential).
-        Unavailable,
-    }
-
-    /// Looks the token up (isolate cache first, within `interval` seconds) and evaluates it.
-    pub async fn present(
+    /// The record of a presented PAT (isolate cache first, within `interval` seconds):
+    /// `Ok(None)` for a token that no record knows (never issued, reaped, or not of Warden's
+    /// shape); `Err` when the store could not answer (audited). The gate decides the rest.
+    pub async fn lookup(
         env: &Env,
         prefix: &str,
         token: &str,
         interval: u64,
         now: UnixTime,
-    ) -> Presented {
+    ) -> Result<Option<PatRecord>, Unavailable> {
         if !well_formed(token, prefix) {
-            return Presented::Unknown;
+            return Ok(None);
         }
         let digest = hex(&token_digest(token));
         let cached = CACHE.with(|c| {
@@ -211,20 +203,11 @@ mod io {
                         AuditEvent::StoreError,
                         json!({"op": "get", "kind": "pat", "error": e.to_string()}),
                     );
-                    return Presented::Unavailable;
+                    return Err(Unavailable);
                 }
             },
         };
-        match record {
-            Some(r) => {
-                let verdict = match r.record().evaluate(now) {
-                    Ok(grant) => Verdict::Allow(grant),
-                    Err(d) => Verdict::Deny(d),
-                };
-                Presented::Verdict(verdict, Box::new(r))
-            }
-            None => Presented::Unknown,
-        }
+        Ok(record.map(|r| r.record()))
     }
 
     async fn read_record(env: &Env, digest: &str) -> worker::Result<Option<StoredPat>> {

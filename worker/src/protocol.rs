@@ -15,8 +15,6 @@ pub const DO_CLASS: &str = "WardenSessions";
 /// The one URL every call goes to (an object's URL is not routed anywhere; the body says what
 /// is asked).
 pub const CALL_URL: &str = "https://warden-sessions/call";
-/// The code of a 401 after the origin answered `invalid_grant`.
-pub const INVALID_GRANT_CODE: &str = "refresh_invalid_grant";
 
 /// The object that serialises refreshes for a session: `sid:<sid>` when the request's access
 /// token names its session, else `rt:<hex sha256(refresh token)>` (the token itself never
@@ -225,10 +223,7 @@ impl Refusal {
     /// The stable code the client sees (`refresh_reused`, `session_idle`, `token_revoked`,
     /// `refresh_invalid_grant`, ...).
     pub fn code(&self) -> &'static str {
-        match self.denial() {
-            Some(d) => d.code(),
-            None => INVALID_GRANT_CODE,
-        }
+        self.denial().code()
     }
 
     /// The refusal that ends a session the core's [`warden_core::SessionPolicy`] refused:
@@ -249,9 +244,9 @@ impl Refusal {
         }
     }
 
-    /// The core's denial for this refusal (`None` for `invalid_grant`, which has no core code).
-    pub fn denial(&self) -> Option<Denial> {
-        Some(match self {
+    /// The core's denial for this refusal: every code a client sees is the core's.
+    pub fn denial(&self) -> Denial {
+        match self {
             Refusal::RefreshReused => Denial::RefreshReused,
             Refusal::SessionIdle {
                 last_active,
@@ -268,8 +263,8 @@ impl Refusal {
             Refusal::SubjectRevoked { before } => {
                 Denial::Revoked(RevocationReason::SubjectCutoff { before: *before })
             }
-            Refusal::InvalidGrant => return None,
-        })
+            Refusal::InvalidGrant => Denial::RefreshInvalidGrant,
+        }
     }
 }
 
@@ -465,11 +460,11 @@ mod tests {
             Refusal::SubjectRevoked { before: 5 }.code(),
             "token_revoked"
         );
-        assert_eq!(Refusal::InvalidGrant.code(), INVALID_GRANT_CODE);
-        assert_eq!(Refusal::ending(&idle.denial().unwrap()), idle);
-        assert_eq!(Refusal::ending(&cap.denial().unwrap()), cap);
+        assert_eq!(Refusal::InvalidGrant.code(), "refresh_invalid_grant");
+        assert_eq!(Refusal::ending(&idle.denial()), idle);
+        assert_eq!(Refusal::ending(&cap.denial()), cap);
         for r in [Refusal::RefreshReused, idle, cap, Refusal::SessionRevoked] {
-            assert_eq!(r.denial().map(|d| d.status()), Some(401));
+            assert_eq!(r.denial().status(), 401);
         }
     }
 

@@ -628,8 +628,11 @@ mod io {
         }
         let sid = record.sid.as_str();
         if reason == Refusal::RefreshReused {
-            let expires_at =
-                session_expiration(now, cx.config.policy.leeway, cx.config.policy.max_lifetime);
+            let expires_at = session_expiration(
+                now,
+                cx.config.policy().leeway,
+                cx.config.policy().max_lifetime,
+            );
             let revoke = async {
                 store::put_revocation(cx.env, Kind::Sid, sid, Some(expires_at), now).await?;
                 if let Some(sub) = &record.sub {
@@ -862,7 +865,7 @@ mod io {
         if let (Some(id), Some(secret)) = (&rc.client_id, &rc.client_secret) {
             headers.push(("authorization", oauth::basic_auth(id, secret)));
         }
-        if let Some(secret) = &config.origin_secret {
+        if let Some(secret) = &config.gate.origin_secret {
             headers.push(("x-warden-auth", secret.clone()));
         }
         let raw_signal = web_sys::AbortSignal::timeout_with_u32(REFRESH_TIMEOUT_MS);

@@ -83,7 +83,7 @@ pub async fn verified(
     let fetched_key = matches!(key, keys::KeyRef::Fetched(..));
     let token = Rc::new(token);
     if let Some(exp) = token.claims.exp {
-        let dies_at = exp.saturating_add(config.policy.leeway);
+        let dies_at = exp.saturating_add(config.policy().leeway);
         remember(digest, &token, dies_at, fetched_key, now);
     }
     Ok(token)

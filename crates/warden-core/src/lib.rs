@@ -33,12 +33,12 @@ pub use claims::{Claims, MAX_ID_LEN, MAX_NUMERIC_DATE};
 pub use denial::{Denial, Verdict};
 pub use digest::{hex, token_digest};
 pub use gate::{
-    canonical_path, check_authorization, check_identity, check_scopes, cookie, header_value,
-    identity_headers, is_identity_value, is_pat, is_reserved_header, is_scope_list, is_scope_token,
-    refresh_cookie, scopes, select_credential, Admission, CanonicalPath, Decision, FailMode,
-    Forward, Gate, PathRules, Refusal, Request, RequestFacts, Route, Source, Who, ADMIN_PREFIX,
-    DEFAULT_PAT_PREFIX, IDENTITY_PREFIX, MAX_LIST_ENTRIES, MAX_PATH_LEN, MAX_PREFIX_LEN,
-    MAX_SCOPE_LEN,
+    canonical_path, check_authorization, check_identity, check_scopes, cookie, cookie_max_age,
+    cookie_safe, header_value, identity_headers, is_identity_value, is_pat, is_reserved_header,
+    is_scope_list, is_scope_token, path_prefix, refresh_cookie, rewrite_cookie_header, scopes,
+    select_credential, Admission, CanonicalPath, Decision, FailMode, Forward, Gate, PathRules,
+    Refusal, Request, RequestFacts, Route, Source, Step, Who, ADMIN_PREFIX, DEFAULT_PAT_PREFIX,
+    IDENTITY_PREFIX, MAX_LIST_ENTRIES, MAX_PATH_LEN, MAX_PREFIX_LEN, MAX_SCOPE_LEN,
 };
 pub use grant::{Grant, RefreshHint, TokenClass};
 pub use json::{parse_object as parse_json_object, JsonError};
@@ -52,11 +52,11 @@ pub use pat::{PatRecord, NEVER};
 pub use policy::{typ_matches, Policy, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME};
 pub use records::{
     cutoff_expiration, judge_refresh, raised_cutoff, record_expiration, requested_cutoff,
-    session_expiration, token_expiration, under_cutoff, CutoffTooLate, RefreshJudgement,
-    MIN_RECORD_SECONDS,
+    session_expiration, token_expiration, CutoffTooLate, RefreshJudgement, MIN_RECORD_SECONDS,
 };
 pub use revocation::{
-    Fact, RevocationIds, RevocationReason, RevocationStatus, StoreAnswers, Unavailable,
+    under_cutoff, Fact, RevocationIds, RevocationReason, RevocationStatus, StoreAnswers,
+    Unavailable,
 };
 pub use session::{SessionPolicy, SessionState};
 #[cfg(feature = "jwt")]

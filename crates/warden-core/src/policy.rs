@@ -113,6 +113,16 @@ impl Policy {
         Ok(())
     }
 
+    /// Whether a presented token is taken for a refresh token (RFC 7009 revocation by token):
+    /// when an access `typ` is required and the token's `typ` is absent or another one.
+    pub fn is_refresh_token(&self, token: &Token) -> bool {
+        match (&self.typ, &token.header.typ) {
+            (Some(access), Some(typ)) => !typ_matches(typ, access),
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
     /// [`Policy::check`], then the store's answer: revoked → 401, unavailable → 503. A token
     /// that can never be refreshed is granted or denied, nothing else.
     pub fn evaluate(

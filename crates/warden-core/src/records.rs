@@ -84,17 +84,6 @@ pub fn requested_cutoff(
     Ok(before)
 }
 
-/// Whether something that began at `began` (`None`: unknown) falls under the subject's cutoff
-/// `before` (`None`: no cutoff): what began at or before the cutoff is revoked, and so is what
-/// cannot be shown to have begun later.
-pub fn under_cutoff(began: Option<UnixTime>, before: Option<UnixTime>) -> bool {
-    match (began, before) {
-        (_, None) => false,
-        (None, Some(_)) => true,
-        (Some(began), Some(before)) => began <= before,
-    }
-}
-
 /// What a session's stored record says about a presented refresh token, before any call to
 /// the origin.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,6 +132,7 @@ pub fn judge_refresh(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::revocation::under_cutoff;
 
     #[test]
     fn record_lifetimes() {

@@ -4,6 +4,17 @@
 use crate::parse::Token;
 use crate::UnixTime;
 
+/// Whether something that began at `began` (`None`: unknown) falls under the subject's cutoff
+/// `before` (`None`: no cutoff): what began at or before the cutoff is revoked, and so is what
+/// cannot be shown to have begun later.
+pub fn under_cutoff(began: Option<UnixTime>, before: Option<UnixTime>) -> bool {
+    match (began, before) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(began), Some(before)) => began <= before,
+    }
+}
+
 /// Why a token is revoked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -66,7 +77,7 @@ impl<'a> RevocationIds<'a> {
     /// lookup otherwise makes the whole answer [`RevocationStatus::Unavailable`].
     pub fn interpret(&self, answers: &StoreAnswers) -> RevocationStatus {
         let (cutoff, before) = match answers.subject_cutoff {
-            Ok(Some(before)) if self.iat.is_none_or(|iat| iat <= before) => (Fact::Present, before),
+            Ok(Some(before)) if under_cutoff(self.iat, Some(before)) => (Fact::Present, before),
             Ok(_) => (Fact::Absent, 0),
             Err(Unavailable) => (Fact::Unknown, 0),
         };

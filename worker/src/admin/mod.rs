@@ -12,15 +12,12 @@ pub use io::*;
 #[cfg(target_arch = "wasm32")]
 mod io {
     use serde_json::{json, Map, Value};
-    use warden_core::{
-        parse, requested_cutoff, session_expiration, token_expiration, typ_matches, Token, UnixTime,
-    };
+    use warden_core::{parse, requested_cutoff, session_expiration, token_expiration, UnixTime};
     use worker::{Env, Method, Request, Response, Result};
 
     use super::*;
     use crate::audit::{audit, AuditEvent};
     use crate::config::Config;
-    use crate::credentials;
     use crate::http::{bad_request, json_response, method_not_allowed};
     use crate::pat;
     use crate::protocol::{CutoffRequest, Refusal};
@@ -78,7 +75,7 @@ mod io {
                     Ok(r) => r,
                     Err(why) => return bad_request(&why),
                 };
-                match pat::issue(env, &config.pat_prefix, request, now).await {
+                match pat::issue(env, &config.gate.pat_prefix, request, now).await {
                     Ok(reply) => json_response(201, &reply),
                     Err(e) => store_unavailable("put", &e),
                 }
@@ -220,8 +217,8 @@ mod io {
         revoke: Revoke,
         now: u64,
     ) -> Result<Response> {
-        let leeway = config.policy.leeway;
-        let max_lifetime = config.policy.max_lifetime;
+        let leeway = config.policy().leeway;
+        let max_lifetime = config.policy().max_lifetime;
         match revoke {
             Revoke::Jti { jti, exp, sub } => {
                 let expires_at = token_expiration(exp, now, leeway, max_lifetime);
@@ -336,8 +333,8 @@ mod io {
         now: u64,
     ) -> Result<Response> {
         let mut revoked = Map::new();
-        if credentials::is_pat(token, &config.pat_prefix) {
-            match pat::revoke_token(env, &config.pat_prefix, token, now).await {
+        if warden_core::is_pat(token, &config.gate.pat_prefix) {
+            match pat::revoke_token(env, &config.gate.pat_prefix, token, now).await {
                 Ok(Some(record)) => {
                     revoked.insert("pat".into(), json!(record.id));
                 }
@@ -350,8 +347,8 @@ mod io {
             return json_response(200, &json!({"ok": true, "revoked": revoked}));
         };
         let c = &parsed.claims;
-        let leeway = config.policy.leeway;
-        let max_lifetime = config.policy.max_lifetime;
+        let leeway = config.policy().leeway;
+        let max_lifetime = config.policy().max_lifetime;
         if let Some(jti) = &c.jti {
             let expires_at = token_expiration(c.exp, now, leeway, max_lifetime);
             if let Err(e) =
@@ -361,7 +358,7 @@ mod io {
             }
             revoked.insert("jti".into(), json!(jti));
         }
-        if refresh_hint || is_refresh_token(config, &parsed) {
+        if refresh_hint || config.policy().is_refresh_token(&parsed) {
             if let Some(sid) = &c.sid {
                 let expires_at = session_expiration(now, leeway, max_lifetime);
                 if let Err(e) =
@@ -434,15 +431,5 @@ mod io {
             }
         }
         Ok(ended)
-    }
-
-    /// A token is taken for a refresh token when `WARDEN_ACCESS_TYP` is set and its `typ`
-    /// differs.
-    fn is_refresh_token(config: &Config, token: &Token) -> bool {
-        match (&config.policy.typ, &token.header.typ) {
-            (Some(access), Some(typ)) => !typ_matches(typ, access),
-            (Some(_), None) => true,
-            (None, _) => false,
-        }
     }
 }

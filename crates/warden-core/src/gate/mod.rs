@@ -26,6 +26,7 @@
 //! }
 //! ```
 
+mod cookies;
 mod credential;
 mod identity;
 mod path;
@@ -34,6 +35,7 @@ mod routes;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+pub use cookies::{cookie_max_age, cookie_safe, rewrite_cookie_header};
 pub use credential::{
     check_authorization, cookie, is_pat, refresh_cookie, select_credential, Source,
 };
@@ -42,7 +44,7 @@ pub use identity::{
     is_reserved_header, is_scope_list, is_scope_token, scopes, IDENTITY_PREFIX,
 };
 pub use path::{canonical_path, CanonicalPath, MAX_PATH_LEN};
-pub use routes::{PathRules, Route, MAX_LIST_ENTRIES, MAX_PREFIX_LEN, MAX_SCOPE_LEN};
+pub use routes::{path_prefix, PathRules, Route, MAX_LIST_ENTRIES, MAX_PREFIX_LEN, MAX_SCOPE_LEN};
 
 use crate::denial::{Denial, Verdict};
 use crate::grant::{Grant, RefreshHint, TokenClass};
@@ -50,7 +52,7 @@ use crate::parse::Token;
 use crate::pat::PatRecord;
 use crate::policy::Policy;
 use crate::revocation::{
-    RevocationIds, RevocationReason, RevocationStatus, StoreAnswers, Unavailable,
+    under_cutoff, RevocationIds, RevocationReason, RevocationStatus, StoreAnswers, Unavailable,
 };
 use crate::UnixTime;
 
@@ -395,7 +397,7 @@ impl Gate {
             Err(Unavailable) => return self.pat_refusal(None, Denial::StoreUnavailable),
         };
         let result = record.evaluate(now).and_then(|grant| match cutoff {
-            Ok(Some(before)) if record.created_at <= before => {
+            Ok(Some(before)) if under_cutoff(Some(record.created_at), Some(before)) => {
                 Err(Denial::Revoked(RevocationReason::SubjectCutoff { before }))
             }
             Ok(_) => Ok(grant),

@@ -86,9 +86,9 @@ impl PathRules {
     }
 }
 
-/// A path prefix: starts with `/`, RFC 3986 path characters except `%`, `;` and `,`, no empty,
-/// `.` or `..` segments.
-fn path_prefix(p: &str) -> Result<String, String> {
+/// A configured path prefix: starts with `/`, RFC 3986 path characters except `%`, `;` and `,`,
+/// no empty, `.` or `..` segments, at most [`MAX_PREFIX_LEN`] bytes.
+pub fn path_prefix(p: &str) -> Result<String, String> {
     let ok_chars = p
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+=:@/".contains(&b));

@@ -1,0 +1,364 @@
+//! The request path: the worker as the gate's I/O driver. It reads the request's facts, asks
+//! the core's [`Gate`](warden_core::Gate) what they mean, does the I/O each step needs —
+//! signature check, revocation lookups, PAT record, the session's refresh — feeds the answers
+//! back, and carries out the decision ([`crate::respond`]). No rule is decided here.
+
+use std::cell::RefCell;
+
+use serde_json::json;
+use warden_core::{
+    cookie_max_age, cookie_safe, rewrite_cookie_header, Admission, Decision, Denial, Forward,
+    RefreshHint, Refusal, Request as GateRequest, RequestFacts, RevocationIds, Step, Token,
+    Unavailable,
+};
+use worker::{Context, Env, Request, Response, Result};
+
+use crate::admin;
+use crate::audit::{audit, AuditEvent};
+use crate::config::{Config, RefreshConfig};
+use crate::oauth;
+use crate::pat;
+use crate::refresh::{self, Answer, SessionCall};
+use crate::respond::{forward, refusal_response, refuse, with_cookies};
+use crate::runtime::unix_now;
+use crate::store::{self, Entry, Kind};
+use crate::verify;
+
+/// Every request that is not a test route: the gate admits it, then the step it asks for.
+pub async fn handle(
+    req: Request,
+    env: &Env,
+    config: &Config,
+    ctx: &Context,
+    now: u64,
+) -> Result<Response> {
+    let path = req.path();
+    let method = req.method();
+    let headers = req.headers();
+    let authorization = headers.get("authorization")?;
+    let cookies = headers.get("cookie")?;
+    let facts = RequestFacts {
+        method: method.as_ref(),
+        path: &path,
+        authorization: authorization.as_deref(),
+        cookies: cookies.as_deref(),
+        cors_request_method: headers.has("access-control-request-method")?,
+    };
+    match config.gate.admit(&facts) {
+        Admission::Admin => admin::api(req, env, config, now).await,
+        Admission::Forward => forward(req, config, None, None).await,
+        Admission::Deny(r) => refuse(config, &r),
+        Admission::Pat { token, request } => {
+            pat_request(req, env, config, token, &request, now).await
+        }
+        Admission::Jwt { token, request } => {
+            let call = Call::new(env, config, ctx, &request, cookies.as_deref());
+            call.jwt(req, token, now).await
+        }
+        Admission::Refresh {
+            refresh_token,
+            request,
+        } => {
+            let call = Call::new(env, config, ctx, &request, cookies.as_deref());
+            call.refresh(req, None, refresh_token, now).await
+        }
+    }
+}
+
+/// A PAT: its record and its subject's cutoff, then the gate's decision.
+async fn pat_request(
+    req: Request,
+    env: &Env,
+    config: &Config,
+    token: &str,
+    request: &GateRequest<'_>,
+    now: u64,
+) -> Result<Response> {
+    let record = pat::lookup(
+        env,
+        &config.gate.pat_prefix,
+        token,
+        config.snapshot_seconds,
+        now,
+    )
+    .await;
+    let cutoff = match &record {
+        Ok(Some(r)) => {
+            let ids = RevocationIds {
+                sub: Some(&r.sub),
+                ..RevocationIds::default()
+            };
+            store::answers(env, config.snapshot_seconds, &ids, now)
+                .await
+                .subject_cutoff
+        }
+        _ => Ok(None),
+    };
+    let record = record.as_ref().map(Option::as_ref).map_err(|_| Unavailable);
+    match config.gate.decide_pat(request, record, cutoff, now) {
+        Decision::Forward(f) => forward(req, config, Some(&f), None).await,
+        Decision::Deny(r) => refuse(config, &r),
+        Decision::Refresh(_) => refuse(
+            config,
+            &Refusal::plain(Denial::StoreUnavailable), // never: a PAT is never refreshed
+        ),
+    }
+}
+
+/// A JWT or cookie-session request and what it needs along the way.
+struct Call<'a> {
+    env: &'a Env,
+    config: &'a Config,
+    ctx: &'a Context,
+    request: &'a GateRequest<'a>,
+    cookies: Option<&'a str>,
+}
+
+impl<'a> Call<'a> {
+    fn new(
+        env: &'a Env,
+        config: &'a Config,
+        ctx: &'a Context,
+        request: &'a GateRequest<'a>,
+        cookies: Option<&'a str>,
+    ) -> Self {
+        Call {
+            env,
+            config,
+            ctx,
+            request,
+            cookies,
+        }
+    }
+
+    /// Signature (cache or keys + crypto), the gate's checks, the store's answers, the decision.
+    async fn jwt(&self, req: Request, raw: &str, now: u64) -> Result<Response> {
+        let (env, config, gate) = (self.env, self.config, &self.config.gate);
+        let token = match verify::verified(raw, env, config, now).await {
+            Ok(t) => t,
+            Err(d) => return refuse(config, &Refusal::plain(d)),
+        };
+        let ids = match gate.check_jwt(self.request, &token, now) {
+            Step::Lookup(ids) => ids,
+            Step::Done(decision) => return self.carry_out(req, decision, &token).await,
+        };
+        let answers = store::answers(env, config.snapshot_seconds, &ids, now).await;
+        match gate.decide_jwt(self.request, &token, &answers, now) {
+            Decision::Refresh(hint) => match self.request.refresh_token {
+                Some(rt) => self.refresh(req, Some((&token, &hint)), rt, now).await,
+                None => refuse(config, &Refusal::plain(Denial::RefreshUnavailable)),
+            },
+            decision => self.carry_out(req, decision, &token).await,
+        }
+    }
+
+    /// Forward (auditing a fail-open allow, registering a seen session) or refuse.
+    async fn carry_out(&self, req: Request, decision: Decision, token: &Token) -> Result<Response> {
+        match decision {
+            Decision::Forward(f) => {
+                self.allowed(&f, token);
+                forward(req, self.config, Some(&f), None).await
+            }
+            Decision::Deny(r) => refuse(self.config, &r),
+            Decision::Refresh(_) => {
+                refuse(self.config, &Refusal::plain(Denial::RefreshUnavailable))
+            }
+        }
+    }
+
+    fn allowed(&self, f: &Forward, token: &Token) {
+        if f.fail_open {
+            audit(
+                AuditEvent::FailOpenAllow,
+                json!({
+                    "class": f.grant.class.name(),
+                    "sub": token.claims.sub,
+                    "sid": token.claims.sid,
+                    "jti": token.claims.jti,
+                    "kid": token.header.kid,
+                }),
+            );
+        }
+        if f.register_session {
+            note_seen(self.ctx, self.env, token);
+        }
+    }
+
+    /// Refreshes a cookie session through its object, then serves the request with the new
+    /// access token. `old`: the presented access token (signature verified, not revoked) and
+    /// the gate's hint; `None` when only the refresh cookie came.
+    async fn refresh(
+        &self,
+        req: Request,
+        old: Option<(&Token, &RefreshHint)>,
+        refresh_token: &str,
+        now: u64,
+    ) -> Result<Response> {
+        let (env, config, gate) = (self.env, self.config, &self.config.gate);
+        let Some(rc) = &config.refresh else {
+            return refuse(config, &Refusal::plain(Denial::RefreshUnavailable));
+        };
+        let sid = old.and_then(|(_, h)| h.session.clone());
+        let call = SessionCall {
+            refresh_token: refresh_token.to_owned(),
+            sid: sid.clone(),
+            sub: old.and_then(|(t, _)| t.claims.sub.clone()),
+            iat: old.and_then(|(t, _)| t.claims.iat),
+        };
+        let name = refresh::object_name(sid.as_deref(), refresh_token);
+        match refresh::ask(env, &name, &call).await {
+            Answer::Fresh {
+                access_token,
+                refresh_token,
+                cap_ends_at,
+            } => {
+                // The clock again: the new token was minted during the refresh.
+                let pair = Pair {
+                    access_token: &access_token,
+                    refresh_token: &refresh_token,
+                    cap_ends_at,
+                };
+                self.deliver(req, rc, sid.as_deref(), pair, unix_now())
+                    .await
+            }
+            Answer::Refused {
+                refusal,
+                sid: refused_sid,
+            } => {
+                let sid = refused_sid.or(sid);
+                let r = gate.refresh_refused(refusal.denial(), sid.as_deref(), old.map(|(t, _)| t));
+                if let Some(sid) = &r.revoked_session {
+                    // At once in this isolate: the family's newer access tokens die here now.
+                    store::remember_write(
+                        Entry::Revoked {
+                            kind: Kind::Sid,
+                            id: sid.clone(),
+                            expiration: config.session_revocation_expiration(now),
+                        },
+                        now,
+                    );
+                }
+                refuse(config, &r)
+            }
+            Answer::Unavailable { status, reason } => {
+                audit(
+                    AuditEvent::RefreshUnavailable,
+                    json!({"status": status, "reason": reason, "sid": sid}),
+                );
+                match gate.refresh_unavailable(self.request, old, status == 502, now) {
+                    Decision::Forward(f) => forward(req, config, Some(&f), None).await,
+                    Decision::Deny(r) => refusal_response(config, &r),
+                    Decision::Refresh(_) => {
+                        refusal_response(config, &Refusal::plain(Denial::RefreshUnavailable))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Serves the request with a freshly refreshed pair: the new access token is verified and
+    /// judged like any other, the origin receives it (identity headers and `Cookie`), and the
+    /// answer sets both cookies for as long as the session may live.
+    async fn deliver(
+        &self,
+        req: Request,
+        rc: &RefreshConfig,
+        sid: Option<&str>,
+        pair: Pair<'_>,
+        now: u64,
+    ) -> Result<Response> {
+        let (env, config, gate) = (self.env, self.config, &self.config.gate);
+        let unusable = |why: &'static str| {
+            let mut r = Refusal::plain(Denial::RefreshUpstream(
+                "the origin issued an unusable token",
+            ));
+            r.detail = Some(why);
+            bad_pair(config, sid, &r)
+        };
+        let Some(access_cookie) = gate.access_cookie.as_deref() else {
+            return unusable("no access cookie configured");
+        };
+        if !cookie_safe(pair.access_token) || !cookie_safe(pair.refresh_token) {
+            return unusable("a new token cannot travel in a cookie");
+        }
+        let token = match verify::verified(pair.access_token, env, config, now).await {
+            Ok(t) => t,
+            Err(d) => return unusable(d.code()),
+        };
+        let ids = match gate.check_refreshed(sid, &token, now) {
+            Step::Lookup(ids) => ids,
+            Step::Done(Decision::Deny(r)) => return bad_pair(config, sid, &r),
+            Step::Done(_) => return unusable("unexpected decision"),
+        };
+        let max_age = cookie_max_age(pair.cap_ends_at, now);
+        let set = [
+            oauth::set_cookie(access_cookie, pair.access_token, max_age),
+            oauth::set_cookie(&rc.cookie, pair.refresh_token, max_age),
+        ];
+        let answers = store::answers(env, config.snapshot_seconds, &ids, now).await;
+        match gate.decide_refreshed(self.request, &token, &answers, now) {
+            Decision::Forward(f) => {
+                self.allowed(&f, &token);
+                let cookie = rewrite_cookie_header(
+                    self.cookies,
+                    (access_cookie, pair.access_token),
+                    (&rc.cookie, pair.refresh_token),
+                );
+                let resp = forward(req, config, Some(&f), Some(&cookie)).await?;
+                with_cookies(resp, &set)
+            }
+            // Cleared cookies come with the refusal; otherwise (the store could not answer:
+            // not the pair's fault) the new pair is kept, or the rotation would be lost.
+            Decision::Deny(r) if r.clear_cookies => refuse(config, &r),
+            Decision::Deny(r) => with_cookies(refuse(config, &r)?, &set),
+            Decision::Refresh(_) => unusable("a refreshed token asks for another refresh"),
+        }
+    }
+}
+
+/// A refreshed pair.
+struct Pair<'a> {
+    access_token: &'a str,
+    refresh_token: &'a str,
+    cap_ends_at: u64,
+}
+
+/// The origin issued an unusable pair: audited as `refresh_bad_token`, 502, no cookie set.
+fn bad_pair(config: &Config, sid: Option<&str>, r: &Refusal) -> Result<Response> {
+    audit(
+        AuditEvent::RefreshBadToken,
+        json!({"sid": sid, "reason": r.detail}),
+    );
+    refusal_response(config, r)
+}
+
+/// Registers a cookie session with its object the first time this isolate sees it (after the
+/// response, through `waitUntil`): the inventory lists it and revoke-all can end it.
+fn note_seen(ctx: &Context, env: &Env, token: &Token) {
+    thread_local! {
+        static SEEN: RefCell<std::collections::BTreeSet<String>> = const { RefCell::new(std::collections::BTreeSet::new()) };
+    }
+    /// Sessions remembered per isolate before the set starts over.
+    const MAX_SEEN: usize = 10_000;
+    let Some(sid) = token.claims.sid.clone() else {
+        return;
+    };
+    let first = SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= MAX_SEEN {
+            seen.clear();
+        }
+        seen.insert(sid.clone())
+    });
+    if !first {
+        return;
+    }
+    let call = SessionCall {
+        sid: Some(sid),
+        sub: token.claims.sub.clone(),
+        iat: token.claims.iat,
+        ..SessionCall::default()
+    };
+    let env = env.clone();
+    ctx.wait_until(async move { refresh::seen(&env, &call).await });
+}

@@ -1,0 +1,153 @@
+//! Carrying out the gate's decisions: forwarding to the origin with exactly the identity the
+//! gate computed, and answering a refusal (RFC 6750 status, challenge and JSON body, one audit
+//! line). Nothing here decides anything.
+
+use serde_json::json;
+use warden_core::{identity_headers, is_reserved_header, Denial, Forward, Refusal};
+use worker::{
+    wasm_bindgen::JsValue, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response,
+    Result,
+};
+
+use crate::audit::{audit, AuditEvent};
+use crate::config::Config;
+use crate::http::json_response;
+use crate::oauth;
+
+/// Response header telling a bearer client that its token expired and it should refresh.
+pub const REFRESH_HINT_HEADER: &str = "x-warden-refresh";
+
+/// Forwards the request to the origin: method, path, query and body untouched; every client
+/// header that [`is_reserved_header`] removed; the identity headers of `allowed` (after an
+/// allow) and `x-warden-auth` (when `WARDEN_ORIGIN_SECRET` is set) added; `cookie` replaces the
+/// `Cookie` header (after a refresh). The origin's answer, errors included, passes through.
+pub async fn forward(
+    req: Request,
+    config: &Config,
+    allowed: Option<&Forward>,
+    cookie: Option<&str>,
+) -> Result<Response> {
+    let url = req.url()?;
+    let mut target = format!("{}{}", config.origin, url.path());
+    if let Some(q) = url.query() {
+        target.push('?');
+        target.push_str(q);
+    }
+    let headers = Headers::new();
+    for (name, value) in req.headers().entries() {
+        if !is_reserved_header(&name) && name != "host" {
+            headers.append(&name, &value)?;
+        }
+    }
+    let anonymous;
+    let identity = match allowed {
+        Some(f) => &f.headers,
+        None => {
+            anonymous = identity_headers(None, config.gate.origin_secret.as_deref());
+            &anonymous
+        }
+    };
+    for (name, value) in identity {
+        headers.set(name, value)?;
+    }
+    if let Some(cookie) = cookie {
+        headers.set("cookie", cookie)?;
+    }
+
+    let method = req.method();
+    let mut init = RequestInit::new();
+    init.with_method(method.clone())
+        .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual);
+    if !matches!(method, Method::Get | Method::Head) {
+        init.with_body(req.inner().body().map(JsValue::from));
+    }
+    match Fetch::Request(Request::new_with_init(&target, &init)?)
+        .send()
+        .await
+    {
+        Ok(resp) => Ok(resp),
+        Err(e) => {
+            audit(AuditEvent::OriginError, json!({"error": e.to_string()}));
+            json_response(
+                502,
+                &json!({"error": "bad_gateway", "error_description": "origin unreachable"}),
+            )
+        }
+    }
+}
+
+/// The answer to a refusal, with one audit line (`reject_expired_token` for an expired token,
+/// `deny` otherwise).
+pub fn refuse(config: &Config, r: &Refusal) -> Result<Response> {
+    let d = &r.denial;
+    let event = if matches!(d, Denial::Expired { .. }) {
+        AuditEvent::RejectExpiredToken
+    } else {
+        AuditEvent::Deny
+    };
+    audit(
+        event,
+        json!({
+            "code": d.code(),
+            "status": d.status(),
+            "class": r.who.class.map(|c| c.name()),
+            "sub": r.who.sub,
+            "jti": r.who.jti,
+            "sid": r.who.sid,
+            "scope": d.scope(),
+            "detail": r.detail,
+        }),
+    );
+    refusal_response(config, r)
+}
+
+/// The answer to a refusal, without an audit line (the caller wrote a more specific one).
+pub fn refusal_response(config: &Config, r: &Refusal) -> Result<Response> {
+    let d = &r.denial;
+    let mut body =
+        json!({"error": d.body_error(), "code": d.code(), "error_description": d.description()});
+    if let Some(scope) = d.scope() {
+        body["scope"] = json!(scope);
+    }
+    let mut resp = json_response(d.status(), &body)?;
+    let headers = resp.headers_mut();
+    if let Some(challenge) = d.www_authenticate() {
+        headers.set("www-authenticate", &challenge)?;
+    }
+    if r.refresh_due {
+        headers.set(REFRESH_HINT_HEADER, "due")?;
+    }
+    if let Some(seconds) = d.retry_after() {
+        headers.set("retry-after", &seconds.to_string())?;
+    }
+    if r.clear_cookies {
+        return with_cookies(resp, &cleared_cookies(config));
+    }
+    Ok(resp)
+}
+
+/// `Set-Cookie` values that delete both session cookies (none while refresh is off).
+pub fn cleared_cookies(config: &Config) -> Vec<String> {
+    let Some(rc) = &config.refresh else {
+        return Vec::new();
+    };
+    let mut out = vec![oauth::clear_cookie(&rc.cookie)];
+    if let Some(access) = &config.gate.access_cookie {
+        out.insert(0, oauth::clear_cookie(access));
+    }
+    out
+}
+
+/// The response with `Set-Cookie` headers added (a fetched response's headers are immutable:
+/// copied first).
+pub fn with_cookies(resp: Response, cookies: &[String]) -> Result<Response> {
+    if cookies.is_empty() {
+        return Ok(resp);
+    }
+    let headers = Headers(web_sys::Headers::new_with_headers(&resp.headers().0)?);
+    for c in cookies {
+        headers.append("set-cookie", c)?;
+    }
+    Ok(resp.with_headers(headers))
+}
