@@ -34,6 +34,8 @@ test: setup lint nostd docs test-native test-wasm build test-js
 	@echo "==> make test: all passed"
 
 lint:
+	@echo "==> module cycles (no module imports one that imports it back)"
+	python3 scripts/module-cycles.py
 	@echo "==> cargo fmt --check"
 	cargo fmt --all -- --check
 	@echo "==> cargo clippy (all targets, all features)"
