@@ -7,7 +7,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 
 WASM_RUNNER := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
-.PHONY: setup build build-worker build-wasm dev test lint nostd docs test-native test-wasm test-js bench bench-core bench-npm bench-worker build-bench fuzz load
+.PHONY: setup build build-worker build-wasm dev test lint nostd docs test-native test-wasm test-js bench bench-core bench-npm bench-worker bench-edge build-bench fuzz load
 
 ## Install what is missing (idempotent; prints each step).
 setup:
@@ -69,7 +69,7 @@ test-js:
 	node --test --test-concurrency=1 tests/*.test.mjs
 
 ## Benchmarks (not part of `make test`): figures go to docs/benchmarks.md.
-bench: bench-core bench-npm bench-worker
+bench: bench-core bench-npm bench-worker bench-edge
 
 bench-worker: setup
 	@echo "==> worker allow path vs a jose worker, in workerd (Miniflare)"
@@ -78,6 +78,12 @@ bench-worker: setup
 bench-npm: build-wasm
 	@echo "==> npm package vs jwt-decode and jose (Node)"
 	node scripts/bench-npm.mjs --write
+
+## CPU per request of the workerd process, from outside (/proc/<pid>/stat): Warden's production build
+## next to a JS pass-through, a workers-rs pass-through and a jose worker, same origin and keys.
+bench-edge: build-worker
+	@echo "==> worker CPU per request above a pass-through worker, in workerd (Miniflare)"
+	bash scripts/bench-edge.sh --write
 
 bench-core:
 	@echo "==> Criterion: warden-core parse + verify + evaluate, cached hit"
