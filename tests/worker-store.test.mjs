@@ -53,6 +53,43 @@ test("steady state: zero KV reads per JWT request; own revocations effective at 
   });
 });
 
+test("steady state over 1,000 unique tokens at the default WARDEN_SNAPSHOT_SECONDS: no KV read, one listing per 30 s at most", async () => {
+  // Default interval (30 s, WARDEN_SNAPSHOT_SECONDS unset). Expected KV operations after the
+  // warm-up: no get at all, and at most one `list` per started 30 s interval (one page: the
+  // namespace holds far fewer than 1,000 records), i.e. ceil(elapsed / 30 s) listings.
+  await withWarden({}, { kv: "counting" }, async (w) => {
+    const revoked = [];
+    for (let i = 0; i < 20; i++) {
+      const t = await origin.issue({ sub: `revoked-${i}` });
+      assert.equal((await admin(w, "/_warden/revoke", { body: JSON.stringify({ jti: claimsOf(t).jti }) })).status, 200);
+      revoked.push(t);
+    }
+    const tokens = [];
+    for (let i = 0; i < 1000; i++) tokens.push(await origin.issue({ sub: `user-${i}` }));
+    assert.equal((await get(w, tokens[0])).status, 200); // warm-up: builds the snapshot
+    await w.resetCounts();
+    const started = Date.now();
+    let allowed = 0;
+    let refused = 0;
+    for (let i = 0; i < tokens.length; i++) {
+      const r = await get(w, tokens[i]);
+      assert.equal(r.status, 200, `token ${i}`);
+      allowed++;
+      if (i % 50 === 0) {
+        await assertDenied(assert, await get(w, revoked[(i / 50) % revoked.length]), 401, "token_revoked");
+        refused++;
+      }
+    }
+    const intervals = Math.ceil((Date.now() - started) / 30_000);
+    const counts = await w.counts();
+    assert.equal(allowed + refused, 1020, "every request was made");
+    assert.equal(counts.get ?? 0, 0, "no point read for any of 1,020 JWT requests");
+    assert.equal(counts.getWithMetadata ?? 0, 0);
+    assert.ok((counts.list ?? 0) <= intervals, `at most one listing per 30 s interval: ${counts.list} in ${intervals}`);
+    assert.deepEqual(Object.keys(counts).filter((k) => k !== "list"), [], `only listings: ${JSON.stringify(counts)}`);
+  });
+});
+
 test("the snapshot picks up revocations written elsewhere within WARDEN_SNAPSHOT_SECONDS", async () => {
   await withWarden({ WARDEN_SNAPSHOT_SECONDS: "2" }, { kv: "counting" }, async (w) => {
     const token = await origin.issue({ sub: "alice" });

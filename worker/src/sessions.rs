@@ -406,7 +406,9 @@ mod io {
         rc: &'a RefreshConfig,
     }
 
-    /// A `sid:` object's refresh.
+    /// A `sid:` object's refresh: judge the presented token against the stored session, get a
+    /// pair (from the origin, or the one an `rt:` object obtained), check it names this
+    /// session, commit the rotation.
     async fn refresh_session(
         cx: &Ctx<'_>,
         call: &SessionCall,
@@ -414,63 +416,11 @@ mod io {
         sid: &str,
         hash: &[u8; 32],
     ) -> Answer {
-        let now = now_secs();
         let hash_hex = hex(hash);
-        let record = match get_record(cx.storage).await {
-            Ok(r) => r,
-            Err(e) => return storage_error(&e),
+        let session = match judge_presented(cx, call, sid, &hash_hex, now_secs()).await {
+            Ok(session) => session,
+            Err(answer) => return answer,
         };
-        if record.as_ref().is_some_and(|r| r.sid != sid) {
-            return Answer::unavailable(503, "session object holds another session");
-        }
-        let rotated = match get_text(cx.storage, &format!("{ROTATED_PREFIX}{hash_hex}")).await {
-            Ok(at) => at.map(|at| Rotated {
-                at: at.parse().unwrap_or(0),
-            }),
-            Err(e) => return storage_error(&e),
-        };
-        let state = record.as_ref().map(|r| (r.state(), r.ended.clone()));
-        let judged = judge_refresh(
-            state.as_ref().map(|(s, ended)| (s, ended.is_some())),
-            rotated.map(|r| r.at),
-            now,
-            cx.rc.grace,
-            &cx.rc.session,
-        );
-        let refusal = match judged {
-            RefreshJudgement::Proceed => None,
-            RefreshJudgement::Ended => {
-                cx.memory.forget_pair();
-                let reason = state.and_then(|(_, ended)| ended);
-                return refused(sid, reason.unwrap_or(Refusal::SessionRevoked));
-            }
-            RefreshJudgement::End(d) => Some(Refusal::ending(&d)),
-            RefreshJudgement::RotatedWithinGrace => {
-                return Answer::unavailable(503, "refresh token rotated moments ago; retry");
-            }
-            RefreshJudgement::Reused => Some(Refusal::RefreshReused),
-        };
-        // Revoked meanwhile? The session (rv:sid, through the isolate's snapshot) and the
-        // subject's cutoff (strongly, from the sub: object).
-        let sub = record
-            .as_ref()
-            .and_then(|r| r.sub.clone())
-            .or_else(|| call.sub.clone());
-        let created_at = record.as_ref().map(|r| r.created_at).or(call.iat);
-        let refusal = match refusal {
-            Some(r) => Some(r),
-            None => match revoked(cx, sid, sub.as_deref(), created_at, now).await {
-                Ok(r) => r,
-                Err(answer) => return answer,
-            },
-        };
-        if let Some(reason) = refusal {
-            let mut record =
-                record.unwrap_or_else(|| SessionRecord::new(sid, sub.clone(), created_at, now));
-            return end_and_refuse(cx, &mut record, reason, rotated, now).await;
-        }
-
-        // The pair: from the origin, or already obtained by the rt: object.
         let pair = match obtained {
             Some(ObtainedPair {
                 access_token,
@@ -492,25 +442,130 @@ mod io {
             // Ended by an admin while the origin answered: the pair is dropped.
             return refused(sid, Refusal::SessionRevoked);
         }
+        let new_sub = match pair_subject(sid, session.sub.as_deref(), &pair) {
+            Ok(new_sub) => new_sub,
+            Err(answer) => return answer,
+        };
+        commit_refresh(cx, call, sid, &hash_hex, session, new_sub, pair).await
+    }
+
+    /// The stored session a refresh may proceed with, and whose it is.
+    struct Presented {
+        record: Option<SessionRecord>,
+        sub: Option<String>,
+        created_at: Option<UnixTime>,
+    }
+
+    /// Judges the presented refresh token (by hash) against the stored session: ended, idle,
+    /// capped, rotated (within the grace: retry; after it: reuse), revoked meanwhile (the
+    /// session, or the subject's cutoff). A refusal ends the session first.
+    async fn judge_presented(
+        cx: &Ctx<'_>,
+        call: &SessionCall,
+        sid: &str,
+        hash_hex: &str,
+        now: UnixTime,
+    ) -> Result<Presented, Answer> {
+        let record = get_record(cx.storage)
+            .await
+            .map_err(|e| storage_error(&e))?;
+        if record.as_ref().is_some_and(|r| r.sid != sid) {
+            return Err(Answer::unavailable(
+                503,
+                "session object holds another session",
+            ));
+        }
+        let rotated = get_text(cx.storage, &format!("{ROTATED_PREFIX}{hash_hex}"))
+            .await
+            .map_err(|e| storage_error(&e))?
+            .map(|at| Rotated {
+                at: at.parse().unwrap_or(0),
+            });
+        let state = record.as_ref().map(|r| (r.state(), r.ended.clone()));
+        let judged = judge_refresh(
+            state.as_ref().map(|(s, ended)| (s, ended.is_some())),
+            rotated.map(|r| r.at),
+            now,
+            cx.rc.grace,
+            &cx.rc.session,
+        );
+        let refusal = match judged {
+            RefreshJudgement::Proceed => None,
+            RefreshJudgement::Ended => {
+                cx.memory.forget_pair();
+                let reason = state.and_then(|(_, ended)| ended);
+                return Err(refused(sid, reason.unwrap_or(Refusal::SessionRevoked)));
+            }
+            RefreshJudgement::End(d) => Some(Refusal::ending(&d)),
+            RefreshJudgement::RotatedWithinGrace => {
+                return Err(Answer::unavailable(
+                    503,
+                    "refresh token rotated moments ago; retry",
+                ));
+            }
+            RefreshJudgement::Reused => Some(Refusal::RefreshReused),
+        };
+        // Revoked meanwhile? The session (rv:sid, through the isolate's snapshot) and the
+        // subject's cutoff (strongly, from the sub: object).
+        let sub = record
+            .as_ref()
+            .and_then(|r| r.sub.clone())
+            .or_else(|| call.sub.clone());
+        let created_at = record.as_ref().map(|r| r.created_at).or(call.iat);
+        let refusal = match refusal {
+            Some(r) => Some(r),
+            None => revoked(cx, sid, sub.as_deref(), created_at, now).await?,
+        };
+        if let Some(reason) = refusal {
+            let mut record =
+                record.unwrap_or_else(|| SessionRecord::new(sid, sub.clone(), created_at, now));
+            return Err(end_and_refuse(cx, &mut record, reason, rotated, now).await);
+        }
+        Ok(Presented {
+            record,
+            sub,
+            created_at,
+        })
+    }
+
+    /// The new access token must name this session (and its subject): its `sub`, or a 502.
+    fn pair_subject(
+        sid: &str,
+        sub: Option<&str>,
+        pair: &TokenPair,
+    ) -> Result<Option<String>, Answer> {
         let new = parse(&pair.access_token).ok();
         let new_sid = new.as_ref().and_then(|t| t.claims.sid.as_deref());
         let new_sub = new.as_ref().and_then(|t| t.claims.sub.clone());
-        if new_sid != Some(sid) || (sub.is_some() && new_sub != sub) {
+        if new_sid != Some(sid) || (sub.is_some() && new_sub.as_deref() != sub) {
             audit(
                 AuditEvent::RefreshMismatch,
                 json!({"sid": sid, "new_sid": new_sid, "sub": sub, "new_sub": new_sub}),
             );
-            return Answer::unavailable(
+            return Err(Answer::unavailable(
                 502,
                 "the origin's new access token does not name this session",
-            );
+            ));
         }
+        Ok(new_sub)
+    }
 
-        // Commit: the rotation (hash only), the session, the owner records, the index.
+    /// Commits a refresh in one storage write (the session, the current token's hash, the
+    /// rotation of the presented one), then the owner records and the index entry in KV.
+    async fn commit_refresh(
+        cx: &Ctx<'_>,
+        call: &SessionCall,
+        sid: &str,
+        hash_hex: &str,
+        session: Presented,
+        new_sub: Option<String>,
+        pair: TokenPair,
+    ) -> Answer {
         let now = now_secs();
-        let is_new = record.is_none();
-        let mut record =
-            record.unwrap_or_else(|| SessionRecord::new(sid, new_sub, created_at, now));
+        let is_new = session.record.is_none();
+        let mut record = session
+            .record
+            .unwrap_or_else(|| SessionRecord::new(sid, new_sub, session.created_at, now));
         if let Some(touched) = cx.rc.session.touch(&record.state(), now) {
             record.last_active = touched.last_active;
         }
@@ -543,8 +598,8 @@ mod io {
         }
         let cap_ends_at = record.created_at.saturating_add(cx.rc.session.absolute_cap);
         let mut owners = vec![new_hash];
-        if previous.as_deref() != Some(hash_hex.as_str()) {
-            owners.push(hash_hex);
+        if previous.as_deref() != Some(hash_hex) {
+            owners.push(hash_hex.to_owned());
         }
         write_owners(cx.env, &owners, sid, record_expiration(cap_ends_at, now)).await;
         write_index(cx.env, &record, &cx.rc.session, now).await;
