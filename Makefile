@@ -81,9 +81,10 @@ bench-npm: build-wasm
 
 ## CPU per request of the workerd process, from outside (/proc/<pid>/stat): Warden's production build
 ## next to a JS pass-through, a workers-rs pass-through and a jose worker, same origin and keys.
+## 1,500 requests per batch keep a run under 10 minutes on 2 cores.
 bench-edge: build-worker
 	@echo "==> worker CPU per request above a pass-through worker, in workerd (Miniflare)"
-	bash scripts/bench-edge.sh --write
+	bash scripts/bench-edge.sh --requests 1500 --write
 
 bench-core:
 	@echo "==> Criterion: warden-core parse + verify + evaluate, cached hit"

@@ -49,6 +49,7 @@ const count = (name) => {
 const [N, ROUNDS, CONCURRENCY, WARMUP, STARTUPS] = ["requests", "rounds", "concurrency", "warmup", "startups"].map(count);
 const { write: WRITE, markdown: MARKDOWN } = flags;
 const COMMAND = "make bench-edge";
+const INVOCATION = ["bash scripts/bench-edge.sh", ...process.argv.slice(2)].join(" ");
 
 const sh = (cmd, args) => execFileSync(cmd, args, { cwd: ROOT, encoding: "utf8" }).trimEnd();
 const COMMIT = sh("git", ["rev-parse", "HEAD"]);
@@ -475,6 +476,7 @@ try {
   // Rounds: fresh requests per round and workload (the same ones for every worker), workers in
   // alternating order.
   const samples = {}; // `${workload}/${worker}` -> { cpu: [], wall: [] }
+  const roundLoad = []; // the 1-minute load average at the end of each round
   const at = (l, d) => (samples[`${l}/${d}`] ??= { cpu: [], wall: [] });
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 ? [...defs].reverse() : defs;
@@ -487,14 +489,15 @@ try {
         at(l.id, d.id).wall.push(wall);
       }
     }
-    console.log(`round ${round + 1}/${ROUNDS} (order: ${order.map((d) => d.id).join(", ")}), CPU µs per request:`);
+    roundLoad.push(loadavg()[0]);
+    console.log(`round ${round + 1}/${ROUNDS} (order: ${order.map((d) => d.id).join(", ")}; load ${roundLoad[round].toFixed(2)}), CPU µs per request:`);
     for (const l of loads) {
       const cells = defs.filter((d) => forWorker(d, l)).map((d) => `${d.id} ${at(l.id, d.id).cpu[round].toFixed(0)}`);
       console.log(`  ${l.id.padEnd(7)} ${cells.join("  ")}`);
     }
   }
 
-  report = { defs, loads, samples, startup, forWorker };
+  report = { defs, loads, samples, startup, forWorker, roundLoad };
 } finally {
   await stopAll();
 }
@@ -502,7 +505,7 @@ try {
 // ---------------------------------------------------------------------------------------------
 // Figures
 
-const { defs, loads, samples, startup, forWorker } = report;
+const { defs, loads, samples, startup, forWorker, roundLoad } = report;
 const s = (l, d) => samples[`${l}/${d}`];
 const diffs = (l, a, b) => s(l, a).cpu.map((x, i) => x - s(l, b).cpu[i]);
 const others = defs.filter((d) => d.id !== "js");
@@ -574,7 +577,9 @@ const reading = [
   `Against the jose worker (jwtVerify, two KV reads per request), Warden's excess over the JavaScript pass-through differs by ${joseCompare} for fresh tokens (negative: Warden costs less), ` +
     `and by ${signed(by.repeat.over.warden - by.repeat.over.jose)} for a repeated token, which jose verifies again on every request.`,
   `Round to round, the CPU per request of one worker and workload varied by up to ${(maxSpread * 100).toFixed(0)}% of its median (max − min; the widest: ${worstSpread.r.name}, ${defs.find((d) => d.id === worstSpread.id).name}); ` +
-    "clock ticks are 1/" + CLK_TCK + ` s, so one tick is ${us(1e6 / CLK_TCK / N)} per request in a batch of ${N}.`,
+    `one clock tick (1/${CLK_TCK} s) is ${(1e6 / CLK_TCK / N).toFixed(1)} µs per request in a batch of ${N}. ` +
+    `The 1-minute load average at the end of each round was ${roundLoad.map((x) => x.toFixed(2)).join(", ")} on ${cpus().length} cores: ` +
+    "other work on the machine takes CPU from these processes and also inflates their own CPU time (caches, scheduling), which the alternating order spreads over all four workers but does not remove.",
   `Startup (medians of ${STARTUPS} fresh instances each, started in alternating order): Warden's Miniflare instance took ${startMs("warden")} from construction to ready, against ${startMs("js")} for the JavaScript pass-through and ${startMs("rs")} for the workers-rs one; ` +
     "this includes spawning workerd and compiling the wasm module. Node 20 cannot compile these wasm modules itself (`new WebAssembly.Module` refuses their `noexternref` type without `--experimental-wasm-gc`), so start-to-ready is the figure given instead of a compile time.",
 ].join("\n\n");
@@ -585,26 +590,28 @@ const tree = DIRTY.length ? `dirty: ${DIRTY.length} changed path${DIRTY.length >
 const section = `<!-- bench-edge:start -->
 ## Edge: CPU per request above a pass-through worker
 
-Command: \`${COMMAND}\` (\`bash scripts/bench-edge.sh --write\`: builds the workers-rs pass-through,
-then runs \`scripts/bench-edge.mjs\`). Commit \`${COMMIT.slice(0, 12)}\`, working tree ${tree}.
+Command: \`${COMMAND}\` (\`${INVOCATION}\`: builds the workers-rs pass-through, then runs
+\`scripts/bench-edge.mjs\`). Commit \`${COMMIT.slice(0, 12)}\`, working tree ${tree}.
 Machine: ${machine}. Load average (1, 5, 15 min) before and after: ${load(LOAD_BEFORE)} / ${load(loadavg())}.
 
 Four workers, each in its own Miniflare instance (its own workerd process, listening on
 127.0.0.1), in front of the same demo origin (\`tests/origin/server.mjs\`, running in the
 benchmark's Node process, whose CPU is not counted) with the same keys: a JavaScript
-pass-through (\`tests/bench/passthrough-js.mjs\`), a bare workers-rs pass-through (\`tests/bench/passthrough-rs\`, worker 0.8.7 like Warden, the same release profile),
-Warden's production build (\`build/\`, local KV and the Durable Object binding, cookie refresh
-configured) and a jose worker (defined in \`scripts/bench-edge.mjs\`: \`jwtVerify\` with the same
-issuer, audience, \`typ\` and algorithms, then two KV reads per request, the \`jti\` and the
-\`sid\`, then forward; it has no PAT support, hence "—"). CPU is utime + stime of the workerd
-process (\`/proc/<pid>/stat\`, all its threads, so Miniflare's entry worker and workerd's HTTP
-handling too), read before and after each batch of ${N} requests sent ${CONCURRENCY === 1 ? "one at a time" : `${CONCURRENCY} at a time`}
-from Node; wall time is the batch's duration ÷ ${N}${CONCURRENCY === 1 ? " (the latency through the worker and the origin)" : ""}. Every answer is
-checked: 200, and for Warden and the jose worker the identity the origin saw. Each worker first
-gets ${WARMUP} warm-up requests per workload. ${ROUNDS} rounds; in each, every workload gets fresh requests
-(fresh tokens for the unique-token workloads, the same ones for every worker), and the order of
-the workers alternates from round to round. The tokens carry \`sub\`, \`jti\`, \`sid\`, \`scope\`,
-\`iss\`, \`aud\`, \`iat\`, \`exp\` (one hour), header \`typ: at+jwt\`.
+pass-through (\`tests/bench/passthrough-js.mjs\`); a bare workers-rs pass-through
+(\`tests/bench/passthrough-rs\`: worker 0.8.7 like Warden, the same release profile, the headers
+copied into a new \`Fetch::Request\`); Warden's production build (\`build/\`, local KV and the
+Durable Object binding, cookie refresh configured); and a jose worker (defined in
+\`scripts/bench-edge.mjs\`: \`jwtVerify\` with the same issuer, audience, \`typ\` and algorithms,
+then two KV reads per request, the \`jti\` and the \`sid\`, then forward; it has no PAT support,
+hence "—"). CPU is utime + stime of the workerd process (\`/proc/<pid>/stat\`, all its threads,
+so Miniflare's entry worker and workerd's HTTP handling too), read before and after each batch
+of ${N} requests sent ${CONCURRENCY === 1 ? "one at a time (sequentially)" : `${CONCURRENCY} at a time`} from Node; wall time is the batch's
+duration ÷ ${N}${CONCURRENCY === 1 ? " (the latency through the worker and the origin)" : ""}. Every answer is checked: 200, and for Warden
+and the jose worker the identity the origin saw. Each worker first gets ${WARMUP} warm-up requests
+per workload. ${ROUNDS} rounds; in each, every workload gets fresh requests (fresh tokens for the
+unique-token workloads, the same ones for every worker), and the order of the workers
+alternates from round to round. The tokens carry \`sub\`, \`jti\`, \`sid\`, \`scope\`, \`iss\`,
+\`aud\`, \`iat\`, \`exp\` (one hour), header \`typ: at+jwt\`.
 
 CPU per request (median over ${ROUNDS} rounds):
 
