@@ -1,9 +1,11 @@
 //! The registered claims Warden reads (RFC 7519 §4.1), typed strictly.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde_json::{Map, Value};
 
+use crate::json::JsonError;
+use crate::reader::{self, Member};
 use crate::UnixTime;
 
 /// Largest accepted NumericDate: 9999-12-31T23:59:59Z. Larger values are refused as invalid,
@@ -13,7 +15,7 @@ pub const MAX_NUMERIC_DATE: UnixTime = 253_402_300_799;
 /// Longest accepted `sub`, `sid` and `jti`, in bytes: identifiers are revocation-store keys.
 pub const MAX_ID_LEN: usize = 256;
 
-/// The claims of a token. Registered claims are typed; the whole object is kept in `raw`.
+/// The claims of a token, typed. [`crate::Token::claims_map`] gives the whole object.
 ///
 /// Types are strict: `exp`, `nbf` and `iat` must be non-negative JSON integers no larger than
 /// [`MAX_NUMERIC_DATE`] (strings, fractions and negatives are refused); `iss`, `sub`, `jti`,
@@ -38,27 +40,38 @@ pub struct Claims {
     pub sid: Option<String>,
     /// `scope`: space-separated scopes (RFC 8693 §4.2).
     pub scope: Option<String>,
-    /// The whole claims object.
-    pub raw: Map<String, Value>,
 }
 
 /// The name of a claim that has the wrong type or value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ClaimError(pub(crate) &'static str);
 
+/// The registered claims Warden reads, in the order their types are checked.
+pub(crate) const CLAIM_NAMES: [&str; 9] = [
+    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "scope",
+];
+
 impl Claims {
-    pub(crate) fn from_map(raw: Map<String, Value>) -> Result<Self, ClaimError> {
+    /// Reads the claims object in `bytes` (the decoded payload) without building it: the
+    /// registered claims are captured, every other member is only walked and checked.
+    pub(crate) fn read(bytes: &[u8]) -> Result<Self, ReadError> {
+        let members = reader::read_object(bytes, &CLAIM_NAMES).map_err(ReadError::Json)?;
+        Self::from_members(members).map_err(ReadError::Claim)
+    }
+
+    /// Types the captured registered claims (in [`CLAIM_NAMES`] order).
+    fn from_members(members: [Option<Member<'_>>; 9]) -> Result<Self, ClaimError> {
+        let [iss, sub, aud, exp, nbf, iat, jti, sid, scope] = members;
         Ok(Claims {
-            iss: string(&raw, "iss", usize::MAX)?,
-            sub: string(&raw, "sub", MAX_ID_LEN)?,
-            aud: audience(&raw)?,
-            exp: numeric_date(&raw, "exp")?,
-            nbf: numeric_date(&raw, "nbf")?,
-            iat: numeric_date(&raw, "iat")?,
-            jti: string(&raw, "jti", MAX_ID_LEN)?,
-            sid: string(&raw, "sid", MAX_ID_LEN)?,
-            scope: string(&raw, "scope", usize::MAX)?,
-            raw,
+            iss: string(iss, "iss", usize::MAX)?,
+            sub: string(sub, "sub", MAX_ID_LEN)?,
+            aud: audience(aud)?,
+            exp: numeric_date(exp, "exp")?,
+            nbf: numeric_date(nbf, "nbf")?,
+            iat: numeric_date(iat, "iat")?,
+            jti: string(jti, "jti", MAX_ID_LEN)?,
+            sid: string(sid, "sid", MAX_ID_LEN)?,
+            scope: string(scope, "scope", usize::MAX)?,
         })
     }
 
@@ -70,40 +83,104 @@ impl Claims {
     }
 }
 
+/// Why [`Claims::read`] refused a payload: its JSON, or one registered claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadError {
+    Json(JsonError),
+    Claim(ClaimError),
+}
+
 fn string(
-    raw: &Map<String, Value>,
+    member: Option<Member<'_>>,
     name: &'static str,
     max: usize,
 ) -> Result<Option<String>, ClaimError> {
-    match raw.get(name) {
+    match member {
         None => Ok(None),
-        Some(Value::String(s)) if s.len() <= max && !s.is_empty() => Ok(Some(s.clone())),
+        Some(Member::Str(s)) if s.len() <= max && !s.is_empty() => Ok(Some(s.into_owned())),
         Some(_) => Err(ClaimError(name)),
     }
 }
 
 fn numeric_date(
-    raw: &Map<String, Value>,
+    member: Option<Member<'_>>,
     name: &'static str,
 ) -> Result<Option<UnixTime>, ClaimError> {
-    match raw.get(name) {
+    match member {
         None => Ok(None),
-        Some(Value::Number(n)) => match n.as_u64() {
-            Some(t) if t <= MAX_NUMERIC_DATE => Ok(Some(t)),
-            _ => Err(ClaimError(name)),
-        },
+        Some(Member::U64(t)) if t <= MAX_NUMERIC_DATE => Ok(Some(t)),
         Some(_) => Err(ClaimError(name)),
     }
 }
 
-fn audience(raw: &Map<String, Value>) -> Result<Vec<String>, ClaimError> {
-    match raw.get("aud") {
+fn audience(member: Option<Member<'_>>) -> Result<Vec<String>, ClaimError> {
+    match member {
         None => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(alloc::vec![s.clone()]),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| v.as_str().map(String::from).ok_or(ClaimError("aud")))
-            .collect(),
+        Some(Member::Str(s)) => Ok(alloc::vec![s.into_owned()]),
+        Some(Member::Strs(items)) => Ok(items.into_iter().map(Cow::into_owned).collect()),
         Some(_) => Err(ClaimError("aud")),
+    }
+}
+
+/// The reading [`Claims::read`] replaced, from a whole owned object: kept as the oracle of the
+/// differential tests.
+#[cfg(test)]
+pub(crate) mod owned {
+    use super::{ClaimError, Claims, MAX_ID_LEN, MAX_NUMERIC_DATE};
+    use crate::UnixTime;
+    use alloc::string::String;
+    use alloc::vec::Vec;
+    use serde_json::{Map, Value};
+
+    pub(crate) fn from_map(raw: &Map<String, Value>) -> Result<Claims, ClaimError> {
+        Ok(Claims {
+            iss: string(raw, "iss", usize::MAX)?,
+            sub: string(raw, "sub", MAX_ID_LEN)?,
+            aud: audience(raw)?,
+            exp: numeric_date(raw, "exp")?,
+            nbf: numeric_date(raw, "nbf")?,
+            iat: numeric_date(raw, "iat")?,
+            jti: string(raw, "jti", MAX_ID_LEN)?,
+            sid: string(raw, "sid", MAX_ID_LEN)?,
+            scope: string(raw, "scope", usize::MAX)?,
+        })
+    }
+
+    fn string(
+        raw: &Map<String, Value>,
+        name: &'static str,
+        max: usize,
+    ) -> Result<Option<String>, ClaimError> {
+        match raw.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.len() <= max && !s.is_empty() => Ok(Some(s.clone())),
+            Some(_) => Err(ClaimError(name)),
+        }
+    }
+
+    fn numeric_date(
+        raw: &Map<String, Value>,
+        name: &'static str,
+    ) -> Result<Option<UnixTime>, ClaimError> {
+        match raw.get(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(t) if t <= MAX_NUMERIC_DATE => Ok(Some(t)),
+                _ => Err(ClaimError(name)),
+            },
+            Some(_) => Err(ClaimError(name)),
+        }
+    }
+
+    fn audience(raw: &Map<String, Value>) -> Result<Vec<String>, ClaimError> {
+        match raw.get("aud") {
+            None => Ok(Vec::new()),
+            Some(Value::String(s)) => Ok(alloc::vec![s.clone()]),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(String::from).ok_or(ClaimError("aud")))
+                .collect(),
+            Some(_) => Err(ClaimError("aud")),
+        }
     }
 }

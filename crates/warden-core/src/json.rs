@@ -18,7 +18,8 @@ pub enum JsonError {
     DuplicateKey,
 }
 
-const DUPLICATE: &str = "duplicate key";
+/// The message of the custom error a strict visitor raises on a repeated key.
+pub(crate) const DUPLICATE: &str = "duplicate key";
 
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -45,15 +46,19 @@ pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonError> {
     match serde_json::from_slice::<Strict>(bytes) {
         Ok(Strict(Value::Object(map))) => Ok(map),
         Ok(_) => Err(JsonError::NotAnObject),
-        Err(e) if e.is_data() && is_duplicate(&e) => Err(JsonError::DuplicateKey),
-        Err(_) => Err(JsonError::Syntax),
+        Err(e) => Err(error_kind(&e)),
     }
 }
 
-fn is_duplicate(e: &serde_json::Error) -> bool {
+/// What a serde_json error from a strict visitor means: a duplicate key or a syntax error.
+pub(crate) fn error_kind(e: &serde_json::Error) -> JsonError {
     // A custom error's message is the only channel serde offers; this runs on the error path only.
     use alloc::string::ToString;
-    e.to_string().starts_with(DUPLICATE)
+    if e.is_data() && e.to_string().starts_with(DUPLICATE) {
+        JsonError::DuplicateKey
+    } else {
+        JsonError::Syntax
+    }
 }
 
 /// A `serde_json::Value` whose deserialisation refuses duplicate object keys.

@@ -22,6 +22,7 @@ pub mod lifetime;
 mod parse;
 mod pat;
 mod policy;
+mod reader;
 mod records;
 mod revocation;
 mod session;

@@ -7,8 +7,9 @@ use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
 use crate::b64;
-use crate::claims::{ClaimError, Claims};
+use crate::claims::{ClaimError, Claims, ReadError};
 use crate::json::{self, JsonError};
+use crate::reader::{self, Member};
 
 /// Longest accepted `kid`, in bytes, in a token or a key set.
 pub const MAX_KID_LEN: usize = 128;
@@ -133,7 +134,8 @@ impl fmt::Display for ParseError {
 
 impl core::error::Error for ParseError {}
 
-/// The protected header of a token, after the checks of [`parse`].
+/// The protected header of a token, after the checks of [`parse`]. [`Token::header_map`] gives
+/// the whole object.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Header {
     /// The algorithm the token claims. Only a key bound to the same algorithm may verify it.
@@ -142,8 +144,6 @@ pub struct Header {
     pub typ: Option<String>,
     /// `kid`, when present: at most [`crate::MAX_KID_LEN`] bytes of `A–Z a–z 0–9 - _ . ~ + / = : @`.
     pub kid: Option<String>,
-    /// The whole header object, for display (e.g. `decode` in the npm package).
-    pub raw: Map<String, Value>,
 }
 
 /// A parsed, not yet verified, compact JWS. It owns its parts, so a verified token can be
@@ -160,12 +160,56 @@ pub struct Token {
     pub signature: Vec<u8>,
 }
 
+impl Token {
+    /// The whole protected header as a JSON object (e.g. for display), read again from
+    /// [`Token::signing_input`]: [`parse`] reads only the parameters it checks.
+    ///
+    /// Fails only if `signing_input` was changed after [`parse`] and no longer holds a header
+    /// segment that is a JSON object without duplicate keys.
+    pub fn header_map(&self) -> Result<Map<String, Value>, ParseError> {
+        self.segment_map(Part::Header)
+    }
+
+    /// The whole claims set as a JSON object (e.g. for display or for claims Warden does not
+    /// type), read again from [`Token::signing_input`]: [`parse`] reads only the registered
+    /// claims.
+    ///
+    /// Fails only if `signing_input` was changed after [`parse`] and no longer holds a claims
+    /// segment that is a JSON object without duplicate keys.
+    ///
+    /// ```
+    /// // {"alg":"HS256"} . {"sub":"alice","team":"blue"} . (a signature, unchecked here)
+    /// let token = warden_core::parse("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSIsInRlYW0iOiJibHVlIn0.AA")?;
+    /// assert_eq!(token.claims.sub.as_deref(), Some("alice"));
+    /// assert_eq!(token.claims_map()?["team"], "blue");
+    /// # Ok::<(), warden_core::ParseError>(())
+    /// ```
+    pub fn claims_map(&self) -> Result<Map<String, Value>, ParseError> {
+        self.segment_map(Part::Claims)
+    }
+
+    fn segment_map(&self, part: Part) -> Result<Map<String, Value>, ParseError> {
+        let index = if part == Part::Header { 0 } else { 1 };
+        let segment = self
+            .signing_input
+            .split('.')
+            .nth(index)
+            .ok_or(ParseError::SegmentCount)?;
+        let bytes = b64::decode(segment).ok_or(ParseError::Base64(part))?;
+        json::parse_object(&bytes).map_err(|e| json_error(e, part))
+    }
+}
+
 /// Parses a compact JWS strictly. The signature is *not* checked: see [`crate::KeySet::verify`].
 ///
 /// Refuses, in this order: empty input; more than [`MAX_TOKEN_LEN`] bytes; anything but three
 /// segments; non-canonical base64url; JSON that is not an object or repeats a key; a header
 /// without `alg`, with `alg: none` or an unknown algorithm, with any of [`FORBIDDEN_HEADERS`],
 /// or a malformed `kid`; registered claims of the wrong type.
+///
+/// The header and the claims are read from the decoded bytes without building either object:
+/// only the parameters and registered claims above are kept (see [`Token::header_map`] and
+/// [`Token::claims_map`] for the whole objects), every other member is walked and checked.
 ///
 /// ```
 /// use warden_core::{parse, ParseError, Part};
@@ -177,6 +221,29 @@ pub struct Token {
 /// assert_eq!(parse("eyJhbGciOiJIUzI1NiJ9=.e30.AA"), Err(ParseError::Base64(Part::Header)));
 /// ```
 pub fn parse(token: &str) -> Result<Token, ParseError> {
+    let s = segments(token)?;
+    let header = parse_header(&s.header)?;
+    let claims = Claims::read(&s.claims).map_err(|e| match e {
+        ReadError::Json(e) => json_error(e, Part::Claims),
+        ReadError::Claim(ClaimError(name)) => ParseError::InvalidClaim(name),
+    })?;
+    Ok(Token {
+        header,
+        claims,
+        signing_input: String::from(s.signing_input),
+        signature: s.signature,
+    })
+}
+
+/// A token's three segments, decoded, and the text its signature covers.
+struct Segments<'t> {
+    header: Vec<u8>,
+    claims: Vec<u8>,
+    signature: Vec<u8>,
+    signing_input: &'t str,
+}
+
+fn segments(token: &str) -> Result<Segments<'_>, ParseError> {
     if token.is_empty() {
         return Err(ParseError::Empty);
     }
@@ -189,18 +256,11 @@ pub fn parse(token: &str) -> Result<Token, ParseError> {
     else {
         return Err(ParseError::SegmentCount);
     };
-    let header_bytes = b64::decode(h).ok_or(ParseError::Base64(Part::Header))?;
-    let claims_bytes = b64::decode(c).ok_or(ParseError::Base64(Part::Claims))?;
-    let signature = b64::decode(s).ok_or(ParseError::Base64(Part::Signature))?;
-    let header = parse_header(&header_bytes)?;
-    let claims_map = json::parse_object(&claims_bytes).map_err(|e| json_error(e, Part::Claims))?;
-    let claims =
-        Claims::from_map(claims_map).map_err(|ClaimError(name)| ParseError::InvalidClaim(name))?;
-    Ok(Token {
-        header,
-        claims,
-        signing_input: String::from(&token[..h.len() + 1 + c.len()]),
-        signature,
+    Ok(Segments {
+        header: b64::decode(h).ok_or(ParseError::Base64(Part::Header))?,
+        claims: b64::decode(c).ok_or(ParseError::Base64(Part::Claims))?,
+        signature: b64::decode(s).ok_or(ParseError::Base64(Part::Signature))?,
+        signing_input: &token[..h.len() + 1 + c.len()],
     })
 }
 
@@ -211,36 +271,109 @@ fn json_error(e: JsonError, part: Part) -> ParseError {
     }
 }
 
+/// The header parameters [`parse`] reads: `alg`, `typ`, `kid`, then [`FORBIDDEN_HEADERS`].
+const HEADER_NAMES: [&str; 9] = {
+    let mut names = ["alg", "typ", "kid", "", "", "", "", "", ""];
+    let mut i = 0;
+    while i < FORBIDDEN_HEADERS.len() {
+        names[3 + i] = FORBIDDEN_HEADERS[i];
+        i += 1;
+    }
+    names
+};
+
 fn parse_header(bytes: &[u8]) -> Result<Header, ParseError> {
-    let raw = json::parse_object(bytes).map_err(|e| json_error(e, Part::Header))?;
-    let alg = match raw.get("alg") {
-        Some(Value::String(name)) if name.eq_ignore_ascii_case("none") => {
+    let [alg, typ, kid, forbidden @ ..] =
+        reader::read_object(bytes, &HEADER_NAMES).map_err(|e| json_error(e, Part::Header))?;
+    let alg = match alg {
+        Some(Member::Str(name)) if name.eq_ignore_ascii_case("none") => {
             return Err(ParseError::AlgorithmNone)
         }
-        Some(Value::String(name)) => {
-            Algorithm::from_name(name).ok_or(ParseError::UnsupportedAlgorithm)?
+        Some(Member::Str(name)) => {
+            Algorithm::from_name(&name).ok_or(ParseError::UnsupportedAlgorithm)?
         }
         Some(_) => return Err(ParseError::InvalidHeader("alg")),
         None => return Err(ParseError::MissingAlgorithm),
     };
-    if let Some(name) = FORBIDDEN_HEADERS.into_iter().find(|h| raw.contains_key(*h)) {
-        return Err(ParseError::ForbiddenHeader(name));
+    if let Some(i) = forbidden.iter().position(Option::is_some) {
+        return Err(ParseError::ForbiddenHeader(FORBIDDEN_HEADERS[i]));
     }
-    let typ = optional_string(&raw, "typ")?;
-    let kid = optional_string(&raw, "kid")?;
+    let typ = header_string(typ, "typ")?;
+    let kid = header_string(kid, "kid")?;
     if kid.as_deref().is_some_and(|k| !valid_kid(k)) {
         return Err(ParseError::InvalidKeyId);
     }
-    Ok(Header { alg, typ, kid, raw })
+    Ok(Header { alg, typ, kid })
 }
 
-fn optional_string(
-    map: &Map<String, Value>,
+fn header_string(
+    member: Option<Member<'_>>,
     name: &'static str,
 ) -> Result<Option<String>, ParseError> {
-    match map.get(name) {
+    match member {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Member::Str(s)) => Ok(Some(s.into_owned())),
         Some(_) => Err(ParseError::InvalidHeader(name)),
+    }
+}
+
+/// The parse [`parse`] replaced, which builds the whole header and claims objects first: kept as
+/// the oracle of the differential tests.
+#[cfg(test)]
+pub(crate) mod owned {
+    use super::*;
+    use crate::claims::owned::from_map;
+
+    /// A JSON object as serde_json builds it.
+    pub(crate) type Object = Map<String, Value>;
+
+    /// [`parse`] as it was, with the two objects it built.
+    pub(crate) fn parse(token: &str) -> Result<(Token, Object, Object), ParseError> {
+        let s = segments(token)?;
+        let (header, header_map) = parse_header(&s.header)?;
+        let claims_map = json::parse_object(&s.claims).map_err(|e| json_error(e, Part::Claims))?;
+        let claims =
+            from_map(&claims_map).map_err(|ClaimError(name)| ParseError::InvalidClaim(name))?;
+        let token = Token {
+            header,
+            claims,
+            signing_input: String::from(s.signing_input),
+            signature: s.signature,
+        };
+        Ok((token, header_map, claims_map))
+    }
+
+    fn parse_header(bytes: &[u8]) -> Result<(Header, Object), ParseError> {
+        let raw = json::parse_object(bytes).map_err(|e| json_error(e, Part::Header))?;
+        let alg = match raw.get("alg") {
+            Some(Value::String(name)) if name.eq_ignore_ascii_case("none") => {
+                return Err(ParseError::AlgorithmNone)
+            }
+            Some(Value::String(name)) => {
+                Algorithm::from_name(name).ok_or(ParseError::UnsupportedAlgorithm)?
+            }
+            Some(_) => return Err(ParseError::InvalidHeader("alg")),
+            None => return Err(ParseError::MissingAlgorithm),
+        };
+        if let Some(name) = FORBIDDEN_HEADERS.into_iter().find(|h| raw.contains_key(*h)) {
+            return Err(ParseError::ForbiddenHeader(name));
+        }
+        let typ = optional_string(&raw, "typ")?;
+        let kid = optional_string(&raw, "kid")?;
+        if kid.as_deref().is_some_and(|k| !valid_kid(k)) {
+            return Err(ParseError::InvalidKeyId);
+        }
+        Ok((Header { alg, typ, kid }, raw))
+    }
+
+    fn optional_string(
+        map: &Map<String, Value>,
+        name: &'static str,
+    ) -> Result<Option<String>, ParseError> {
+        match map.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(ParseError::InvalidHeader(name)),
+        }
     }
 }
