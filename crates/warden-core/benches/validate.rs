@@ -79,6 +79,29 @@ fn parse_only(c: &mut Criterion) {
     c.bench_function("parse (HS256 token)", |b| {
         b.iter(|| parse(black_box(&token)).unwrap())
     });
+    // An identity provider's access token: the registered claims among many others, some nested.
+    let claims = serde_json::json!({
+        "sub": "f3c1a2b4-5d6e-4f70-8a9b-0c1d2e3f4a5b", "jti": "5e0c7f3a-2b1d-4c8e-9f6a-7b3d2e1c0a9f",
+        "sid": "8a7b6c5d-4e3f-2a1b-0c9d-8e7f6a5b4c3d", "iss": "https://issuer", "aud": ["api", "account"],
+        "iat": NOW - 60, "exp": NOW + 600, "auth_time": NOW - 120, "scope": "openid profile email read write",
+        "typ": "Bearer", "azp": "web-app", "acr": "1", "session_state": "8a7b6c5d-4e3f-2a1b-0c9d-8e7f6a5b4c3d",
+        "allowed-origins": ["https://app.example.com", "https://admin.example.com"],
+        "realm_access": { "roles": ["offline_access", "uma_authorization", "default-roles-example", "editor"] },
+        "resource_access": {
+            "account": { "roles": ["manage-account", "manage-account-links", "view-profile"] },
+            "web-app": { "roles": ["reader", "writer"] },
+        },
+        "email_verified": true, "name": "Alice Example", "preferred_username": "alice",
+        "given_name": "Alice", "family_name": "Example", "email": "alice@example.com",
+        "locale": "en", "tenant": { "id": 42, "region": "eu-west", "plan": "team" },
+    });
+    let mut header = Header::new(Jwa::HS256);
+    header.kid = Some("k1".into());
+    let key = EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef");
+    let token = encode(&header, &claims, &key).unwrap();
+    c.bench_function("parse (HS256 token, identity-provider claims)", |b| {
+        b.iter(|| parse(black_box(&token)).unwrap())
+    });
 }
 
 fn cached_hit(c: &mut Criterion) {
