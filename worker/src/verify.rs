@@ -2,7 +2,8 @@
 //!
 //! - RS*, PS*, ES* and EdDSA verify through WebCrypto (`crypto.subtle.verify`, BoringSSL inside
 //!   workerd); the imported `CryptoKey`s are cached per isolate. HS* verifies in wasm with
-//!   `hmac` + `sha2` (constant-time comparison, full-length tags only). `make bench-worker`
+//!   `hmac` + `sha2` (constant-time comparison, full-length tags only). Both are
+//!   [`warden_webcrypto`], shared with the npm package. `make bench-worker`
 //!   measured both choices against the alternatives (`docs/benchmarks.md`).
 //! - A token whose signature verified is cached per isolate in a bounded LRU, keyed by the
 //!   SHA-256 of the token text, until its `exp` plus the leeway. A hit skips parsing and the
@@ -16,6 +17,7 @@ use lru::LruCache;
 use warden_core::{
     parse, token_digest, Algorithm, Denial, Key, KeyMaterial, SignatureError, Token,
 };
+use warden_webcrypto::KeyCache;
 use worker::Env;
 
 use crate::config::Config;
@@ -143,8 +145,14 @@ pub fn cache_stats() -> CacheStats {
     }
 }
 
+thread_local! {
+    /// The imported `CryptoKey`s and keyed HMAC states of this isolate.
+    static KEYS: Rc<KeyCache> = Rc::new(KeyCache::new(CRYPTO_KEY_CACHE_CAPACITY));
+}
+
 /// Checks `signature` over `signing_input` with `key`, by exactly `key.alg`: WebCrypto for
-/// RSA, ECDSA and Ed25519, `hmac` + `sha2` for HMAC.
+/// RSA, ECDSA and Ed25519, `hmac` + `sha2` for HMAC ([`warden_webcrypto`], with this isolate's
+/// key cache).
 ///
 /// ECDSA signatures must be the fixed-width JWS form `r || s` (a DER signature fails);
 /// HMAC tags must be full length.
@@ -154,302 +162,42 @@ pub async fn check_signature(
     signature: &[u8],
 ) -> Result<(), SignatureError> {
     match &key.material {
+        // No `Rc` clone on the HMAC path: it never waits.
         KeyMaterial::Hmac(secret) => hmac_verify(key.alg, secret, signing_input, signature),
         _ => webcrypto::verify(key, signing_input, signature).await,
     }
 }
 
-/// An HMAC keyed with one secret: the inner and outer pads already absorbed.
-#[derive(Clone)]
-enum Keyed {
-    S256(hmac::Hmac<sha2::Sha256>),
-    S384(hmac::Hmac<sha2::Sha384>),
-    S512(hmac::Hmac<sha2::Sha512>),
-}
-
-thread_local! {
-    // Keyed HMAC states of the configured secrets (a handful), so that a verification hashes
-    // only the token, not the key pads too.
-    static HMACS: RefCell<Vec<(Algorithm, Vec<u8>, Keyed)>> = const { RefCell::new(Vec::new()) };
-}
-
-fn keyed(alg: Algorithm, secret: &[u8]) -> Result<Keyed, SignatureError> {
-    use hmac::{Hmac, Mac};
-    if let Some(k) = HMACS.with(|h| {
-        h.borrow()
-            .iter()
-            .find(|(a, s, _)| *a == alg && s.as_slice() == secret)
-            .map(|(_, _, k)| k.clone())
-    }) {
-        return Ok(k);
-    }
-    let k = match alg {
-        Algorithm::HS256 => Keyed::S256(Hmac::new_from_slice(secret).map_err(|_| SignatureError)?),
-        Algorithm::HS384 => Keyed::S384(Hmac::new_from_slice(secret).map_err(|_| SignatureError)?),
-        Algorithm::HS512 => Keyed::S512(Hmac::new_from_slice(secret).map_err(|_| SignatureError)?),
-        _ => return Err(SignatureError),
-    };
-    HMACS.with(|h| {
-        let mut h = h.borrow_mut();
-        if h.len() >= CRYPTO_KEY_CACHE_CAPACITY {
-            h.remove(0);
-        }
-        h.push((alg, secret.to_vec(), k.clone()));
-    });
-    Ok(k)
-}
-
-/// HMAC in wasm: `verify_slice` compares in constant time and refuses a tag of any other length
-/// than the hash output (no truncated MACs in JWS).
+/// HMAC in wasm with this isolate's keyed states: constant-time comparison, full-length tags
+/// only (no truncated MACs in JWS).
 pub fn hmac_verify(
     alg: Algorithm,
     secret: &[u8],
     signing_input: &[u8],
     tag: &[u8],
 ) -> Result<(), SignatureError> {
-    use hmac::Mac;
-    fn check<M: Mac>(mut mac: M, input: &[u8], tag: &[u8]) -> Result<(), SignatureError> {
-        mac.update(input);
-        mac.verify_slice(tag).map_err(|_| SignatureError)
-    }
-    match keyed(alg, secret)? {
-        Keyed::S256(m) => check(m, signing_input, tag),
-        Keyed::S384(m) => check(m, signing_input, tag),
-        Keyed::S512(m) => check(m, signing_input, tag),
-    }
+    KEYS.with(|keys| keys.hmac_verify(alg, secret, signing_input, tag))
 }
 
-#[cfg(target_arch = "wasm32")]
 pub(crate) mod webcrypto {
-    //! `crypto.subtle` from Rust, with the imported keys cached per isolate.
+    //! `crypto.subtle.verify` with this isolate's imported keys (any key, HMAC included: the
+    //! benchmark compares the two HMACs).
 
-    use std::cell::RefCell;
-
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-    use base64::Engine as _;
-    use js_sys::futures::JsFuture;
-    use js_sys::{Array, Object, Reflect, Uint8Array};
-    use warden_core::{Algorithm, Key, KeyMaterial, SignatureError};
-    use web_sys::{CryptoKey, SubtleCrypto, WorkerGlobalScope};
-    use worker::wasm_bindgen::{JsCast, JsValue};
-
-    use super::CRYPTO_KEY_CACHE_CAPACITY;
-
-    thread_local! {
-        static SUBTLE: RefCell<Option<SubtleCrypto>> = const { RefCell::new(None) };
-        static KEYS: RefCell<Vec<(Algorithm, KeyMaterial, CryptoKey)>> = const { RefCell::new(Vec::new()) };
-        static PARAMS: RefCell<Vec<(Algorithm, Object)>> = const { RefCell::new(Vec::new()) };
-    }
-
-    pub(crate) fn subtle() -> Result<SubtleCrypto, SignatureError> {
-        SUBTLE.with(|cell| {
-            if let Some(s) = cell.borrow().as_ref() {
-                return Ok(s.clone());
-            }
-            let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
-            let subtle = scope.crypto().map_err(|_| SignatureError)?.subtle();
-            *cell.borrow_mut() = Some(subtle.clone());
-            Ok(subtle)
-        })
-    }
-
-    pub(crate) fn object(pairs: &[(&str, JsValue)]) -> Result<Object, SignatureError> {
-        let o = Object::new();
-        for (k, v) in pairs {
-            Reflect::set(&o, &JsValue::from_str(k), v).map_err(|_| SignatureError)?;
-        }
-        Ok(o)
-    }
-
-    fn hash(alg: Algorithm) -> &'static str {
-        match alg {
-            Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 | Algorithm::HS384 => "SHA-384",
-            Algorithm::RS512 | Algorithm::PS512 | Algorithm::HS512 => "SHA-512",
-            _ => "SHA-256",
-        }
-    }
-
-    /// Builds the `algorithm` argument of `verify` for `alg`, once per isolate.
-    fn ensure_params(alg: Algorithm) -> Result<(), SignatureError> {
-        if PARAMS.with(|p| p.borrow().iter().any(|(a, _)| *a == alg)) {
-            return Ok(());
-        }
-        use Algorithm::*;
-        let params = match alg {
-            RS256 | RS384 | RS512 => object(&[("name", "RSASSA-PKCS1-v1_5".into())])?,
-            PS256 | PS384 | PS512 => {
-                let salt = match alg {
-                    PS384 => 48,
-                    PS512 => 64,
-                    _ => 32,
-                };
-                object(&[("name", "RSA-PSS".into()), ("saltLength", salt.into())])?
-            }
-            ES256 | ES384 => object(&[("name", "ECDSA".into()), ("hash", hash(alg).into())])?,
-            EdDSA => object(&[("name", "Ed25519".into())])?,
-            HS256 | HS384 | HS512 => object(&[("name", "HMAC".into())])?,
-            _ => return Err(SignatureError),
-        };
-        PARAMS.with(|p| p.borrow_mut().push((alg, params)));
-        Ok(())
-    }
-
-    /// The `CryptoKey` for `key`: from the isolate's cache, or imported (and cached).
-    pub(crate) async fn crypto_key(
-        subtle: &SubtleCrypto,
-        key: &Key,
-    ) -> Result<CryptoKey, SignatureError> {
-        let found = KEYS.with(|keys| {
-            keys.borrow()
-                .iter()
-                .find(|(alg, material, _)| *alg == key.alg && *material == key.material)
-                .map(|(_, _, k)| k.clone())
-        });
-        if let Some(k) = found {
-            return Ok(k);
-        }
-        let usages = Array::of1(&JsValue::from_str("verify"));
-        let b64 = |bytes: &[u8]| JsValue::from_str(&B64.encode(bytes));
-        use Algorithm::*;
-        let promise = match (&key.material, key.alg) {
-            (KeyMaterial::Rsa { n, e }, alg) => {
-                let name = if matches!(alg, PS256 | PS384 | PS512) {
-                    "RSA-PSS"
-                } else {
-                    "RSASSA-PKCS1-v1_5"
-                };
-                let jwk = object(&[("kty", "RSA".into()), ("n", b64(n)), ("e", b64(e))])?;
-                let params = object(&[("name", name.into()), ("hash", hash(alg).into())])?;
-                subtle.import_key_with_object("jwk", &jwk, &params, false, &usages)
-            }
-            (KeyMaterial::Ec { x, y }, alg) => {
-                let mut point = Vec::with_capacity(1 + x.len() + y.len());
-                point.push(4);
-                point.extend_from_slice(x);
-                point.extend_from_slice(y);
-                let curve = if alg == ES384 { "P-384" } else { "P-256" };
-                let params = object(&[("name", "ECDSA".into()), ("namedCurve", curve.into())])?;
-                subtle.import_key_with_object(
-                    "raw",
-                    &Uint8Array::from(point.as_slice()),
-                    &params,
-                    false,
-                    &usages,
-                )
-            }
-            (KeyMaterial::Ed25519(x), _) => {
-                let params = object(&[("name", "Ed25519".into())])?;
-                subtle.import_key_with_object(
-                    "raw",
-                    &Uint8Array::from(x.as_slice()),
-                    &params,
-                    false,
-                    &usages,
-                )
-            }
-            (KeyMaterial::Hmac(secret), alg) => {
-                let params = object(&[("name", "HMAC".into()), ("hash", hash(alg).into())])?;
-                subtle.import_key_with_object(
-                    "raw",
-                    &Uint8Array::from(secret.as_slice()),
-                    &params,
-                    false,
-                    &usages,
-                )
-            }
-            _ => return Err(SignatureError),
-        }
-        .map_err(|_| SignatureError)?;
-        let imported: CryptoKey = JsFuture::from(promise)
-            .await
-            .map_err(|_| SignatureError)?
-            .unchecked_into();
-        KEYS.with(|keys| {
-            let mut keys = keys.borrow_mut();
-            // Two requests may have imported the same key at the same time: keep one.
-            if keys
-                .iter()
-                .any(|(alg, material, _)| *alg == key.alg && *material == key.material)
-            {
-                return;
-            }
-            if keys.len() >= CRYPTO_KEY_CACHE_CAPACITY {
-                keys.remove(0);
-            }
-            keys.push((key.alg, key.material.clone(), imported.clone()));
-        });
-        Ok(imported)
-    }
-
-    /// Starts `crypto.subtle.verify` with the cached `CryptoKey` for `key`, without cloning any
-    /// JS handle; `None` when the key has not been imported yet.
-    fn start_verify(
-        key: &Key,
-        signing_input: &[u8],
-        signature: &[u8],
-    ) -> Option<Result<js_sys::Promise, SignatureError>> {
-        if let Err(e) = ensure_params(key.alg) {
-            return Some(Err(e));
-        }
-        SUBTLE.with(|subtle| {
-            let subtle = subtle.borrow();
-            let subtle = subtle.as_ref()?;
-            KEYS.with(|keys| {
-                let keys = keys.borrow();
-                let (_, _, crypto_key) = keys
-                    .iter()
-                    .find(|(alg, material, _)| *alg == key.alg && *material == key.material)?;
-                PARAMS.with(|p| {
-                    let p = p.borrow();
-                    let (_, params) = p.iter().find(|(a, _)| *a == key.alg)?;
-                    Some(
-                        subtle
-                            .verify_with_object_and_u8_array_and_u8_array(
-                                params,
-                                crypto_key,
-                                signature,
-                                signing_input,
-                            )
-                            .map_err(|_| SignatureError),
-                    )
-                })
-            })
-        })
-    }
-
-    /// `crypto.subtle.verify` with `key` (imported once per isolate) by `key.alg`.
-    pub(crate) async fn verify(
-        key: &Key,
-        signing_input: &[u8],
-        signature: &[u8],
-    ) -> Result<(), SignatureError> {
-        let promise = match start_verify(key, signing_input, signature) {
-            Some(started) => started?,
-            None => {
-                let subtle = subtle()?;
-                crypto_key(&subtle, key).await?;
-                start_verify(key, signing_input, signature).ok_or(SignatureError)??
-            }
-        };
-        match JsFuture::from(promise).await {
-            Ok(v) if v.as_bool() == Some(true) => Ok(()),
-            _ => Err(SignatureError),
-        }
-    }
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-mod webcrypto {
-    //! Outside workerd there is no WebCrypto: asymmetric signatures never verify natively.
+    use std::rc::Rc;
 
     use warden_core::{Key, SignatureError};
 
+    use super::KEYS;
+
+    /// `crypto.subtle.verify` with `key` (imported once per isolate) by `key.alg`. Natively
+    /// (no WebCrypto) it always fails.
     pub(crate) async fn verify(
-        _key: &Key,
-        _signing_input: &[u8],
-        _signature: &[u8],
+        key: &Key,
+        signing_input: &[u8],
+        signature: &[u8],
     ) -> Result<(), SignatureError> {
-        Err(SignatureError)
+        let keys = KEYS.with(Rc::clone);
+        keys.webcrypto_verify(key, signing_input, signature).await
     }
 }
 
@@ -458,39 +206,15 @@ mod tests {
     use super::*;
     use hmac::{Hmac, Mac};
 
-    fn tag(alg: Algorithm, key: &[u8], msg: &[u8]) -> Vec<u8> {
-        macro_rules! mac {
-            ($hash:ty) => {{
-                let mut m = Hmac::<$hash>::new_from_slice(key).unwrap();
-                m.update(msg);
-                m.finalize().into_bytes().to_vec()
-            }};
-        }
-        match alg {
-            Algorithm::HS256 => mac!(sha2::Sha256),
-            Algorithm::HS384 => mac!(sha2::Sha384),
-            _ => mac!(sha2::Sha512),
-        }
-    }
-
     #[test]
-    fn hmac_full_length_tags_only() {
-        let key = [7u8; 64];
-        for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
-            let t = tag(alg, &key, b"a.b");
-            assert_eq!(hmac_verify(alg, &key, b"a.b", &t), Ok(()));
-            assert!(hmac_verify(alg, &key, b"a.c", &t).is_err());
-            assert!(hmac_verify(alg, &key, b"a.b", &t[..t.len() - 1]).is_err());
-            let mut flipped = t.clone();
-            flipped[0] ^= 1;
-            assert!(hmac_verify(alg, &key, b"a.b", &flipped).is_err());
-            assert!(hmac_verify(alg, &key, b"a.b", &[]).is_err());
-        }
-        // The algorithm is the key's: an HS384 tag does not pass as HS256 or HS512.
-        let t = tag(Algorithm::HS384, &key, b"a.b");
-        assert!(hmac_verify(Algorithm::HS256, &key, b"a.b", &t).is_err());
-        assert!(hmac_verify(Algorithm::HS512, &key, b"a.b", &t).is_err());
-        assert!(hmac_verify(Algorithm::ES256, &key, b"a.b", &t).is_err());
+    fn hmac_goes_through_the_isolates_key_cache() {
+        let key = [7u8; 32];
+        let mut m = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+        m.update(b"a.b");
+        let t = m.finalize().into_bytes();
+        assert_eq!(hmac_verify(Algorithm::HS256, &key, b"a.b", &t), Ok(()));
+        assert!(hmac_verify(Algorithm::HS256, &key, b"a.c", &t).is_err());
+        assert!(hmac_verify(Algorithm::HS384, &key, b"a.b", &t).is_err());
     }
 
     fn token(exp: u64) -> Rc<Token> {
