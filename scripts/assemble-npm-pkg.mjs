@@ -24,11 +24,14 @@ const fail = (message) => {
   process.exit(1);
 };
 
-const cargo = readFileSync(`${root}Cargo.toml`, "utf8");
-const workspacePackage = cargo.split("[workspace.package]")[1]?.split(/^\[/m)[0] ?? "";
-const field = (name) => workspacePackage.match(new RegExp(`^${name}\\s*=\\s*"([^"]+)"`, "m"))?.[1];
-const version = field("version");
-if (!version) fail("no version in [workspace.package] of Cargo.toml");
+// The npm package's version is the crate's own (wasm-pkg/Cargo.toml); licence and repository
+// are the workspace's.
+const section = (file, name) => readFileSync(file, "utf8").split(`[${name}]`)[1]?.split(/^\[/m)[0] ?? "";
+const read = (text, name) => text.match(new RegExp(`^${name}\\s*=\\s*"([^"]+)"`, "m"))?.[1];
+const workspacePackage = section(`${root}Cargo.toml`, "workspace.package");
+const field = (name) => read(workspacePackage, name);
+const version = read(section(`${root}wasm-pkg/Cargo.toml`, "package"), "version");
+if (!version) fail('no `version = "..."` in [package] of wasm-pkg/Cargo.toml');
 
 // wasm-bindgen copies the crate's inline JavaScript (src/js.rs) into `snippets/` as ES modules,
 // but its nodejs output `require()`s them, which Node 20 cannot do with ES modules: in the
@@ -48,7 +51,7 @@ function commonjsSnippets(dir) {
   }
 }
 
-const files = ["README.md", "LICENSE-MIT", "LICENSE-APACHE"];
+const files = ["README.md", "CHANGELOG.md", "LICENSE-MIT", "LICENSE-APACHE"];
 const exports = {};
 const typesVersions = {};
 const entry = (dir) => ({ types: `./${dir}/warden_wasm.d.ts`, default: `./${dir}/warden_wasm.js` });
@@ -91,6 +94,7 @@ const manifest = {
 };
 writeFileSync(`${pkg}package.json`, `${JSON.stringify(manifest, null, 2)}\n`);
 copyFileSync(`${root}wasm-pkg/README.md`, `${pkg}README.md`);
+copyFileSync(`${root}wasm-pkg/CHANGELOG.md`, `${pkg}CHANGELOG.md`);
 copyFileSync(`${root}LICENSE-MIT`, `${pkg}LICENSE-MIT`);
 copyFileSync(`${root}LICENSE-APACHE`, `${pkg}LICENSE-APACHE`);
 console.log(`    wasm-pkg/pkg/package.json: warden-wasm ${version}, ${Object.keys(exports).length} exports`);

@@ -98,7 +98,7 @@ for (const alg of ["HS256", "RS256", "PS256", "ES256", "ES384", "EdDSA"]) {
   const token = await new jose.SignJWT(claims).setProtectedHeader({ alg, kid: "k1" }).sign(signKey);
   const keys = new full.KeySet({ keys: [{ ...jwk, kid: "k1", alg }] });
   const options = { now };
-  const r = keys.verify(token, options);
+  const r = await keys.verify(token, options);
   if (!r.valid) throw new Error(`${alg}: warden refused its own token: ${JSON.stringify(r.error)}`);
   await jose.jwtVerify(token, verifyKey, { algorithms: [alg] });
   const w = await bench(() => keys.verify(token, options));

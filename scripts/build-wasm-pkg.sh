@@ -3,7 +3,7 @@
 # targets each, one package.json with subpath exports (scripts/assemble-npm-pkg.mjs).
 #
 #   lite (cargo --no-default-features): decode, inspect, estimateClockOffset — no crypto
-#   full (cargo default feature `full`): adds verify and KeySet
+#   full (cargo default feature `full`): adds verify and KeySet (async: WebCrypto, HMAC in wasm)
 #
 #   wasm-pkg/pkg/{lite,full}-web      --target web      ES module; call `await init()` first
 #   wasm-pkg/pkg/{lite,full}-bundler  --target bundler  ES module importing the .wasm (bundlers)

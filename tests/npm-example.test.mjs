@@ -1,6 +1,7 @@
 // The example page (wasm-pkg/examples/browser) in real headless Chromium, driven by playwright-core:
 // served on 127.0.0.1 by its own server, the page loads warden-wasm's full web build; we paste a
-// token and read the countdowns and the verdict off the screen, then fetch one through the page.
+// token and read the countdowns and the verdict off the screen (ES256, verified by Chromium's
+// WebCrypto: `await keys.verify(...)`), then fetch one through the page.
 // Needs Debian's chromium (make setup); set CHROMIUM to use another binary. Screenshot:
 // test-results/npm-example.png.
 import { test, before, after } from "node:test";
@@ -68,6 +69,8 @@ test("paste a token: claims, a live countdown to expiry and refresh, the verdict
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(base);
   await page.waitForSelector("body[data-ready=true]", { timeout: 15_000 });
+  // 127.0.0.1 is a secure context: the page has WebCrypto, which verify needs for ES256.
+  assert.equal(await page.evaluate(() => isSecureContext && typeof crypto.subtle?.verify === "function"), true);
   assert.match(await page.textContent("#offset"), /^-?[01] s \(from the Date header\)$/);
 
   const { access_token: token } = await (await fetch(`${base}token?ttl=90`)).json();
@@ -94,6 +97,10 @@ test("paste a token: claims, a live countdown to expiry and refresh, the verdict
   assert.equal(await page.textContent("#verdict"), "invalid — token_bad_signature: signature verification failed");
   await page.fill("#token", "not a token");
   assert.match(await page.textContent("#claims"), /^token_malformed: token must have three segments$/);
+  await page.waitForFunction(() => document.querySelector("#verdict").textContent.startsWith("invalid — token_malformed"));
+  // Back to the good token: the verdict follows the latest token, never an older answer.
+  await page.fill("#token", token);
+  await page.waitForFunction(() => document.querySelector("#verdict").textContent === "valid");
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -1,6 +1,7 @@
 // Cross-check: for the shared vector corpus (tests/vectors: Wycheproof, JOSE cookbook) and the
 // attack corpus, `verify` (and `decode`) in the BUILT npm package give exactly the verdict, code
-// and description the core gives natively. The corpus and its native verdicts come from
+// and description the core gives natively — the package through WebCrypto (HMAC in wasm), the
+// core through its own verifier (jsonwebtoken, rust_crypto). The corpus and its native verdicts come from
 // wasm-pkg/tests/corpus.rs, run here with cargo (WARDEN_CORPUS_OUT names the file it writes).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -38,7 +39,7 @@ after(() => {
 });
 
 /** The package's answer for one case, in the corpus's shape. */
-function answer(pkg, c) {
+async function answer(pkg, c) {
   let decodes;
   try {
     pkg.decode(c.token);
@@ -48,21 +49,23 @@ function answer(pkg, c) {
     decodes = false;
   }
   try {
-    const r = pkg.verify(c.token, c.jwks, c.options);
+    const pending = pkg.verify(c.token, c.jwks, c.options);
+    assert.ok(pending instanceof Promise, `${c.name}: verify returns a Promise`);
+    const r = await pending;
     return r.valid
       ? { valid: true, code: null, description: null, decodes }
       : { valid: false, code: r.error.code, description: r.error.description, decodes };
   } catch (e) {
-    assert.ok(e instanceof Error, `${c.name}: threw a non-Error`);
+    assert.ok(e instanceof Error, `${c.name}: rejected with a non-Error`);
     return { throws: e.code, decodes };
   }
 }
 
-function crossCheck(pkg, label) {
+async function crossCheck(pkg, label) {
   const mismatches = [];
   const tally = {};
   for (const c of corpus.cases) {
-    const got = answer(pkg, c);
+    const got = await answer(pkg, c);
     const key = c.expected.throws ? `throws ${c.expected.throws}` : (c.expected.code ?? "valid");
     tally[key] = (tally[key] ?? 0) + 1;
     try {
@@ -85,8 +88,8 @@ test("the corpus is substantial and spans every verdict", () => {
   assert.ok(corpus.cases.some((c) => c.expected.valid === true));
 });
 
-test("verify in warden-wasm/full (Node build) equals the core natively, case by case", () => {
-  const tally = crossCheck(consumer.require("warden-wasm/full"), "full-node");
+test("verify in warden-wasm/full (Node build) equals the core natively, case by case", async () => {
+  const tally = await crossCheck(consumer.require("warden-wasm/full"), "full-node");
   // Every code verify can answer with is in the package's DenialCode type.
   const dts = readFileSync(join(consumer.installed, "full-node/warden_wasm.d.ts"), "utf8");
   const union = dts.match(/export type DenialCode =([^;]*);/)[1];
@@ -98,5 +101,5 @@ test("verify in warden-wasm/full (Node build) equals the core natively, case by 
 test("verify in warden-wasm/full/web (the browser build) equals the core natively too", async () => {
   const web = await consumer.importEsm("warden-wasm/full/web");
   await web.default({ module_or_path: readFileSync(join(consumer.installed, "full-web/warden_wasm_bg.wasm")) });
-  crossCheck(web, "full-web");
+  await crossCheck(web, "full-web");
 });

@@ -56,7 +56,10 @@ test("package.json: subpath exports for lite and full, types, sideEffects: false
     }
     assert.deepEqual(pkg.typesVersions["*"][variant], [`./${variant}-bundler/warden_wasm.d.ts`]);
   }
-  for (const f of ["README.md", "LICENSE-MIT", "LICENSE-APACHE", "package.json"]) {
+  // The npm version is the crate's (wasm-pkg/Cargo.toml), not the workspace's.
+  const crate = readFileSync(join(ROOT, "wasm-pkg/Cargo.toml"), "utf8").match(/^version = "([^"]+)"/m)[1];
+  assert.equal(pkg.version, crate);
+  for (const f of ["README.md", "CHANGELOG.md", "LICENSE-MIT", "LICENSE-APACHE", "package.json"]) {
     assert.ok(consumer.files.includes(f), f);
   }
   assert.ok(!consumer.files.some((f) => f.endsWith(".rs") || f.includes("tests/")), "no sources or tests");
@@ -226,7 +229,7 @@ test("skew: a real Date header from a loopback server, the local clock 10 minute
   }
 });
 
-test("verify (full): tokens signed by node:crypto, as the edge would judge them", () => {
+test("verify (full): tokens signed by node:crypto, as the edge would judge them", async () => {
   const { verify, KeySet } = consumer.require("warden-wasm/full");
   const now = 1_700_000_000;
   const claims = { sub: "alice", iss: "https://issuer.test", aud: "api", iat: now - 60, exp: now + 600 };
@@ -236,34 +239,63 @@ test("verify (full): tokens signed by node:crypto, as the edge would judge them"
   const input = `${b64url(header)}.${b64url(claims)}`;
   const es256 = `${input}.${cryptoSign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
   const jwks = { keys: [jwk] };
-  assert.deepEqual(verify(es256, jwks, { now }), { valid: true, claims });
-  assert.deepEqual(verify(es256, JSON.stringify(jwks), { now, issuer: "https://issuer.test", audience: ["api"], typ: "at+jwt" }).valid, true);
+  const pending = verify(es256, jwks, { now });
+  assert.ok(pending instanceof Promise, "verify returns a Promise");
+  assert.deepEqual(await pending, { valid: true, claims });
+  assert.deepEqual((await verify(es256, JSON.stringify(jwks), { now, issuer: "https://issuer.test", audience: ["api"], typ: "at+jwt" })).valid, true);
   const keys = new KeySet(jwks);
   assert.equal(keys.size, 1);
-  assert.equal(keys.verify(es256, { now }).valid, true);
-  const expired = keys.verify(es256, { now: now + 631 });
+  assert.ok(keys.verify(es256, { now }) instanceof Promise, "KeySet.verify returns a Promise");
+  assert.equal((await keys.verify(es256, { now })).valid, true);
+  const expired = await keys.verify(es256, { now: now + 631 });
   assert.deepEqual(expired, {
     valid: false,
     error: { code: "token_expired", description: "token expired", message: `token expired at ${now + 600} (now ${now + 631})` },
   });
-  assert.equal(keys.verify(es256, { now, audience: "web" }).error.code, "token_wrong_audience");
-  assert.equal(keys.verify(es256, { now, algorithms: ["RS256"] }).error.code, "token_algorithm_not_allowed");
-  assert.equal(keys.verify(`${input}.${Buffer.alloc(64).toString("base64url")}`, { now }).error.code, "token_bad_signature");
+  assert.equal((await keys.verify(es256, { now, audience: "web" })).error.code, "token_wrong_audience");
+  assert.equal((await keys.verify(es256, { now, algorithms: ["RS256"] })).error.code, "token_algorithm_not_allowed");
+  assert.equal((await keys.verify(`${input}.${Buffer.alloc(64).toString("base64url")}`, { now })).error.code, "token_bad_signature");
+  // DER-encoded ECDSA (what node:crypto signs by default) is not a JWS signature.
+  const der = cryptoSign("sha256", Buffer.from(input), privateKey).toString("base64url");
+  assert.equal((await keys.verify(`${input}.${der}`, { now })).error.code, "token_bad_signature");
   // A wrong local clock, corrected by the offset.
-  assert.equal(keys.verify(es256, { now: now + 660 }).error.code, "token_expired");
-  assert.equal(keys.verify(es256, { now: now + 660, clockOffset: -600 }).valid, true);
+  assert.equal((await keys.verify(es256, { now: now + 660 })).error.code, "token_expired");
+  assert.equal((await keys.verify(es256, { now: now + 660, clockOffset: -600 })).valid, true);
+  // Many at once: each call is its own Promise, the key imported once.
+  const many = await Promise.all(Array.from({ length: 20 }, (_, i) => keys.verify(es256, { now: now + i * 40 })));
+  assert.deepEqual(many.map((r) => r.valid), Array.from({ length: 20 }, (_, i) => i * 40 < 630));
   keys.free();
+
+  // RSA, RSA-PSS, ECDSA P-384 and Ed25519 through WebCrypto.
+  for (const [alg, type, options, signOptions] of [
+    ["RS256", "rsa", { modulusLength: 2048 }, {}],
+    ["PS256", "rsa", { modulusLength: 2048 }, { padding: 6, saltLength: 32 }],
+    ["ES384", "ec", { namedCurve: "P-384" }, { dsaEncoding: "ieee-p1363" }],
+    ["EdDSA", "ed25519", {}, {}],
+  ]) {
+    const pair = generateKeyPairSync(type, options);
+    const set = new KeySet({ keys: [{ ...pair.publicKey.export({ format: "jwk" }), kid: "k", alg }] });
+    const signingInput = `${b64url({ alg, kid: "k" })}.${b64url(claims)}`;
+    const hash = alg === "EdDSA" ? null : alg === "ES384" ? "sha384" : "sha256";
+    const sig = cryptoSign(hash, Buffer.from(signingInput), { key: pair.privateKey, ...signOptions });
+    assert.deepEqual(await set.verify(`${signingInput}.${sig.toString("base64url")}`, { now }), { valid: true, claims }, alg);
+    sig[5] ^= 1;
+    assert.equal((await set.verify(`${signingInput}.${sig.toString("base64url")}`, { now })).error.code, "token_bad_signature", alg);
+    set.free();
+  }
 
   const secret = randomBytes(32);
   const hsJwks = { keys: [{ kty: "oct", kid: "h1", alg: "HS256", k: secret.toString("base64url") }] };
   const hsInput = `${b64url({ alg: "HS256", kid: "h1" })}.${b64url(claims)}`;
   const hs = `${hsInput}.${createHmac("sha256", secret).update(hsInput).digest("base64url")}`;
-  assert.equal(verify(hs, hsJwks, { now }).valid, true);
-  assert.throws(
-    () => verify(hs, { keys: [{ kty: "oct", kid: "h1", alg: "HS256", k: "c2hvcnQ" }] }, { now }),
+  assert.equal((await verify(hs, hsJwks, { now })).valid, true);
+  // Not the token's fault: rejected, with the code.
+  await assert.rejects(
+    verify(hs, { keys: [{ kty: "oct", kid: "h1", alg: "HS256", k: "c2hvcnQ" }] }, { now }),
     (e) => e instanceof Error && e.code === "keys_unavailable" && /HMAC secret is shorter/.test(e.message),
   );
-  assert.throws(() => verify(hs, hsJwks, { now, issuerr: "x" }), (e) => e instanceof TypeError && e.code === "invalid_request");
+  await assert.rejects(verify(hs, hsJwks, { now, issuerr: "x" }), (e) => e instanceof TypeError && e.code === "invalid_request");
+  assert.throws(() => new KeySet({ keys: [] }), (e) => e.code === "keys_unavailable", "the constructor still throws");
 });
 
 test("the .d.ts files are precise, and check with tsc --strict against the installed package", () => {
@@ -275,8 +307,9 @@ test("the .d.ts files are precise, and check with tsc --strict against the insta
   assert.match(lite, /refreshAt: number \| undefined;/);
   assert.match(lite, /no signature check|without checking its signature/i);
   assert.doesNotMatch(lite, /export function verify|class KeySet|VerifyResult/);
-  assert.match(full, /export function verify\(token: string, jwks: string \| Jwks, options\?: VerifyOptions( \| null)?\): VerifyResult;/);
+  assert.match(full, /export function verify\(token: string, jwks: string \| Jwks, options\?: VerifyOptions( \| null)?\): Promise<VerifyResult>;/);
   assert.match(full, /export class KeySet/);
+  assert.match(full, /^\s*verify\(token: string, options\?: VerifyOptions( \| null)?\): Promise<VerifyResult>;/m);
   for (const dts of [lite, full]) assert.doesNotMatch(dts, /\bany\b/);
 
   const tsc = join(ROOT, "node_modules/.bin/tsc");
@@ -290,13 +323,17 @@ test("the .d.ts files are precise, and check with tsc --strict against the insta
      const sub: string | undefined = decode(token).claims.sub;
      const i: Inspection = inspect(token, { now: 1, clockOffset: estimateClockOffset({ date: "x", sentAt: 1 }) });
      const left: number | undefined = i.secondsLeft;
-     const r: VerifyResult = verify(token, { keys: [] }, { issuer: "i", audience: ["a"], algorithms: ["ES256"], maxAge: 1, typ: "at+jwt", leeway: 0 });
-     const code: DenialCode | undefined = r.valid ? undefined : r.error.code;
-     const claims = r.valid ? r.claims.exp : undefined;
-     const k = new KeySet("{}"); const n: number = k.size; k.free();
+     async function check(): Promise<[DenialCode | undefined, number | undefined]> {
+       const r: VerifyResult = await verify(token, { keys: [] }, { issuer: "i", audience: ["a"], algorithms: ["ES256"], maxAge: 1, typ: "at+jwt", leeway: 0 });
+       const k = new KeySet("{}");
+       const again: VerifyResult = await k.verify(token, { now: 1 });
+       k.free();
+       return [r.valid ? undefined : r.error.code, again.valid ? again.claims.exp : undefined];
+     }
+     const n: number = new KeySet("{}").size;
      async function web() { await init(); return webInspect(token).expired; }
      function isWarden(e: unknown): e is WardenError { return e instanceof Error && "code" in e; }
-     export { sub, left, code, claims, n, web, isWarden };`,
+     export { sub, left, check, n, web, isWarden };`,
   );
   writeFileSync(
     join(consumer.dir, "tsconfig.json"),
@@ -313,5 +350,8 @@ test("the .d.ts files are precise, and check with tsc --strict against the insta
   }
   // And a type error is caught: the check is real.
   writeFileSync(src, `import { inspect } from "warden-wasm/lite"; const x: string = inspect("t").secondsLeft; export { x };`);
+  assert.throws(() => execFileSync(process.execPath, [tsc, "-p", consumer.dir], { encoding: "utf8" }));
+  // verify without await is a Promise, not a result: tsc says so.
+  writeFileSync(src, `import { verify } from "warden-wasm/full"; const v: boolean = verify("t", "{}").valid; export { v };`);
   assert.throws(() => execFileSync(process.execPath, [tsc, "-p", consumer.dir], { encoding: "utf8" }));
 });

@@ -11,7 +11,8 @@
 //! - **lite** (`--no-default-features`): [`decode`], [`inspect`] and [`estimate_clock_offset`] —
 //!   no signature check, no crypto code;
 //! - **full** (feature `full`, the default): adds `verify` and `KeySet`, which check signatures
-//!   with warden-core's `jwt` feature and apply the claims policy.
+//!   as the worker does (crate `warden-webcrypto`: the platform's WebCrypto for RS*, PS*, ES* and
+//!   EdDSA, HMAC in wasm) and apply the claims policy. `verify` returns a Promise.
 //!
 //! [`decode`] and [`inspect`] report what a token *says*, not what anyone vouches for: use them to
 //! display a token or to decide when to refresh it, never to decide whether to trust it.

@@ -1,11 +1,16 @@
 //! `verify` and `KeySet` (the full build): the edge's verdict for a token, from the same core —
-//! strict parsing, the key set's one-algorithm-per-key selection, the signature check
-//! (warden-core's `jwt` feature) and the claims policy, with the edge's denial codes.
+//! strict parsing, the key set's one-algorithm-per-key selection, the signature check and the
+//! claims policy, with the edge's denial codes.
+//!
+//! The signature step is the worker's own ([`warden_webcrypto`]): RS*, PS*, ES* and EdDSA
+//! through the platform's WebCrypto (`crypto.subtle.verify`), HS* in wasm. WebCrypto answers
+//! asynchronously, so `verify` returns a Promise; each `KeySet` keeps its imported `CryptoKey`s.
 
 use warden_core::{
-    parse, Algorithm, Denial, JwtVerifier, KeySet as CoreKeySet, Policy, RevocationStatus,
+    parse, Algorithm, Denial, KeyMaterial, KeySet as CoreKeySet, Policy, RevocationStatus,
     DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME,
 };
+use warden_webcrypto::KeyCache;
 use wasm_bindgen::prelude::*;
 
 use crate::inspect::LEEWAY;
@@ -69,7 +74,7 @@ export interface VerifyError {
   message: string;
 }
 
-/** What `verify` returns: the claims of a good token, or why it is refused. */
+/** What `verify` resolves to: the claims of a good token, or why it is refused. */
 export type VerifyResult =
   | { valid: true; claims: DecodedClaims; error?: undefined }
   | { valid: false; claims?: undefined; error: VerifyError };
@@ -82,11 +87,13 @@ export type VerifyResult =
 /// keys refused (HMAC secrets shorter than the hash, RSA under 2048 bits, `use: enc`, private key
 /// parameters, secret and public keys mixed, duplicate `kid`s). A set that cannot be loaded
 /// throws an `Error` with `code: "keys_unavailable"` and a message naming the key and the reason.
+/// Public keys are imported into WebCrypto on first use and kept with the set.
 /// Call `free()` (or use `using`) to release it early; otherwise the garbage collector does.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct KeySet {
     keys: CoreKeySet,
+    crypto: KeyCache,
 }
 
 #[wasm_bindgen]
@@ -103,7 +110,9 @@ impl KeySet {
         };
         let keys = CoreKeySet::from_jwks(&text)
             .map_err(|e| denial_error(&Denial::KeysUnavailable, &format!("invalid JWKS: {e}")))?;
-        Ok(KeySet { keys })
+        // Room for every key of the set: each is imported (or keyed) once.
+        let crypto = KeyCache::new(keys.keys().len());
+        Ok(KeySet { keys, crypto })
     }
 
     /// The number of keys in the set.
@@ -115,46 +124,51 @@ impl KeySet {
     /// Verifies `token` against this key set; see the package's `verify` for the options and
     /// the result.
     #[wasm_bindgen(unchecked_return_type = "VerifyResult")]
-    pub fn verify(
+    pub async fn verify(
         &self,
         token: &str,
         #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let checks = Checks::read(options)?;
-        result(token, decide(&self.keys, token, &checks))
+        let verdict = decide(self, token, &checks).await?;
+        result(token, verdict)
     }
 }
 
-/// Verifies a token as the edge does and returns the verdict — never throws for a bad token.
+/// Verifies a token as the edge does and resolves to the verdict — never rejects for a bad
+/// token.
 ///
 /// In order: the token is parsed strictly; its `alg` must be among `options.algorithms` (when
 /// given); the key is picked by `kid` from `jwks` (its one algorithm must equal the header's)
-/// and the signature checked; then the claims policy runs at the server's time
-/// (`now + clockOffset`): `exp` and `iat` required, `typ`, `iss`, `aud`, lifetime within
-/// `maxLifetime` (default 86400 s), `nbf`, `iat` not in the future, `exp` not past (leeway 30 s
-/// by default, 0 to 300), `maxAge`.
+/// and the signature checked (RS*, PS*, ES*, EdDSA with the platform's WebCrypto, HS* in wasm);
+/// then the claims policy runs at the server's time (`now + clockOffset`): `exp` and `iat`
+/// required, `typ`, `iss`, `aud`, lifetime within `maxLifetime` (default 86400 s), `nbf`, `iat`
+/// not in the future, `exp` not past (leeway 30 s by default, 0 to 300), `maxAge`.
 ///
-/// Returns `{ valid: true, claims }` (claims built by `JSON.parse`) or `{ valid: false, error:
-/// { code, description, message } }` with the edge's stable `code` (`token_expired`,
+/// Resolves to `{ valid: true, claims }` (claims built by `JSON.parse`) or `{ valid: false,
+/// error: { code, description, message } }` with the edge's stable `code` (`token_expired`,
 /// `token_bad_signature`, `token_wrong_audience`, ...) and `error_description`.
 ///
 /// What only the edge can know is not checked here: revocation. A `valid` answer means the
 /// edge would accept the token unless it has been revoked.
 ///
-/// `jwks` is a JWKS object or its JSON text, loaded on every call; to verify many tokens, load
-/// a `KeySet` once and call `keySet.verify(token, options)`. Throws (rather than answering) only for what is not the
-/// token's fault: options of the wrong type or range (`TypeError` / `RangeError`, `code:
-/// "invalid_request"`; unknown options are refused, so a misspelt `issuer` cannot switch the
-/// check off) and a JWKS that cannot be loaded (`code: "keys_unavailable"`).
+/// `jwks` is a JWKS object or its JSON text, loaded (and its public key imported) on every
+/// call; to verify many tokens, load a `KeySet` once and call `await keySet.verify(token,
+/// options)`. Rejects (rather than answering) only for what is not the token's fault: options
+/// of the wrong type or range (`TypeError` / `RangeError`, `code: "invalid_request"`; unknown
+/// options are refused, so a misspelt `issuer` cannot switch the check off), a JWKS that cannot
+/// be loaded (`code: "keys_unavailable"`), and a platform without WebCrypto for an RS*, PS*,
+/// ES* or EdDSA key (`code: "keys_unavailable"`; browsers have it in secure contexts only).
 #[wasm_bindgen(unchecked_return_type = "VerifyResult")]
-pub fn verify(
+pub async fn verify(
     token: &str,
     #[wasm_bindgen(unchecked_param_type = "string | Jwks")] jwks: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: Option<JsValue>,
 ) -> Result<JsValue, JsValue> {
     let checks = Checks::read(options)?;
     let keys = KeySet::new(jwks)?;
-    result(token, decide(&keys.keys, token, &checks))
+    let verdict = decide(&keys, token, &checks).await?;
+    result(token, verdict)
 }
 
 /// The edge's policy and the time to apply it at, read from `verify`'s options.
@@ -200,20 +214,48 @@ impl Checks {
     }
 }
 
-/// The edge's decision, step by step; `Ok` only for a token the edge would let through (short
-/// of revocation, which only the edge knows).
-fn decide(keys: &CoreKeySet, token: &str, checks: &Checks) -> Result<(), Denial> {
-    let token = parse(token).map_err(Denial::Malformed)?;
+/// The edge's decision, step by step: `Ok(Ok(()))` only for a token the edge would let through
+/// (short of revocation, which only the edge knows), `Ok(Err(denial))` for one it refuses, and
+/// `Err` (thrown) when this platform cannot check the signature at all.
+async fn decide(
+    keys: &KeySet,
+    token: &str,
+    checks: &Checks,
+) -> Result<Result<(), Denial>, JsValue> {
+    let token = match parse(token) {
+        Ok(token) => token,
+        Err(e) => return Ok(Err(Denial::Malformed(e))),
+    };
     if let Some(allowed) = &checks.algorithms {
         if !allowed.contains(&token.header.alg) {
-            return Err(Denial::AlgorithmNotAllowed);
+            return Ok(Err(Denial::AlgorithmNotAllowed));
         }
     }
-    keys.verify(&token, &JwtVerifier)?;
-    checks
+    // The core's `KeySet::verify`, with the signature step awaited.
+    let key = match keys.keys.select(&token.header) {
+        Ok(key) => key,
+        Err(denial) => return Ok(Err(denial)),
+    };
+    if !matches!(key.material, KeyMaterial::Hmac(_)) && !warden_webcrypto::available() {
+        return Err(denial_error(
+            &Denial::KeysUnavailable,
+            "WebCrypto (crypto.subtle) is not available here, so RS*, PS*, ES* and EdDSA \
+             signatures cannot be checked: browsers have it in secure contexts only (https, \
+             localhost); Node 18 needs --experimental-global-webcrypto",
+        ));
+    }
+    if keys
+        .crypto
+        .check_signature(key, token.signing_input.as_bytes(), &token.signature)
+        .await
+        .is_err()
+    {
+        return Ok(Err(Denial::BadSignature));
+    }
+    Ok(checks
         .policy
         .evaluate(&token, checks.now, RevocationStatus::NotRevoked)
-        .map(drop)
+        .map(drop))
 }
 
 /// The verdict as `verify` returns it.

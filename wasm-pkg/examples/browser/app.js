@@ -20,7 +20,7 @@ async function timedFetch(url) {
 
 async function loadKeys() {
   const { res, sample } = await timedFetch($("jwks-url").value);
-  keys?.free();
+  // The previous set is left to the garbage collector: a verification may still be using it.
   keys = new KeySet(await res.text());
   if (sample.date) {
     clockOffset = estimateClockOffset(sample);
@@ -40,8 +40,13 @@ function show() {
   } catch (e) {
     $("expires-in").textContent = $("refresh-in").textContent = "–";
   }
-  if (!keys) return;
-  const r = keys.verify(token, { now, clockOffset });
+  if (keys) showVerdict(keys, token, { now, clockOffset });
+}
+
+/** Verifies (asynchronously: WebCrypto) and shows the verdict, unless the token or keys changed meanwhile. */
+async function showVerdict(set, checked, options) {
+  const r = await set.verify(checked, options);
+  if (set !== keys || checked !== token) return;
   $("verdict").textContent = r.valid ? "valid" : `invalid — ${r.error.code}: ${r.error.description}`;
   $("verdict").className = `big ${r.valid ? "valid" : "invalid"}`;
 }
