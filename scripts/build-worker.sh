@@ -20,4 +20,6 @@ extra=()
 [ -n "${2:-}" ] && extra+=(--features "$2")
 echo "==> worker-build --release ${extra[*]} (worker/ -> $out/)"
 worker-build --release --out-dir "../$out" worker "${extra[@]}"
+# The function-name section worker-build keeps is half the size budget: not shipped.
+node scripts/strip-wasm-names.mjs "$out/index_bg.wasm"
 echo "==> built $out/index.js, $out/index_bg.wasm ($(gzip -9c "$out/index_bg.wasm" | wc -c) bytes gzip)"

@@ -16,9 +16,6 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::json::{self, JsonError, DUPLICATE};
 
-#[cfg(test)]
-mod tests;
-
 /// A captured member value: just enough of its shape for the typed checks that follow.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Member<'de> {

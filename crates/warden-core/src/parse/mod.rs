@@ -319,6 +319,10 @@ fn header_string(
 
 /// The parse [`parse`] replaced, which builds the whole header and claims objects first: kept as
 /// the oracle of the differential tests.
+/// The borrowing parse against the owned reading it replaced.
+#[cfg(test)]
+mod differential;
+
 #[cfg(test)]
 pub(crate) mod owned {
     use super::*;
