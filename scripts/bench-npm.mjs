@@ -177,7 +177,8 @@ const git = (...args) => {
   }
 };
 const commit = git("rev-parse", "--short=12", "HEAD");
-const clean = git("status", "--porcelain") === "" ? "working tree clean" : "working tree NOT clean";
+// Untracked files cannot reach a build from committed sources; modified tracked files can.
+const clean = git("status", "--porcelain", "--untracked-files=no") === "" ? "working tree clean" : "working tree NOT clean";
 console.log(`\nwarden-wasm benchmarks — commit ${commit} (${clean}) — ${machine}\n`);
 console.log(table);
 
