@@ -7,7 +7,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 
 WASM_RUNNER := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
-.PHONY: setup build build-worker build-wasm dev test lint nostd docs test-native test-wasm test-js bench bench-core bench-npm bench-worker bench-edge build-bench fuzz load
+.PHONY: setup build build-worker build-wasm dev test lint nostd docs test-native test-wasm test-js bench bench-core bench-npm bench-worker bench-edge build-bench fuzz load mutants
 
 ## Install what is missing (idempotent; prints each step).
 setup:
@@ -93,6 +93,10 @@ bench-core:
 ## Fuzz every target for FUZZ_SECONDS (default 60) each; installs nightly + cargo-fuzz if missing.
 fuzz:
 	@bash scripts/fuzz.sh
+
+## Mutation testing of warden-core (cargo-mutants, installed if missing); counts in docs/security.md.
+mutants:
+	@bash scripts/mutants.sh
 
 ## Load: 10,000 requests at concurrency 32 through the built worker (Miniflare, 127.0.0.1) in front of
 ## the demo origin, revocations mid-run; fails on any wrong verdict; figures go to docs/benchmarks.md.

@@ -223,6 +223,10 @@ mod tests {
         );
         let huge = alloc::format!("rt={}", "r".repeat(MAX_TOKEN_LEN + 1));
         assert_eq!(refresh_cookie(Some(&huge), "rt").unwrap_err().status(), 400);
+        // The cap itself is allowed: only longer is refused.
+        let max = "r".repeat(MAX_TOKEN_LEN);
+        let at_cap = alloc::format!("rt={max}");
+        assert_eq!(refresh_cookie(Some(&at_cap), "rt"), Ok(Some(max.as_str())));
     }
 
     #[test]

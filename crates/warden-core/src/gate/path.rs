@@ -144,6 +144,8 @@ mod tests {
             ("/%61dmin", "/admin"),
             ("/a%20b", "/a b"),
             ("/zo%C3%AB", "/zoë"),
+            ("/zo%c3%ab", "/zoë"),
+            ("/%7euser/%7Ex", "/~user/~x"),
             ("/x%3Fy", "/x?y"),
             ("/a.b/..c/c..", "/a.b/..c/c.."),
             ("/@:!$&'()*+,=~-_.", "/@:!$&'()*+,=~-_."),
@@ -206,6 +208,12 @@ mod tests {
             let d = canonical_path(raw).unwrap_err();
             assert_eq!((d.status(), d.code()), (400, "invalid_request"), "{raw:?}");
         }
+        // 8 KiB of path is accepted (long but legitimate paths exist); one byte more is not.
+        let long = alloc::format!("/{}", "a".repeat(8 * 1024 - 1));
+        assert_eq!(
+            canonical_path(&long).map(|p| p.as_str().len()),
+            Ok(8 * 1024)
+        );
         assert!(canonical_path(&alloc::format!("/{}", "a".repeat(MAX_PATH_LEN))).is_err());
     }
 }
