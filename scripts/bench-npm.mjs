@@ -13,6 +13,7 @@
 //   node scripts/bench-npm.mjs                 print the table
 //   node scripts/bench-npm.mjs --write         also replace the "## npm package (wasm-pkg)" section of
 //                                              docs/benchmarks.md (created if missing)
+import { provenance } from "./lib/provenance.mjs";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -169,16 +170,7 @@ ${coldLite.initSync.toFixed(2)} ms synchronously (target 5 ms: ${coldLite.initSy
 at or below jose: ${list(atOrBelow)}; above jose: ${list(above)}. RS*, PS*, ES* and EdDSA go
 through the platform's WebCrypto (crates/warden-webcrypto, as in the worker), HS* through
 \`hmac\` + \`sha2\` in WebAssembly.`;
-const git = (...args) => {
-  try {
-    return execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
-  } catch {
-    return "unknown";
-  }
-};
-const commit = git("rev-parse", "--short=12", "HEAD");
-// Untracked files cannot reach a build from committed sources; modified tracked files can.
-const clean = git("status", "--porcelain", "--untracked-files=no") === "" ? "working tree clean" : "working tree NOT clean";
+const { commit, clean } = provenance(ROOT);
 console.log(`\nwarden-wasm benchmarks — commit ${commit} (${clean}) — ${machine}\n`);
 console.log(table);
 

@@ -10,13 +10,13 @@
 // Needs build-bench/ (scripts/bench-worker.sh builds it: the worker with the `bench` feature).
 // Targets (reported, not asserted): uncached <= 1.0x jose for every algorithm, <= 0.3x for
 // HS256, a cached hit <= 5 us.
+import { provenance } from "./lib/provenance.mjs";
 import { Miniflare } from "miniflare";
 import { build } from "esbuild";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { randomBytes, randomUUID } from "node:crypto";
 import { SignJWT, exportJWK, generateKeyPair } from "jose";
-import { execFileSync } from "node:child_process";
 import { ROOT, startWorker } from "../tests/helpers/miniflare.mjs";
 
 const pkg = (name) => JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), "utf8")).version;
@@ -196,16 +196,7 @@ const summary =
   `each figure is the median of ${ROUNDS} interleaved rounds, each ratio the median of the per-round ratios. ` +
   `Load average (1, 5, 15 min) before and after: ${load(LOAD_BEFORE)} / ${load(loadavg())}.`;
 
-const git = (...args) => {
-  try {
-    return execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
-  } catch {
-    return "unknown";
-  }
-};
-// Untracked files cannot reach a build from committed sources; modified tracked files can.
-const commit = git("rev-parse", "--short=12", "HEAD");
-const clean = git("status", "--porcelain", "--untracked-files=no") === "" ? "working tree clean" : "working tree NOT clean";
+const { commit, clean } = provenance(ROOT);
 
 if (MARKDOWN || WRITE) {
   const section = `## Worker (workerd)

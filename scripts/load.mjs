@@ -18,7 +18,8 @@
 // Then the same requests go straight to the origin at the same concurrency; the difference of
 // the latency percentiles is Warden's added latency. `--write` records the figures in
 // docs/benchmarks.md under "## Load (make load)" (only that section is replaced).
-import { execFileSync, spawn } from "node:child_process";
+import { provenance } from "./lib/provenance.mjs";
+import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem, tmpdir } from "node:os";
@@ -649,16 +650,7 @@ async function main() {
       .map(([k, v]) => `| ${k} | ${v.n} | ${Object.entries(v.statuses).map(([st, n]) => `${st}: ${n}`).join(", ")} |`)
       .join("\n");
     const perReq = (r) => (1000 / r).toFixed(2);
-    const git = (...args) => {
-      try {
-        return execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
-      } catch {
-        return "unknown";
-      }
-    };
-    // Untracked files cannot reach a build from committed sources; modified tracked files can.
-    const commit = git("rev-parse", "--short=12", "HEAD");
-    const clean = git("status", "--porcelain", "--untracked-files=no") === "" ? "working tree clean" : "working tree NOT clean";
+    const { commit, clean } = provenance(ROOT);
     writeDocs(`## Load (make load)
 
 Command: \`make load\` (\`bash scripts/load.sh --write\`: ${REQUESTS.toLocaleString("en")} requests at concurrency
