@@ -604,3 +604,50 @@ mod properties {
         );
     }
 }
+
+// Behaviours `make mutants` found unpinned (docs/security.md, "Mutation testing"); each test
+// names the mutant it kills.
+
+/// `Who::of` → `Who::default()`: a JWT refusal names whom it concerns for the audit line.
+#[test]
+fn jwt_refusals_name_the_token_for_the_audit_line() {
+    let g = gate();
+    let (req, _) = request(&g, facts("/api", Some("Bearer x.y.z"), None));
+    let expired = token(&format!(
+        r#"{{"sub":"alice","iat":{},"exp":{},"jti":"j-1","sid":"s-1"}}"#,
+        NOW - 1000,
+        NOW - 500
+    ));
+    let r = done(g.check_jwt(&req, &expired, NOW));
+    assert!(matches!(r.denial, Denial::Expired { .. }), "{r:?}");
+    assert_eq!(
+        r.who,
+        Who {
+            class: Some(TokenClass::Access),
+            sub: Some("alice".into()),
+            jti: Some("j-1".into()),
+            sid: Some("s-1".into()),
+        }
+    );
+}
+
+/// `&&` → `||` in the CORS preflight rule of `admit`: only `OPTIONS` *with*
+/// `Access-Control-Request-Method` goes through without credentials; either alone is a 401.
+#[test]
+fn only_a_real_preflight_goes_through_without_credentials() {
+    let g = gate();
+    let at = |method: &'static str, cors_request_method: bool| {
+        g.admit(&RequestFacts {
+            method,
+            cors_request_method,
+            ..facts("/api", None, None)
+        })
+    };
+    assert_eq!(at("OPTIONS", true), Admission::Forward);
+    for (method, cors) in [("OPTIONS", false), ("GET", true), ("GET", false)] {
+        match at(method, cors) {
+            Admission::Deny(r) => assert_eq!(r.denial, Denial::Missing, "{method} {cors}"),
+            other => panic!("{method} {cors}: {other:?}"),
+        }
+    }
+}
