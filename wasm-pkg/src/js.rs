@@ -4,13 +4,15 @@
 //! The few JavaScript built-ins needed are bound here directly rather than through `js-sys`,
 //! whose glue (closures, futures) would cost the lite build kilobytes it does not use.
 
+use std::cell::RefCell;
+
 use warden_core::{Denial, ParseError, MAX_NUMERIC_DATE};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
-    fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+    fn reflect_get(target: &JsValue, key: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = Array, js_name = isArray)]
     fn is_array(value: &JsValue) -> bool;
     #[wasm_bindgen(js_namespace = Array, js_name = from)]
@@ -19,6 +21,10 @@ extern "C" {
     pub(crate) fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     pub(crate) fn date_now() -> f64;
+    /// `[code, description, message]`.
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(js_namespace = Array, js_name = of)]
+    fn triple(code: &str, description: &str, message: &str) -> JsValue;
 }
 
 // Shaping results for JavaScript, done by JavaScript: the platform's own base64 and UTF-8 decoders
@@ -28,6 +34,8 @@ extern "C" {
 #[wasm_bindgen(inline_js = "
 export function segmentJson(token, index) {
   const b = atob(token.split('.')[index].replace(/-/g, '+').replace(/_/g, '/'));
+  // ASCII (most tokens): the bytes are the text already.
+  if (!/[^\x00-\x7f]/.test(b)) return JSON.parse(b);
   const u = new Uint8Array(b.length);
   for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i);
   return JSON.parse(new TextDecoder().decode(u));
@@ -40,8 +48,11 @@ export function fail(kind, message, code) {
   e.code = code;
   return e;
 }
+const knownLists = new Map();
 export function unknownKey(options, known) {
-  return Object.keys(options).find((k) => !known.split(' ').includes(k));
+  let list = knownLists.get(known);
+  if (list === undefined) knownLists.set(known, (list = known.split(' ')));
+  return Object.keys(options).find((k) => !list.includes(k));
 }
 export function inspection(expiresAt, issuedAt, notBefore, secondsLeft, expired, refreshAt) {
   return { expiresAt, issuedAt, notBefore, secondsLeft, expired, refreshAt };
@@ -51,6 +62,13 @@ export function verified(token) {
 }
 export function refused(code, description, message) {
   return { valid: false, error: { code, description, message } };
+}
+export function settle(check, token, code, description, message, bad) {
+  const no = () => refused(bad[0], bad[1], bad[2]);
+  return check.then(
+    (ok) => (ok !== true ? no() : code === undefined ? verified(token) : refused(code, description, message)),
+    no,
+  );
 }
 ")]
 extern "C" {
@@ -64,7 +82,7 @@ extern "C" {
     fn fail(kind: u32, message: &str, code: &str) -> JsValue;
     /// The first own enumerable key of `options` not among the space-separated `known`.
     #[wasm_bindgen(js_name = unknownKey)]
-    fn unknown_key(options: &JsValue, known: &str) -> Option<String>;
+    fn unknown_key(options: &JsValue, known: &JsValue) -> Option<String>;
     /// The object `inspect` returns.
     pub(crate) fn inspection(
         expires_at: Option<f64>,
@@ -81,6 +99,42 @@ extern "C" {
     /// What `verify` returns for a refused token: `{ valid: false, error }`.
     #[cfg(feature = "full")]
     pub(crate) fn refused(code: &str, description: &str, message: &str) -> JsValue;
+    /// `check` (WebCrypto's Promise of a boolean) mapped to what `verify` resolves to: the
+    /// claims, or the policy's denial (`code`, ...), when it is `true`; otherwise `bad` (the
+    /// bad-signature denial, `[code, description, message]`).
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(js_name = settle)]
+    fn settle_with(
+        check: &js_sys::Promise,
+        token: &str,
+        code: Option<&str>,
+        description: Option<&str>,
+        message: Option<&str>,
+        bad: &JsValue,
+    ) -> js_sys::Promise;
+}
+
+#[cfg(feature = "full")]
+thread_local! {
+    /// The bad-signature denial's texts, made once.
+    static BAD_SIGNATURE: JsValue = {
+        let d = Denial::BadSignature;
+        triple(d.code(), d.description(), &d.to_string())
+    };
+}
+
+/// `check` (WebCrypto's Promise of a boolean) mapped, in JavaScript, to what `verify` resolves
+/// to: `{ valid: true, claims }` or the policy's denial (`code`, ...) when the signature is
+/// good, the bad-signature denial otherwise (also when `check` rejects).
+#[cfg(feature = "full")]
+pub(crate) fn settle(
+    check: &js_sys::Promise,
+    token: &str,
+    code: Option<&str>,
+    description: Option<&str>,
+    message: Option<&str>,
+) -> js_sys::Promise {
+    BAD_SIGNATURE.with(|bad| settle_with(check, token, code, description, message, bad))
 }
 
 /// A parse failure: an `Error` with `code: "token_malformed"` and the core's message.
@@ -125,7 +179,7 @@ impl Options {
     pub(crate) fn read(
         value: Option<JsValue>,
         what: &'static str,
-        known: &str,
+        known: &'static str,
     ) -> Result<Options, JsValue> {
         let object = match value {
             None => None,
@@ -133,7 +187,10 @@ impl Options {
             Some(v) if v.is_object() && !is_array(&v) => Some(v),
             Some(_) => return Err(type_error(&concat(&[what, " must be an object"]))),
         };
-        if let Some(key) = object.as_ref().and_then(|o| unknown_key(o, known)) {
+        if let Some(key) = object
+            .as_ref()
+            .and_then(|o| unknown_key(o, &js_string(known)))
+        {
             return Err(type_error(&concat(&[
                 what,
                 ": unknown option `",
@@ -154,12 +211,12 @@ impl Options {
     }
 
     /// The value of `name`, or `None` when absent, `undefined` or `null`.
-    fn get(&self, name: &str) -> Result<Option<JsValue>, JsValue> {
+    fn get(&self, name: &'static str) -> Result<Option<JsValue>, JsValue> {
         let Some(o) = &self.object else {
             return Ok(None);
         };
         // A getter may throw: pass its exception on.
-        let v = reflect_get(o, name)?;
+        let v = reflect_get(o, &js_string(name))?;
         Ok(if v.is_undefined() || v.is_null() {
             None
         } else {
@@ -169,14 +226,14 @@ impl Options {
 
     /// An integer option within `range` (`min..=max`, spelt out for the message): a
     /// `TypeError` for anything but an integral number, a `RangeError` outside the range.
-    pub(crate) fn int(&self, name: &str, range: Range) -> Result<Option<i64>, JsValue> {
+    pub(crate) fn int(&self, name: &'static str, range: Range) -> Result<Option<i64>, JsValue> {
         Ok(self.number(name, range, true)?.map(|f| f as i64))
     }
 
     /// A number option within `range`; with `integer`, integral only.
     pub(crate) fn number(
         &self,
-        name: &str,
+        name: &'static str,
         range: Range,
         integer: bool,
     ) -> Result<Option<f64>, JsValue> {
@@ -203,7 +260,7 @@ impl Options {
     }
 
     /// A non-empty string option.
-    pub(crate) fn string(&self, name: &str) -> Result<Option<String>, JsValue> {
+    pub(crate) fn string(&self, name: &'static str) -> Result<Option<String>, JsValue> {
         let Some(v) = self.get(name)? else {
             return Ok(None);
         };
@@ -217,7 +274,11 @@ impl Options {
 
     /// A non-empty array of non-empty strings, or (with `single`) one non-empty string.
     #[cfg_attr(not(feature = "full"), allow(dead_code))]
-    pub(crate) fn strings(&self, name: &str, single: bool) -> Result<Option<Vec<String>>, JsValue> {
+    pub(crate) fn strings(
+        &self,
+        name: &'static str,
+        single: bool,
+    ) -> Result<Option<Vec<String>>, JsValue> {
         let Some(v) = self.get(name)? else {
             return Ok(None);
         };
@@ -283,6 +344,25 @@ const OFFSET: Range = Range {
     max: MAX_NUMERIC_DATE as i64,
     text: "from -253402300799 to 253402300799",
 };
+
+thread_local! {
+    /// Option names (and lists of them) as JavaScript strings, each made once: reading options
+    /// then passes no text from wasm to JavaScript.
+    static JS_STRINGS: RefCell<Vec<(&'static str, JsValue)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `text` as a JavaScript string, made on its first use and kept.
+fn js_string(text: &'static str) -> JsValue {
+    JS_STRINGS.with(|strings| {
+        let mut strings = strings.borrow_mut();
+        if let Some((_, s)) = strings.iter().find(|(t, _)| core::ptr::eq(*t, text)) {
+            return s.clone();
+        }
+        let s = JsValue::from_str(text);
+        strings.push((text, s.clone()));
+        s
+    })
+}
 
 /// The strings, concatenated.
 fn concat(parts: &[&str]) -> String {

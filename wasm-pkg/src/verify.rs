@@ -5,17 +5,24 @@
 //! The signature step is the worker's own ([`warden_webcrypto`]): RS*, PS*, ES* and EdDSA
 //! through the platform's WebCrypto (`crypto.subtle.verify`), HS* in wasm. WebCrypto answers
 //! asynchronously, so `verify` returns a Promise; each `KeySet` keeps its imported `CryptoKey`s.
+//! Everything but the signature's answer is decided before the Promise is returned, and that
+//! answer is mapped to the result in JavaScript: a verification crosses into wasm once.
 
+use std::rc::Rc;
+
+use js_sys::Promise;
 use warden_core::{
-    parse, Algorithm, Denial, KeyMaterial, KeySet as CoreKeySet, Policy, RevocationStatus,
-    DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME,
+    parse, Algorithm, Denial, Key, KeyMaterial, KeySet as CoreKeySet, Policy, RevocationStatus,
+    Token, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME,
 };
 use warden_webcrypto::KeyCache;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
 
 use crate::inspect::LEEWAY;
 use crate::js::{
-    denial_error, json_stringify, refused, type_error, verified, Clock, Options, UNIX_SECONDS,
+    denial_error, json_stringify, refused, settle, type_error, verified, Clock, Options,
+    UNIX_SECONDS,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -92,6 +99,14 @@ export type VerifyResult =
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct KeySet {
+    // Shared with verifications still waiting for a first key import, so that `free()` never
+    // pulls the keys from under them.
+    inner: Rc<Keys>,
+}
+
+/// The loaded keys and their WebCrypto imports.
+#[derive(Debug)]
+struct Keys {
     keys: CoreKeySet,
     crypto: KeyCache,
 }
@@ -112,26 +127,29 @@ impl KeySet {
             .map_err(|e| denial_error(&Denial::KeysUnavailable, &format!("invalid JWKS: {e}")))?;
         // Room for every key of the set: each is imported (or keyed) once.
         let crypto = KeyCache::new(keys.keys().len());
-        Ok(KeySet { keys, crypto })
+        Ok(KeySet {
+            inner: Rc::new(Keys { keys, crypto }),
+        })
     }
 
     /// The number of keys in the set.
     #[wasm_bindgen(getter)]
     pub fn size(&self) -> u32 {
-        self.keys.keys().len() as u32
+        self.inner.keys.keys().len() as u32
     }
 
     /// Verifies `token` against this key set; see the package's `verify` for the options and
     /// the result.
-    #[wasm_bindgen(unchecked_return_type = "VerifyResult")]
-    pub async fn verify(
+    #[wasm_bindgen(unchecked_return_type = "Promise<VerifyResult>")]
+    pub fn verify(
         &self,
         token: &str,
         #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: Option<JsValue>,
-    ) -> Result<JsValue, JsValue> {
-        let checks = Checks::read(options)?;
-        let verdict = decide(self, token, &checks).await?;
-        result(token, verdict)
+    ) -> Promise {
+        match Checks::read(options) {
+            Ok(checks) => run(&self.inner, token, &checks),
+            Err(e) => Promise::reject(&e),
+        }
     }
 }
 
@@ -159,16 +177,20 @@ impl KeySet {
 /// options are refused, so a misspelt `issuer` cannot switch the check off), a JWKS that cannot
 /// be loaded (`code: "keys_unavailable"`), and a platform without WebCrypto for an RS*, PS*,
 /// ES* or EdDSA key (`code: "keys_unavailable"`; browsers have it in secure contexts only).
-#[wasm_bindgen(unchecked_return_type = "VerifyResult")]
-pub async fn verify(
+#[wasm_bindgen(unchecked_return_type = "Promise<VerifyResult>")]
+pub fn verify(
     token: &str,
     #[wasm_bindgen(unchecked_param_type = "string | Jwks")] jwks: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: Option<JsValue>,
-) -> Result<JsValue, JsValue> {
-    let checks = Checks::read(options)?;
-    let keys = KeySet::new(jwks)?;
-    let verdict = decide(&keys, token, &checks).await?;
-    result(token, verdict)
+) -> Promise {
+    let checks = match Checks::read(options) {
+        Ok(checks) => checks,
+        Err(e) => return Promise::reject(&e),
+    };
+    match KeySet::new(jwks) {
+        Ok(keys) => run(&keys.inner, token, &checks),
+        Err(e) => Promise::reject(&e),
+    }
 }
 
 /// The edge's policy and the time to apply it at, read from `verify`'s options.
@@ -214,29 +236,60 @@ impl Checks {
     }
 }
 
-/// The edge's decision, step by step: `Ok(Ok(()))` only for a token the edge would let through
-/// (short of revocation, which only the edge knows), `Ok(Err(denial))` for one it refuses, and
-/// `Err` (thrown) when this platform cannot check the signature at all.
-async fn decide(
-    keys: &KeySet,
-    token: &str,
-    checks: &Checks,
-) -> Result<Result<(), Denial>, JsValue> {
+/// Where a verification stands once everything that needs no waiting is done.
+enum Step {
+    /// The verdict is known (a refused token, or an HMAC signature checked in wasm).
+    Done(Result<(), Denial>),
+    /// WebCrypto is checking the signature (a Promise of a boolean); `then` is the verdict if
+    /// the signature is good.
+    Signing {
+        check: Promise,
+        then: Result<(), Denial>,
+    },
+    /// The key must be imported into WebCrypto first (its first use in this set).
+    Import(Box<Import>),
+}
+
+/// A verification waiting for its key's first import.
+struct Import {
+    key: Key,
+    token: Token,
+    then: Result<(), Denial>,
+}
+
+/// The edge's decision, step by step, as far as it goes without waiting: parse, algorithm,
+/// key, the claims policy (pure, so it is taken before the signature's answer and used only
+/// if the signature is good), then the signature — HMAC in wasm, WebCrypto started. `Err` (a
+/// rejection) when this platform cannot check the signature at all.
+fn step(keys: &Keys, token: &str, checks: &Checks) -> Result<Step, JsValue> {
     let token = match parse(token) {
         Ok(token) => token,
-        Err(e) => return Ok(Err(Denial::Malformed(e))),
+        Err(e) => return Ok(Step::Done(Err(Denial::Malformed(e)))),
     };
     if let Some(allowed) = &checks.algorithms {
         if !allowed.contains(&token.header.alg) {
-            return Ok(Err(Denial::AlgorithmNotAllowed));
+            return Ok(Step::Done(Err(Denial::AlgorithmNotAllowed)));
         }
     }
-    // The core's `KeySet::verify`, with the signature step awaited.
+    // The core's `KeySet::verify`, with the signature step started.
     let key = match keys.keys.select(&token.header) {
         Ok(key) => key,
-        Err(denial) => return Ok(Err(denial)),
+        Err(denial) => return Ok(Step::Done(Err(denial))),
     };
-    if !matches!(key.material, KeyMaterial::Hmac(_)) && !warden_webcrypto::available() {
+    let then = checks
+        .policy
+        .evaluate(&token, checks.now, RevocationStatus::NotRevoked)
+        .map(drop);
+    let input = token.signing_input.as_bytes();
+    if let KeyMaterial::Hmac(secret) = &key.material {
+        let signed = keys
+            .crypto
+            .hmac_verify(key.alg, secret, input, &token.signature);
+        return Ok(Step::Done(
+            signed.map_err(|_| Denial::BadSignature).and(then),
+        ));
+    }
+    if !warden_webcrypto::available() {
         return Err(denial_error(
             &Denial::KeysUnavailable,
             "WebCrypto (crypto.subtle) is not available here, so RS*, PS*, ES* and EdDSA \
@@ -244,18 +297,56 @@ async fn decide(
              localhost); Node 18 needs --experimental-global-webcrypto",
         ));
     }
-    if keys
-        .crypto
-        .check_signature(key, token.signing_input.as_bytes(), &token.signature)
-        .await
-        .is_err()
-    {
-        return Ok(Err(Denial::BadSignature));
+    Ok(
+        match keys.crypto.start_verify(key, input, &token.signature) {
+            Ok(Some(check)) => Step::Signing { check, then },
+            Ok(None) => Step::Import(Box::new(Import {
+                key: key.clone(),
+                token,
+                then,
+            })),
+            Err(_) => Step::Done(Err(Denial::BadSignature)),
+        },
+    )
+}
+
+/// `verify`'s Promise. With the key imported already, WebCrypto's own Promise is chained in
+/// JavaScript (`settle`) and nothing comes back to wasm; only a key's first use goes through
+/// an async Rust function (import, then verify).
+fn run(keys: &Rc<Keys>, token: &str, checks: &Checks) -> Promise {
+    match step(keys, token, checks) {
+        Err(e) => Promise::reject(&e),
+        Ok(Step::Done(verdict)) => match result(token, verdict) {
+            Ok(v) => Promise::resolve(&v),
+            Err(e) => Promise::reject(&e),
+        },
+        Ok(Step::Signing { check, then }) => match then {
+            Ok(()) => settle(&check, token, None, None, None),
+            Err(d) => settle(
+                &check,
+                token,
+                Some(d.code()),
+                Some(d.description()),
+                Some(&d.to_string()),
+            ),
+        },
+        Ok(Step::Import(import)) => {
+            let Import {
+                key,
+                token: parsed,
+                then,
+            } = *import;
+            let keys = Rc::clone(keys);
+            let token = token.to_owned();
+            future_to_promise(async move {
+                let signed = keys
+                    .crypto
+                    .webcrypto_verify(&key, parsed.signing_input.as_bytes(), &parsed.signature)
+                    .await;
+                result(&token, signed.map_err(|_| Denial::BadSignature).and(then))
+            })
+        }
     }
-    Ok(checks
-        .policy
-        .evaluate(&token, checks.now, RevocationStatus::NotRevoked)
-        .map(drop))
 }
 
 /// The verdict as `verify` returns it.

@@ -310,8 +310,12 @@ impl KeyCache {
     }
 
     /// Starts `crypto.subtle.verify` with the cached `CryptoKey` for `key`, without cloning any
-    /// JS handle; `None` when the key has not been imported yet.
-    fn start_verify(
+    /// JS handle: a Promise of a boolean (`true` only for a good signature), or `None` when the
+    /// key has not been imported yet (then [`KeyCache::webcrypto_verify`] imports it).
+    ///
+    /// WebCrypto copies `signing_input` and `signature` before this returns, so a caller may
+    /// chain the Promise in JavaScript and never come back to Rust for it.
+    pub fn start_verify(
         &self,
         key: &Key,
         signing_input: &[u8],
