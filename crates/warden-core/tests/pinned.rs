@@ -12,7 +12,12 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use warden_core::{Algorithm, Claims, Denial, FailMode};
+mod common;
+use common::{b64, ec_key};
+
+use warden_core::{
+    Algorithm, Claims, Denial, FailMode, JsonError, KeyError, KeyMaterial, KeySet, SignatureError,
+};
 
 /// `Algorithm`'s `Display` (`fmt` → `Ok(())` prints nothing): error messages and audit lines
 /// name the algorithm by it.
@@ -152,4 +157,103 @@ fn fail_modes_have_their_configuration_names() {
     assert_eq!(FailMode::Closed.name(), "closed");
     assert_eq!(FailMode::Open.name(), "open");
     assert_eq!(FailMode::default(), FailMode::Closed);
+}
+
+/// `JsonError`'s `Display` (`fmt` → `Ok(())`): the reason an admin body or a JWKS was refused.
+#[test]
+fn json_errors_display_their_reason() {
+    assert_eq!(JsonError::Syntax.to_string(), "not valid JSON");
+    assert_eq!(JsonError::NotAnObject.to_string(), "not a JSON object");
+    assert_eq!(
+        JsonError::DuplicateKey.to_string(),
+        "a JSON object repeats a key"
+    );
+}
+
+/// `KeyMaterial`'s `Debug` (`fmt` → `Ok(())`): a key prints its kind and size, never its bytes.
+#[test]
+fn key_material_debug_names_kind_and_size_only() {
+    let secret = vec![0xAB; 32];
+    let mut n = vec![0u8; 256];
+    n[0] = 0x80;
+    let cases = [
+        (KeyMaterial::Hmac(secret), "Hmac(32 bytes)"),
+        (
+            KeyMaterial::Rsa {
+                n,
+                e: vec![1, 0, 1],
+            },
+            "Rsa(2048 bits)",
+        ),
+        (
+            KeyMaterial::Ec {
+                x: vec![7; 32],
+                y: vec![9; 32],
+            },
+            "Ec(32 bytes)",
+        ),
+        (KeyMaterial::Ed25519(vec![5; 32]), "Ed25519"),
+    ];
+    for (material, shown) in cases {
+        let debug = format!("{material:?}");
+        assert_eq!(debug, shown);
+        // 0xAB, the secret's byte, as `Debug` of a `Vec<u8>` would print it.
+        assert!(!debug.contains("171"), "{debug}");
+    }
+}
+
+/// `SignatureError`'s `Display` (`fmt` → `Ok(())`): one fixed, opaque reason.
+#[test]
+fn signature_errors_display_one_opaque_reason() {
+    assert_eq!(SignatureError.to_string(), "signature verification failed");
+}
+
+/// Why `KeySet::from_jwks` refused a one-key set.
+fn refusal(jwks: &str) -> &'static str {
+    match KeySet::from_jwks(jwks) {
+        Err(KeyError::Key { reason, .. }) => reason,
+        other => panic!("not a key refusal: {other:?}"),
+    }
+}
+
+/// `>` → `>=` on the RSA exponent's length in `load_key`: an odd exponent of up to 8 significant
+/// bytes (leading zeros aside) is accepted; 9 are refused.
+#[test]
+fn rsa_exponents_of_up_to_eight_bytes_are_accepted() {
+    let jwks = |e: &[u8]| {
+        format!(
+            r#"{{"keys":[{{"kty":"RSA","alg":"RS256","n":"{}","e":"{}"}}]}}"#,
+            b64(&[0xc5; 256]),
+            b64(e)
+        )
+    };
+    let eight = [1, 0, 0, 0, 0, 0, 0, 1];
+    assert!(KeySet::from_jwks(&jwks(&eight)).is_ok());
+    assert!(KeySet::from_jwks(&jwks(&[&[0, 0][..], &eight].concat())).is_ok());
+    assert!(KeySet::from_jwks(&jwks(&[1, 0, 1])).is_ok());
+    assert_eq!(
+        refusal(&jwks(&[1, 0, 0, 0, 0, 0, 0, 0, 1])),
+        "RSA exponent is invalid"
+    );
+}
+
+/// `||` → `&&` in `load_key`'s EC coordinate check: *either* coordinate of the wrong width
+/// refuses the key.
+#[test]
+fn ec_keys_need_both_coordinates_full_width() {
+    let point = ec_key(7).verifying_key().to_encoded_point(false);
+    let (x, y) = (point.x().unwrap().to_vec(), point.y().unwrap().to_vec());
+    let jwks = |x: &[u8], y: &[u8]| {
+        format!(
+            r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}]}}"#,
+            b64(x),
+            b64(y)
+        )
+    };
+    assert!(KeySet::from_jwks(&jwks(&x, &y)).is_ok());
+    let wrong = "EC coordinates have the wrong length";
+    assert_eq!(refusal(&jwks(&x, &y[1..])), wrong);
+    assert_eq!(refusal(&jwks(&x[1..], &y)), wrong);
+    assert_eq!(refusal(&jwks(&[&[0][..], &x].concat(), &y)), wrong);
+    assert_eq!(refusal(&jwks(&x, &[&y[..], &[0]].concat())), wrong);
 }

@@ -651,3 +651,34 @@ fn only_a_real_preflight_goes_through_without_credentials() {
         }
     }
 }
+
+/// Both `&&` → `||` in `jwt_refusal`: only a *revoked* token of a *cookie session* (refresh at
+/// the edge on) clears the cookies; a bearer token never does, nor does any other refusal.
+#[test]
+fn only_a_revoked_cookie_session_clears_its_cookies() {
+    let g = gate();
+    let t = token(&claims("alice", ""));
+    let revoked = StoreAnswers {
+        sid: Fact::Present,
+        ..StoreAnswers::default()
+    };
+    let (session, _) = request(&g, facts("/api", None, Some("at=x.y.z; rt=r1")));
+    let (bearer, _) = request(&g, facts("/api", Some("Bearer x.y.z"), Some("rt=r1")));
+    assert!(denied(g.decide_jwt(&session, &t, &revoked, NOW)).clear_cookies);
+    assert!(!denied(g.decide_jwt(&bearer, &t, &revoked, NOW)).clear_cookies);
+    // A cookie session refused for another reason keeps its cookies.
+    let bad_sub = token(&claims(" alice", ""));
+    let r = done(g.check_jwt(&session, &bad_sub, NOW));
+    assert_eq!(r.denial, Denial::ClaimInvalid("sub"));
+    assert!(!r.clear_cookies);
+    // Without refresh at the edge the access cookie alone is no session to clear.
+    let no_refresh = Gate {
+        refresh_cookie: None,
+        ..gate()
+    };
+    let (plain, _) = request(&no_refresh, facts("/api", None, Some("at=x.y.z")));
+    assert_eq!(plain.source, Some(Source::Cookie));
+    let r = denied(no_refresh.decide_jwt(&plain, &t, &revoked, NOW));
+    assert_eq!(r.denial.code(), "token_revoked");
+    assert!(!r.clear_cookies);
+}
