@@ -1,8 +1,9 @@
 // Size budgets of the npm package's WebAssembly, gzip -9 (what a browser downloads, compressed):
-// lite ≤ 34 KiB, full ≤ 64 KiB (1 KiB = 1024 bytes). The full build has no RSA or ECDSA code of its
-// own: it verifies through the platform's WebCrypto (crates/warden-webcrypto), HMAC in wasm.
+// lite ≤ 34 KiB, full ≤ 60 KiB (1 KiB = 1024 bytes). The full build has no RSA or ECDSA code of its
+// own: it verifies through the platform's WebCrypto (crates/warden-webcrypto), HMAC in wasm, and
+// no Rust future either (WebCrypto's Promise is chained in JavaScript: 62 → 59.2 KiB).
 // Both carry the core's streaming reader (parse about 30% faster than building the whole JSON
-// objects): it costs about 3.5 KiB in lite (29.8 → 33.3 KiB) and 6 KiB in full (56 → 62 KiB).
+// objects): it costs about 3.5 KiB in lite (29.8 → 33.3 KiB) and 6 KiB in full.
 // Every target of a build (web, bundler, node) ships the same module; each is measured. Fails
 // when a budget is exceeded.
 import { test } from "node:test";
@@ -13,7 +14,7 @@ import { gzipSync, constants } from "node:zlib";
 import { assertBuilt, PKG } from "../wasm-pkg/tests/js/install.mjs";
 
 const KIB = 1024;
-const BUDGETS = { lite: 34 * KIB, full: 64 * KIB };
+const BUDGETS = { lite: 34 * KIB, full: 60 * KIB };
 
 const gzip = (bytes) => gzipSync(bytes, { level: constants.Z_BEST_COMPRESSION }).length;
 

@@ -265,6 +265,18 @@ test("verify (full): tokens signed by node:crypto, as the edge would judge them"
   const many = await Promise.all(Array.from({ length: 20 }, (_, i) => keys.verify(es256, { now: now + i * 40 })));
   assert.deepEqual(many.map((r) => r.valid), Array.from({ length: 20 }, (_, i) => i * 40 < 630));
   keys.free();
+  // Many at once on a new set, before its key is imported: they wait for one import, each with
+  // its own verdict; then the imported key serves the next ones.
+  const fresh = new KeySet(jwks);
+  const tamperedEs256 = `${input}.${Buffer.alloc(64, 1).toString("base64url")}`;
+  const first = await Promise.all([es256, tamperedEs256, es256, es256].map((t, i) => fresh.verify(t, { now: now + i * 300 })));
+  assert.deepEqual(first.map((r) => r.valid || r.error.code), [true, "token_bad_signature", true, "token_expired"]);
+  assert.deepEqual(await fresh.verify(es256, { now }), { valid: true, claims });
+  fresh.free();
+  // A key WebCrypto refuses to import (a point off the curve): a bad signature, every time.
+  const offCurve = new KeySet({ keys: [{ ...jwk, x: Buffer.alloc(32, 1).toString("base64url"), y: Buffer.alloc(32, 2).toString("base64url") }] });
+  for (let i = 0; i < 3; i++) assert.equal((await offCurve.verify(es256, { now })).error.code, "token_bad_signature");
+  offCurve.free();
 
   // RSA, RSA-PSS, ECDSA P-384 and Ed25519 through WebCrypto.
   for (const [alg, type, options, signOptions] of [

@@ -6,18 +6,16 @@
 //! through the platform's WebCrypto (`crypto.subtle.verify`), HS* in wasm. WebCrypto answers
 //! asynchronously, so `verify` returns a Promise; each `KeySet` keeps its imported `CryptoKey`s.
 //! Everything but the signature's answer is decided before the Promise is returned, and that
-//! answer is mapped to the result in JavaScript: a verification crosses into wasm once.
-
-use std::rc::Rc;
+//! answer is mapped to the result in JavaScript: a verification crosses into wasm once, and no
+//! Rust future (nor wasm-bindgen's futures glue) is in the build.
 
 use js_sys::Promise;
 use warden_core::{
-    parse, Algorithm, Denial, Key, KeyMaterial, KeySet as CoreKeySet, Policy, RevocationStatus,
-    Token, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME,
+    parse, Algorithm, Denial, KeyMaterial, KeySet as CoreKeySet, Policy, RevocationStatus,
+    DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME,
 };
 use warden_webcrypto::KeyCache;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::inspect::LEEWAY;
 use crate::js::{
@@ -99,14 +97,6 @@ export type VerifyResult =
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct KeySet {
-    // Shared with verifications still waiting for a first key import, so that `free()` never
-    // pulls the keys from under them.
-    inner: Rc<Keys>,
-}
-
-/// The loaded keys and their WebCrypto imports.
-#[derive(Debug)]
-struct Keys {
     keys: CoreKeySet,
     crypto: KeyCache,
 }
@@ -127,15 +117,13 @@ impl KeySet {
             .map_err(|e| denial_error(&Denial::KeysUnavailable, &format!("invalid JWKS: {e}")))?;
         // Room for every key of the set: each is imported (or keyed) once.
         let crypto = KeyCache::new(keys.keys().len());
-        Ok(KeySet {
-            inner: Rc::new(Keys { keys, crypto }),
-        })
+        Ok(KeySet { keys, crypto })
     }
 
     /// The number of keys in the set.
     #[wasm_bindgen(getter)]
     pub fn size(&self) -> u32 {
-        self.inner.keys.keys().len() as u32
+        self.keys.keys().len() as u32
     }
 
     /// Verifies `token` against this key set; see the package's `verify` for the options and
@@ -147,7 +135,7 @@ impl KeySet {
         #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: Option<JsValue>,
     ) -> Promise {
         match Checks::read(options) {
-            Ok(checks) => run(&self.inner, token, &checks),
+            Ok(checks) => run(self, token, &checks),
             Err(e) => Promise::reject(&e),
         }
     }
@@ -188,7 +176,7 @@ pub fn verify(
         Err(e) => return Promise::reject(&e),
     };
     match KeySet::new(jwks) {
-        Ok(keys) => run(&keys.inner, token, &checks),
+        Ok(keys) => run(&keys, token, &checks),
         Err(e) => Promise::reject(&e),
     }
 }
@@ -240,28 +228,19 @@ impl Checks {
 enum Step {
     /// The verdict is known (a refused token, or an HMAC signature checked in wasm).
     Done(Result<(), Denial>),
-    /// WebCrypto is checking the signature (a Promise of a boolean); `then` is the verdict if
-    /// the signature is good.
+    /// WebCrypto is checking the signature (a Promise of a boolean, the key imported first on
+    /// its first use); `then` is the verdict if the signature is good.
     Signing {
         check: Promise,
         then: Result<(), Denial>,
     },
-    /// The key must be imported into WebCrypto first (its first use in this set).
-    Import(Box<Import>),
-}
-
-/// A verification waiting for its key's first import.
-struct Import {
-    key: Key,
-    token: Token,
-    then: Result<(), Denial>,
 }
 
 /// The edge's decision, step by step, as far as it goes without waiting: parse, algorithm,
 /// key, the claims policy (pure, so it is taken before the signature's answer and used only
 /// if the signature is good), then the signature — HMAC in wasm, WebCrypto started. `Err` (a
 /// rejection) when this platform cannot check the signature at all.
-fn step(keys: &Keys, token: &str, checks: &Checks) -> Result<Step, JsValue> {
+fn step(keys: &KeySet, token: &str, checks: &Checks) -> Result<Step, JsValue> {
     let token = match parse(token) {
         Ok(token) => token,
         Err(e) => return Ok(Step::Done(Err(Denial::Malformed(e)))),
@@ -298,22 +277,16 @@ fn step(keys: &Keys, token: &str, checks: &Checks) -> Result<Step, JsValue> {
         ));
     }
     Ok(
-        match keys.crypto.start_verify(key, input, &token.signature) {
-            Ok(Some(check)) => Step::Signing { check, then },
-            Ok(None) => Step::Import(Box::new(Import {
-                key: key.clone(),
-                token,
-                then,
-            })),
+        match keys.crypto.verify_promise(key, input, &token.signature) {
+            Ok(check) => Step::Signing { check, then },
             Err(_) => Step::Done(Err(Denial::BadSignature)),
         },
     )
 }
 
-/// `verify`'s Promise. With the key imported already, WebCrypto's own Promise is chained in
-/// JavaScript (`settle`) and nothing comes back to wasm; only a key's first use goes through
-/// an async Rust function (import, then verify).
-fn run(keys: &Rc<Keys>, token: &str, checks: &Checks) -> Promise {
+/// `verify`'s Promise: WebCrypto's own, mapped to the result in JavaScript (`settle`), so a
+/// verification crosses into wasm once and nothing waits in Rust.
+fn run(keys: &KeySet, token: &str, checks: &Checks) -> Promise {
     match step(keys, token, checks) {
         Err(e) => Promise::reject(&e),
         Ok(Step::Done(verdict)) => match result(token, verdict) {
@@ -330,22 +303,6 @@ fn run(keys: &Rc<Keys>, token: &str, checks: &Checks) -> Promise {
                 Some(&d.to_string()),
             ),
         },
-        Ok(Step::Import(import)) => {
-            let Import {
-                key,
-                token: parsed,
-                then,
-            } = *import;
-            let keys = Rc::clone(keys);
-            let token = token.to_owned();
-            future_to_promise(async move {
-                let signed = keys
-                    .crypto
-                    .webcrypto_verify(&key, parsed.signing_input.as_bytes(), &parsed.signature)
-                    .await;
-                result(&token, signed.map_err(|_| Denial::BadSignature).and(then))
-            })
-        }
     }
 }
 

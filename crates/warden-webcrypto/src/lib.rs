@@ -13,6 +13,10 @@
 //! outer pads absorbed), so a verification neither imports nor re-keys. Each caller decides its
 //! scope: the worker keeps one per isolate, the npm package one per `KeySet`.
 //!
+//! Two ways to wait for WebCrypto: `async` ([`KeyCache::check_signature`], the worker's), or a
+//! Promise chained in JavaScript ([`KeyCache::verify_promise`], the npm package's: no Rust future,
+//! so none of wasm-bindgen's futures glue in its build).
+//!
 //! Outside wasm32 there is no WebCrypto: asymmetric signatures never verify natively (HMAC does).
 
 use std::cell::RefCell;
@@ -20,8 +24,44 @@ use std::fmt;
 
 use js_sys::{Object, Promise, Reflect};
 use warden_core::{Algorithm, Key, KeyMaterial, SignatureError};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CryptoKey, SubtleCrypto};
+
+// A key's first import, followed in JavaScript for `KeyCache::verify_promise`: `importing` wraps
+// the import's Promise and notes its outcome (the CryptoKey, or null when it failed), so that a
+// later call can take the key into the cache (or import again) without a Rust future.
+#[wasm_bindgen(inline_js = "
+const outcomes = new WeakMap();
+export function importing(started) {
+  const kept = started.then(
+    (key) => { outcomes.set(kept, key); return key; },
+    (e) => { outcomes.set(kept, null); throw e; },
+  );
+  return kept;
+}
+export function importOutcome(kept) {
+  return outcomes.get(kept);
+}
+export function verifyOnceImported(subtle, kept, params, signature, data) {
+  const s = signature.slice();
+  const d = data.slice();
+  return kept.then((key) => subtle.verify(params, key, s, d));
+}
+")]
+extern "C" {
+    fn importing(started: &Promise) -> Promise;
+    #[wasm_bindgen(js_name = importOutcome)]
+    fn import_outcome(kept: &Promise) -> JsValue;
+    #[wasm_bindgen(js_name = verifyOnceImported)]
+    fn verify_once_imported(
+        subtle: &SubtleCrypto,
+        kept: &Promise,
+        params: &Object,
+        signature: &[u8],
+        data: &[u8],
+    ) -> Promise;
+}
 
 /// An HMAC keyed with one secret: the inner and outer pads already absorbed.
 #[derive(Clone)]
@@ -36,6 +76,8 @@ enum Keyed {
 pub struct KeyCache {
     capacity: usize,
     imported: RefCell<Vec<(Algorithm, KeyMaterial, CryptoKey)>>,
+    /// Imports started by [`KeyCache::verify_promise`], until their outcome is taken.
+    importing: RefCell<Vec<(Algorithm, KeyMaterial, Promise)>>,
     hmacs: RefCell<Vec<(Algorithm, Vec<u8>, Keyed)>>,
 }
 
@@ -45,6 +87,7 @@ impl fmt::Debug for KeyCache {
         f.debug_struct("KeyCache")
             .field("capacity", &self.capacity)
             .field("imported", &self.imported.borrow().len())
+            .field("importing", &self.importing.borrow().len())
             .field("hmacs", &self.hmacs.borrow().len())
             .finish()
     }
@@ -131,6 +174,19 @@ fn ensure_params(alg: Algorithm) -> Result<(), SignatureError> {
     Ok(())
 }
 
+/// `f` with the `algorithm` argument of `verify` for `alg` (built on first use).
+fn with_params<R>(
+    alg: Algorithm,
+    f: impl FnOnce(&Object) -> Result<R, SignatureError>,
+) -> Result<R, SignatureError> {
+    ensure_params(alg)?;
+    PARAMS.with(|p| {
+        let p = p.borrow();
+        let (_, params) = p.iter().find(|(a, _)| *a == alg).ok_or(SignatureError)?;
+        f(params)
+    })
+}
+
 /// Starts importing `key` into WebCrypto, for `verify` by exactly `key.alg`.
 fn start_import(subtle: &SubtleCrypto, key: &Key) -> Result<Promise, SignatureError> {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -185,6 +241,7 @@ impl KeyCache {
         KeyCache {
             capacity: if capacity == 0 { 1 } else { capacity },
             imported: RefCell::new(Vec::new()),
+            importing: RefCell::new(Vec::new()),
             hmacs: RefCell::new(Vec::new()),
         }
     }
@@ -192,6 +249,7 @@ impl KeyCache {
     /// Empties the cache.
     pub fn clear(&self) {
         self.imported.borrow_mut().clear();
+        self.importing.borrow_mut().clear();
         self.hmacs.borrow_mut().clear();
     }
 
@@ -294,19 +352,79 @@ impl KeyCache {
         let imported: CryptoKey = resolved(start_import(&subtle, key)?)
             .await?
             .unchecked_into();
+        self.keep(key, imported);
+        Ok(())
+    }
+
+    /// `crypto.subtle.verify` of `signature` over `signing_input` with a public `key`, by exactly
+    /// `key.alg`, as a Promise of a boolean (`true` only for a good signature) to chain in
+    /// JavaScript: nothing waits in Rust. The first use of a key imports it, once however many
+    /// verifications arrive meanwhile (they wait for the same import); the `CryptoKey` is cached
+    /// once a later call finds the import done, and a failed import is tried again on the next
+    /// call. `Err` where WebCrypto is missing or refuses the call outright.
+    pub fn verify_promise(
+        &self,
+        key: &Key,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> Result<Promise, SignatureError> {
+        if let Some(started) = self.start_verify(key, signing_input, signature)? {
+            return Ok(started);
+        }
+        let subtle = subtle().ok_or(SignatureError)?;
+        let same = |(alg, material, _): &(Algorithm, KeyMaterial, Promise)| {
+            *alg == key.alg && *material == key.material
+        };
+        let pending = self.importing.borrow().iter().position(same);
+        let kept = match pending.map(|i| self.importing.borrow()[i].2.clone()) {
+            // Still importing: verify once it is done.
+            Some(kept) if import_outcome(&kept).is_undefined() => kept,
+            pending => {
+                if let Some(kept) = pending {
+                    self.importing.borrow_mut().retain(|entry| !same(entry));
+                    let outcome = import_outcome(&kept);
+                    if !outcome.is_null() {
+                        self.keep(key, outcome.unchecked_into());
+                        return self
+                            .start_verify(key, signing_input, signature)?
+                            .ok_or(SignatureError);
+                    }
+                    // The import failed: try again.
+                }
+                let kept = importing(&start_import(&subtle, key)?);
+                let mut importing = self.importing.borrow_mut();
+                if importing.len() >= self.capacity {
+                    drop(importing.remove(0));
+                }
+                importing.push((key.alg, key.material.clone(), kept.clone()));
+                kept
+            }
+        };
+        with_params(key.alg, |params| {
+            Ok(verify_once_imported(
+                &subtle,
+                &kept,
+                params,
+                signature,
+                signing_input,
+            ))
+        })
+    }
+
+    /// Caches `imported`, the `CryptoKey` of `key`.
+    fn keep(&self, key: &Key, imported: CryptoKey) {
         let mut cached = self.imported.borrow_mut();
         // Two verifications may have imported the same key at the same time: keep one.
         if cached
             .iter()
             .any(|(alg, material, _)| *alg == key.alg && *material == key.material)
         {
-            return Ok(());
+            return;
         }
         if cached.len() >= self.capacity {
             cached.remove(0);
         }
         cached.push((key.alg, key.material.clone(), imported));
-        Ok(())
     }
 
     /// Starts `crypto.subtle.verify` with the cached `CryptoKey` for `key`, without cloning any
@@ -329,15 +447,10 @@ impl KeyCache {
             return Ok(None);
         };
         // An imported key means WebCrypto is there.
-        ensure_params(key.alg)?;
-        SUBTLE.with(|subtle| {
-            PARAMS.with(|p| {
-                let (subtle, p) = (subtle.borrow(), p.borrow());
+        with_params(key.alg, |params| {
+            SUBTLE.with(|subtle| {
+                let subtle = subtle.borrow();
                 let subtle = subtle.as_ref().ok_or(SignatureError)?;
-                let (_, params) = p
-                    .iter()
-                    .find(|(a, _)| *a == key.alg)
-                    .ok_or(SignatureError)?;
                 subtle
                     .verify_with_object_and_u8_array_and_u8_array(
                         params,
