@@ -7,14 +7,18 @@
 //     an ES module (WebAssembly ES module integration: webpack 5, Vite with a plugin, Rollup with
 //     a plugin), which esbuild does not do;
 //   - workerd (Miniflare): a plain JavaScript worker with the web build and its .wasm as a
-//     compiled module — the Web APIs that other edge runtimes (Vercel, Netlify, Deno Deploy) share.
+//     compiled module — the Web APIs that other edge runtimes (Vercel, Netlify, Deno Deploy) share;
+//   - Deno and Bun (their npm packages, pinned devDependencies): a script importing
+//     `warden-wasm/lite` and `warden-wasm/full` by name from the installed project.
 // Tokens are ES256, signed here with node:crypto; a tampered one must be refused with
 // `token_bad_signature`, an expired one with `token_expired`.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { generateKeyPairSync, sign as cryptoSign } from "node:crypto";
 import { copyFileSync } from "node:fs";
 import { join, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { install } from "../wasm-pkg/tests/js/install.mjs";
@@ -166,3 +170,32 @@ test("workerd: a plain JavaScript worker with warden-wasm/full/web answers 200 f
     await mf.dispose();
   }
 });
+
+/** The pinned runtime's binary (node_modules/.bin of the repository). */
+const runtimeBin = (name) => fileURLToPath(new URL(`../node_modules/.bin/${name}`, import.meta.url));
+
+for (const [name, args] of [
+  ["deno", ["run", "--quiet", "--no-lock", "--allow-read", "--allow-env"]],
+  ["bun", ["run"]],
+]) {
+  test(`${name}: import of warden-wasm/lite and /full by name from the installed project decodes, inspects and verifies`, () => {
+    const script = join(consumer.dir, "runtime-check.mjs");
+    copyFileSync(new URL("runtime-check.mjs", FIXTURES), script);
+    const token = es256(`${name}-user`);
+    const input = JSON.stringify({ jwks: JWKS, good: token, bad: tampered(token), options: OPTIONS });
+    const stdout = execFileSync(runtimeBin(name), [...args, script, input], {
+      cwd: consumer.dir,
+      encoding: "utf8",
+      env: { ...process.env, DENO_DIR: join(consumer.dir, ".deno"), DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+      timeout: 60_000,
+    });
+    const out = JSON.parse(stdout.trim().split("\n").at(-1));
+    assert.match(out.runtime, new RegExp(`^${name} \\d`));
+    assert.equal(out.sub, `${name}-user`);
+    assert.equal(out.expired, false);
+    assert.deepEqual(out.good, { valid: true, claims: JSON.parse(Buffer.from(token.split(".")[1], "base64url")) });
+    assert.equal(out.again.valid, true, JSON.stringify(out.again.error));
+    assert.equal(out.bad.valid, false);
+    assert.equal(out.bad.error.code, "token_bad_signature");
+  });
+}
