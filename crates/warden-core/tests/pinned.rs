@@ -13,10 +13,11 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 mod common;
-use common::{b64, ec_key};
+use common::{b64, ec_key, hs256, policy, HMAC_SECRET, NOW};
 
 use warden_core::{
-    Algorithm, Claims, Denial, FailMode, JsonError, KeyError, KeyMaterial, KeySet, SignatureError,
+    parse, Algorithm, Claims, Denial, FailMode, JsonError, KeyError, KeyMaterial, KeySet,
+    ParseError, Part, Policy, SignatureError, Token, MAX_TOKEN_LEN,
 };
 
 /// `Algorithm`'s `Display` (`fmt` → `Ok(())` prints nothing): error messages and audit lines
@@ -256,4 +257,94 @@ fn ec_keys_need_both_coordinates_full_width() {
     assert_eq!(refusal(&jwks(&x[1..], &y)), wrong);
     assert_eq!(refusal(&jwks(&[&[0][..], &x].concat(), &y)), wrong);
     assert_eq!(refusal(&jwks(&x, &[&y[..], &[0]].concat())), wrong);
+}
+
+/// A token signed for the tests' HMAC key, with this header and these claims, parsed.
+fn token(header: &str, claims: &str) -> Token {
+    parse(&hs256(header, claims, HMAC_SECRET)).unwrap()
+}
+
+/// `Policy::check`'s age rule (`>` → `==`, `<`, `>=`): with `max_age`, a token is accepted up
+/// to exactly `max_age` seconds after `iat`, and refused one second later.
+#[test]
+fn max_age_accepts_up_to_the_limit_and_no_further() {
+    let policy = Policy {
+        max_age: Some(300),
+        ..Policy::default()
+    };
+    let at_age = |age: u64| {
+        let claims = format!(r#"{{"iat":{},"exp":{}}}"#, NOW - age, NOW + 60);
+        policy.check(&token(r#"{"alg":"HS256"}"#, &claims), NOW)
+    };
+    assert_eq!(at_age(0), Ok(()));
+    assert_eq!(at_age(10), Ok(()));
+    assert_eq!(at_age(300), Ok(()));
+    assert_eq!(
+        at_age(301),
+        Err(Denial::TooOld {
+            iat: NOW - 301,
+            max_age: 300
+        })
+    );
+    // Without `max_age`, age alone refuses nothing.
+    let claims = format!(r#"{{"iat":{},"exp":{}}}"#, NOW - 80_000, NOW + 60);
+    assert_eq!(
+        Policy::default().check(&token(r#"{"alg":"HS256"}"#, &claims), NOW),
+        Ok(())
+    );
+}
+
+/// `>` → `==` / `>=` on `exp − now` in `Policy::check`: a token issued at the far edge of the
+/// leeway with the full lifetime has `exp − now` of exactly cap + leeway, and is accepted.
+#[test]
+fn full_lifetime_issued_at_the_leeway_edge_is_accepted() {
+    let p = Policy::default();
+    let iat = NOW + p.leeway;
+    let claims = format!(r#"{{"iat":{iat},"exp":{}}}"#, iat + p.max_lifetime);
+    assert_eq!(p.check(&token(r#"{"alg":"HS256"}"#, &claims), NOW), Ok(()));
+    let longer = format!(r#"{{"iat":{iat},"exp":{}}}"#, iat + p.max_lifetime + 1);
+    assert!(matches!(
+        p.check(&token(r#"{"alg":"HS256"}"#, &longer), NOW),
+        Err(Denial::LifetimeTooLong { .. })
+    ));
+}
+
+/// `Policy::is_refresh_token` (→ `true`): with an access `typ` required, only a token of another
+/// or no `typ` is taken for a refresh token; without one, none is.
+#[test]
+fn refresh_tokens_are_told_apart_by_typ() {
+    let claims = format!(r#"{{"iat":{},"exp":{}}}"#, NOW, NOW + 60);
+    let typed = |typ: &str| token(&format!(r#"{{"alg":"HS256","typ":"{typ}"}}"#), &claims);
+    let untyped = token(r#"{"alg":"HS256"}"#, &claims);
+    let access = policy();
+    assert!(!access.is_refresh_token(&typed("at+jwt")));
+    assert!(!access.is_refresh_token(&typed("application/AT+JWT")));
+    assert!(access.is_refresh_token(&typed("refresh+jwt")));
+    assert!(access.is_refresh_token(&untyped));
+    let any = Policy::default();
+    assert!(!any.is_refresh_token(&typed("refresh+jwt")));
+    assert!(!any.is_refresh_token(&untyped));
+}
+
+/// `Part::name` (→ `""`, → `"xyzzy"`) and `ParseError`'s `Display` (`fmt` → `Ok(())`): the parse
+/// error names the segment at fault.
+#[test]
+fn parse_errors_name_the_segment() {
+    assert_eq!(
+        ParseError::Base64(Part::Claims).to_string(),
+        "claims is not canonical unpadded base64url"
+    );
+    assert_eq!(
+        ParseError::Json(Part::Header).to_string(),
+        "header is not a JSON object"
+    );
+    assert_eq!(
+        ParseError::DuplicateKey(Part::Signature).to_string(),
+        "signature has a duplicate JSON key"
+    );
+    assert_eq!(
+        ParseError::TooLarge { len: 9000 }.to_string(),
+        format!("token is 9000 bytes, over the {MAX_TOKEN_LEN}-byte limit")
+    );
+    assert_eq!(ParseError::Empty.to_string(), "token is empty");
 }
