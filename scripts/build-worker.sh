@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the worker into build/ (build/index.js + build/index_bg.wasm) with the tools that
-# `make setup` installed. Installs nothing; never downloads binaries.
+# Builds the worker into build/ with the tools that `make setup` installed: build/index.js (the
+# entry module, worker/js/entry.mjs), build/warden.js (the workers-rs module it imports) and
+# build/index_bg.wasm. Installs nothing; never downloads binaries.
 #   scripts/build-worker.sh                       release build into build/
 #   scripts/build-worker.sh OUT_DIR FEATURES      e.g. `build-bench bench` (scripts/bench-worker.sh);
 #                                                 set CARGO_TARGET_DIR to keep its artefacts apart
@@ -22,4 +23,7 @@ echo "==> worker-build --release ${extra[*]} (worker/ -> $out/)"
 worker-build --release --out-dir "../$out" worker "${extra[@]}"
 # The function-name section worker-build keeps is half the size budget: not shipped.
 node scripts/strip-wasm-names.mjs "$out/index_bg.wasm"
+# The JavaScript entry module in front of the workers-rs one (worker/src/edge.rs says why).
+mv "$out/index.js" "$out/warden.js"
+cp worker/js/entry.mjs "$out/index.js"
 echo "==> built $out/index.js, $out/index_bg.wasm ($(gzip -9c "$out/index_bg.wasm" | wc -c) bytes gzip)"

@@ -1,14 +1,24 @@
-//! The worker's entry points: the fetch handler (test routes, then the gate's request path)
-//! and the cron trigger. Everything else lives in the module for its job.
+//! The worker's entry points. The JavaScript entry module (`worker/js/entry.mjs`, built as
+//! `build/index.js`) receives every request and asks [`warden_decide`] what to do with it; it
+//! forwards allowed requests itself and hands the admin API and test routes to the workers-rs
+//! fetch handler here. The cron trigger and the Durable Object stay in workers-rs.
+
+use std::fmt::Write as _;
+use std::future::Future as _;
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Wake, Waker};
 
 use serde_json::json;
+use warden_core::{path_and_query, RequestFacts};
+use wasm_bindgen::{prelude::wasm_bindgen, JsCast, JsValue};
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 use crate::audit::{audit, AuditEvent};
-use crate::config::ConfigError;
+use crate::config::{Config, ConfigError};
 use crate::http::json_response;
 use crate::pat;
-use crate::protect;
+use crate::protect::{self, Outcome};
+use crate::respond::{origin_unreachable, Upstream};
 use crate::runtime::{config, unix_now};
 
 fn config_failed(e: &ConfigError) {
@@ -18,18 +28,159 @@ fn config_failed(e: &ConfigError) {
     );
 }
 
+/// The isolate's configuration, or the 500 answer (audited) when it is broken.
+fn configured(env: &Env) -> std::result::Result<std::rc::Rc<Config>, Result<Response>> {
+    config(env).map_err(|e| {
+        config_failed(&e);
+        json_response(
+            500,
+            &json!({"error": "server_error", "error_description": "worker misconfigured"}),
+        )
+    })
+}
+
+/// The request path for the entry module, from the few strings it reads off the request:
+/// `null` — hand the request to the workers-rs fetch handler (the admin API, test routes);
+/// a `Response` — answer with it (a refusal, already audited);
+/// a string — forward, as lines: the origin's URL; the request's header names to drop
+/// (space-separated); the number `n` of headers to set; `n` name and value line pairs; then
+/// `Set-Cookie` values to add to the origin's answer. `header_names`: the request's header
+/// names, space-separated (as `Headers.keys()` gives them).
+///
+/// Answered synchronously when no I/O is needed (a cached token, a fresh revocation snapshot:
+/// most requests); otherwise a `Promise` of the same.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen]
+pub fn warden_decide(
+    env: JsValue,
+    ctx: JsValue,
+    method: String,
+    url: String,
+    authorization: Option<String>,
+    cookie: Option<String>,
+    preflight: bool,
+    header_names: String,
+) -> std::result::Result<JsValue, JsValue> {
+    let env: Env = env.unchecked_into();
+    let mut decision = Box::pin(async move {
+        let now = unix_now();
+        let config = match configured(&env) {
+            Ok(c) => c,
+            Err(resp) => return Ok(web_sys::Response::from(resp?).into()),
+        };
+        let (path, query) = path_and_query(&url);
+        #[cfg(feature = "testing")]
+        if path.starts_with("/__warden/") {
+            return Ok(JsValue::NULL);
+        }
+        let facts = RequestFacts {
+            method: &method,
+            path,
+            authorization: authorization.as_deref(),
+            cookies: cookie.as_deref(),
+            cors_request_method: preflight,
+        };
+        let ctx = Context::new(ctx.unchecked_into());
+        match protect::decide(&facts, &env, &config, &ctx, now).await? {
+            Outcome::Admin => Ok(JsValue::NULL),
+            Outcome::Answer(resp) => Ok(web_sys::Response::from(resp).into()),
+            Outcome::Forward(upstream) => Ok(JsValue::from_str(&plan(
+                &config,
+                &upstream,
+                path,
+                query,
+                &header_names,
+            ))),
+        }
+    });
+    // Polled once here: every await that needs no I/O completes at once. One that waits goes on
+    // in a task (`future_to_promise`); wakers taken during this first poll reach that task
+    // through the relay (some futures, like `worker::Delay`, keep the first waker they see).
+    let relay = Arc::new(Relay::default());
+    let waker = Waker::from(Arc::clone(&relay));
+    match decision
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(&waker))
+    {
+        Poll::Ready(answer) => answer,
+        Poll::Pending => Ok(
+            wasm_bindgen_futures::future_to_promise(std::future::poll_fn(move |cx| {
+                relay.follow(cx.waker());
+                decision.as_mut().poll(cx)
+            }))
+            .into(),
+        ),
+    }
+}
+
+/// The waker of [`warden_decide`]'s first poll: passes each wake on to the task that went on
+/// with the future, once there is one (before that, the task's own first poll comes anyway).
+#[derive(Default)]
+struct Relay(Mutex<Option<Waker>>);
+
+impl Relay {
+    fn follow(&self, waker: &Waker) {
+        if let Ok(mut to) = self.0.lock() {
+            if !to.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                *to = Some(waker.clone());
+            }
+        }
+    }
+}
+
+impl Wake for Relay {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let to = self.0.lock().ok().and_then(|to| to.clone());
+        if let Some(waker) = to {
+            waker.wake();
+        }
+    }
+}
+
+/// The forwarding plan [`warden_decide`] returns (the same rules as
+/// [`crate::respond::forward`]).
+fn plan(config: &Config, up: &Upstream, path: &str, query: Option<&str>, names: &str) -> String {
+    let mut out = Upstream::target(config, path, query);
+    out.push('\n');
+    let mut first = true;
+    for name in names
+        .split(' ')
+        .filter(|n| !n.is_empty() && !Upstream::passes(n))
+    {
+        if !first {
+            out.push(' ');
+        }
+        out.push_str(name);
+        first = false;
+    }
+    let set = up.headers(config);
+    let _ = write!(out, "\n{}", set.len());
+    for (name, value) in &set {
+        let _ = write!(out, "\n{name}\n{value}");
+    }
+    for c in &up.set_cookies {
+        out.push('\n');
+        out.push_str(c);
+    }
+    out
+}
+
+/// The origin could not be reached from the entry module: audited, 502.
+#[wasm_bindgen]
+pub fn warden_origin_error(error: String) -> std::result::Result<JsValue, JsValue> {
+    Ok(web_sys::Response::from(origin_unreachable(&error)?).into())
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let now = unix_now();
-    let config = match config(&env) {
+    let config = match configured(&env) {
         Ok(c) => c,
-        Err(e) => {
-            config_failed(&e);
-            return json_response(
-                500,
-                &json!({"error": "server_error", "error_description": "worker misconfigured"}),
-            );
-        }
+        Err(resp) => return resp,
     };
     #[cfg(feature = "testing")]
     if req.path().starts_with("/__warden/") {

@@ -25,7 +25,7 @@ pub mod subject;
 pub mod verify;
 
 #[cfg(target_arch = "wasm32")]
-mod edge;
+pub mod edge;
 
 // Test-only routes under /__warden/: compiled only with the `testing` / `bench` features.
 #[cfg(all(feature = "bench", target_arch = "wasm32"))]

@@ -19,12 +19,13 @@ use crate::config::{Config, RefreshConfig};
 use crate::oauth;
 use crate::pat;
 use crate::refresh::{self, Answer, SessionCall};
-use crate::respond::{forward, refusal_response, refuse, with_cookies};
+use crate::respond::{forward, refusal_response, refuse, with_cookies, Upstream};
 use crate::runtime::unix_now;
 use crate::store::{self, Entry, Kind};
 use crate::verify;
 
-/// Every request that is not a test route: the gate admits it, then the step it asks for.
+/// Every request that is not a test route, through workers-rs (the admin API and test
+/// routes; the JavaScript entry module sends every other request through [`decide`] itself).
 pub async fn handle(
     req: Request,
     env: &Env,
@@ -44,36 +45,62 @@ pub async fn handle(
         cookies: cookies.as_deref(),
         cors_request_method: headers.has("access-control-request-method")?,
     };
-    match config.gate.admit(&facts) {
-        Admission::Admin => admin::api(req, env, config, now).await,
-        Admission::Forward => forward(req, config, None, None).await,
-        Admission::Deny(r) => refuse(config, &r),
-        Admission::Pat { token, request } => {
-            pat_request(req, env, config, token, &request, now).await
-        }
+    match decide(&facts, env, config, ctx, now).await? {
+        Outcome::Admin => admin::api(req, env, config, now).await,
+        Outcome::Forward(upstream) => forward(req, config, &upstream).await,
+        Outcome::Answer(resp) => Ok(resp),
+    }
+}
+
+/// What becomes of a request once the gate and its I/O are done.
+pub enum Outcome {
+    /// The admin API: it reads the request's body ([`admin::api`]).
+    Admin,
+    /// On to the origin ([`crate::respond::forward`] or the entry module).
+    Forward(Upstream),
+    /// This answer, already audited.
+    Answer(Response),
+}
+
+fn answer(resp: Result<Response>) -> Result<Outcome> {
+    resp.map(Outcome::Answer)
+}
+
+/// The gate admits the request, then the step it asks for: everything but the forwarding.
+pub async fn decide(
+    facts: &RequestFacts<'_>,
+    env: &Env,
+    config: &Config,
+    ctx: &Context,
+    now: u64,
+) -> Result<Outcome> {
+    match config.gate.admit(facts) {
+        Admission::Admin => Ok(Outcome::Admin),
+        Admission::Forward => Ok(Outcome::Forward(Upstream::anonymous())),
+        Admission::Deny(r) => answer(refuse(config, &r)),
+        Admission::Pat { token, request } => pat_request(env, config, token, &request, now).await,
         Admission::Jwt { token, request } => {
-            let call = Call::new(env, config, ctx, &request, cookies.as_deref());
-            call.jwt(req, token, now).await
+            let call = Call::new(env, config, ctx, &request, facts.cookies);
+            call.jwt(token, now).await
         }
         Admission::Refresh {
             refresh_token,
             request,
         } => {
-            let call = Call::new(env, config, ctx, &request, cookies.as_deref());
-            call.refresh(req, None, refresh_token, now).await
+            let call = Call::new(env, config, ctx, &request, facts.cookies);
+            call.refresh(None, refresh_token, now).await
         }
     }
 }
 
 /// A PAT: its record and its subject's cutoff, then the gate's decision.
 async fn pat_request(
-    req: Request,
     env: &Env,
     config: &Config,
     token: &str,
     request: &GateRequest<'_>,
     now: u64,
-) -> Result<Response> {
+) -> Result<Outcome> {
     let record = pat::lookup(
         env,
         &config.gate.pat_prefix,
@@ -96,12 +123,12 @@ async fn pat_request(
     };
     let record = record.as_ref().map(Option::as_ref).map_err(|_| Unavailable);
     match config.gate.decide_pat(request, record, cutoff, now) {
-        Decision::Forward(f) => forward(req, config, Some(&f), None).await,
-        Decision::Deny(r) => refuse(config, &r),
-        Decision::Refresh(_) => refuse(
+        Decision::Forward(f) => Ok(Outcome::Forward(Upstream::identified(f))),
+        Decision::Deny(r) => answer(refuse(config, &r)),
+        Decision::Refresh(_) => answer(refuse(
             config,
             &Refusal::plain(Denial::StoreUnavailable), // never: a PAT is never refreshed
-        ),
+        )),
     }
 }
 
@@ -132,37 +159,38 @@ impl<'a> Call<'a> {
     }
 
     /// Signature (cache or keys + crypto), the gate's checks, the store's answers, the decision.
-    async fn jwt(&self, req: Request, raw: &str, now: u64) -> Result<Response> {
+    async fn jwt(&self, raw: &str, now: u64) -> Result<Outcome> {
         let (env, config, gate) = (self.env, self.config, &self.config.gate);
         let token = match verify::verified(raw, env, config, now).await {
             Ok(t) => t,
-            Err(d) => return refuse(config, &Refusal::plain(d)),
+            Err(d) => return answer(refuse(config, &Refusal::plain(d))),
         };
         let ids = match gate.check_jwt(self.request, &token, now) {
             Step::Lookup(ids) => ids,
-            Step::Done(decision) => return self.carry_out(req, decision, &token).await,
+            Step::Done(decision) => return self.carry_out(decision, &token),
         };
         let answers = store::answers(env, config.snapshot_seconds, &ids, now).await;
         match gate.decide_jwt(self.request, &token, &answers, now) {
             Decision::Refresh(hint) => match self.request.refresh_token {
-                Some(rt) => self.refresh(req, Some((&token, &hint)), rt, now).await,
-                None => refuse(config, &Refusal::plain(Denial::RefreshUnavailable)),
+                Some(rt) => self.refresh(Some((&token, &hint)), rt, now).await,
+                None => answer(refuse(config, &Refusal::plain(Denial::RefreshUnavailable))),
             },
-            decision => self.carry_out(req, decision, &token).await,
+            decision => self.carry_out(decision, &token),
         }
     }
 
     /// Forward (auditing a fail-open allow, registering a seen session) or refuse.
-    async fn carry_out(&self, req: Request, decision: Decision, token: &Token) -> Result<Response> {
+    fn carry_out(&self, decision: Decision, token: &Token) -> Result<Outcome> {
         match decision {
             Decision::Forward(f) => {
                 self.allowed(&f, token);
-                forward(req, self.config, Some(&f), None).await
+                Ok(Outcome::Forward(Upstream::identified(f)))
             }
-            Decision::Deny(r) => refuse(self.config, &r),
-            Decision::Refresh(_) => {
-                refuse(self.config, &Refusal::plain(Denial::RefreshUnavailable))
-            }
+            Decision::Deny(r) => answer(refuse(self.config, &r)),
+            Decision::Refresh(_) => answer(refuse(
+                self.config,
+                &Refusal::plain(Denial::RefreshUnavailable),
+            )),
         }
     }
 
@@ -189,14 +217,13 @@ impl<'a> Call<'a> {
     /// the gate's hint; `None` when only the refresh cookie came.
     async fn refresh(
         &self,
-        req: Request,
         old: Option<(&Token, &RefreshHint)>,
         refresh_token: &str,
         now: u64,
-    ) -> Result<Response> {
+    ) -> Result<Outcome> {
         let (env, config, gate) = (self.env, self.config, &self.config.gate);
         let Some(rc) = &config.refresh else {
-            return refuse(config, &Refusal::plain(Denial::RefreshUnavailable));
+            return answer(refuse(config, &Refusal::plain(Denial::RefreshUnavailable)));
         };
         let sid = old.and_then(|(_, h)| h.session.clone());
         let call = SessionCall {
@@ -218,8 +245,7 @@ impl<'a> Call<'a> {
                     refresh_token: &refresh_token,
                     cap_ends_at,
                 };
-                self.deliver(req, rc, sid.as_deref(), pair, unix_now())
-                    .await
+                self.deliver(rc, sid.as_deref(), pair, unix_now()).await
             }
             Answer::Refused {
                 refusal,
@@ -238,7 +264,7 @@ impl<'a> Call<'a> {
                         now,
                     );
                 }
-                refuse(config, &r)
+                answer(refuse(config, &r))
             }
             Answer::Unavailable { status, reason } => {
                 audit(
@@ -246,11 +272,12 @@ impl<'a> Call<'a> {
                     json!({"status": status, "reason": reason, "sid": sid}),
                 );
                 match gate.refresh_unavailable(self.request, old, status == 502, now) {
-                    Decision::Forward(f) => forward(req, config, Some(&f), None).await,
-                    Decision::Deny(r) => refusal_response(config, &r),
-                    Decision::Refresh(_) => {
-                        refusal_response(config, &Refusal::plain(Denial::RefreshUnavailable))
-                    }
+                    Decision::Forward(f) => Ok(Outcome::Forward(Upstream::identified(f))),
+                    Decision::Deny(r) => answer(refusal_response(config, &r)),
+                    Decision::Refresh(_) => answer(refusal_response(
+                        config,
+                        &Refusal::plain(Denial::RefreshUnavailable),
+                    )),
                 }
             }
         }
@@ -261,19 +288,18 @@ impl<'a> Call<'a> {
     /// answer sets both cookies for as long as the session may live.
     async fn deliver(
         &self,
-        req: Request,
         rc: &RefreshConfig,
         sid: Option<&str>,
         pair: Pair<'_>,
         now: u64,
-    ) -> Result<Response> {
+    ) -> Result<Outcome> {
         let (env, config, gate) = (self.env, self.config, &self.config.gate);
         let unusable = |why: &'static str| {
             let mut r = Refusal::plain(Denial::RefreshUpstream(
                 "the origin issued an unusable token",
             ));
             r.detail = Some(why);
-            bad_pair(config, sid, &r)
+            answer(bad_pair(config, sid, &r))
         };
         let Some(access_cookie) = gate.access_cookie.as_deref() else {
             return unusable("no access cookie configured");
@@ -287,7 +313,7 @@ impl<'a> Call<'a> {
         };
         let ids = match gate.check_refreshed(sid, &token, now) {
             Step::Lookup(ids) => ids,
-            Step::Done(Decision::Deny(r)) => return bad_pair(config, sid, &r),
+            Step::Done(Decision::Deny(r)) => return answer(bad_pair(config, sid, &r)),
             Step::Done(_) => return unusable("unexpected decision"),
         };
         let max_age = cookie_max_age(pair.cap_ends_at, now);
@@ -304,13 +330,16 @@ impl<'a> Call<'a> {
                     (access_cookie, pair.access_token),
                     (&rc.cookie, pair.refresh_token),
                 );
-                let resp = forward(req, config, Some(&f), Some(&cookie)).await?;
-                with_cookies(resp, &set)
+                Ok(Outcome::Forward(Upstream {
+                    identity: Some(f),
+                    cookie: Some(cookie),
+                    set_cookies: set.to_vec(),
+                }))
             }
             // Cleared cookies come with the refusal; otherwise (the store could not answer:
             // not the pair's fault) the new pair is kept, or the rotation would be lost.
-            Decision::Deny(r) if r.clear_cookies => refuse(config, &r),
-            Decision::Deny(r) => with_cookies(refuse(config, &r)?, &set),
+            Decision::Deny(r) if r.clear_cookies => answer(refuse(config, &r)),
+            Decision::Deny(r) => answer(with_cookies(refuse(config, &r)?, &set)),
             Decision::Refresh(_) => unusable("a refreshed token asks for another refresh"),
         }
     }

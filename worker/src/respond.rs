@@ -17,41 +17,75 @@ use crate::oauth;
 /// Response header telling a bearer client that its token expired and it should refresh.
 pub const REFRESH_HINT_HEADER: &str = "x-warden-refresh";
 
-/// Forwards the request to the origin: method, path, query and body untouched; every client
-/// header that [`is_reserved_header`] removed; the identity headers of `allowed` (after an
-/// allow) and `x-warden-auth` (when `WARDEN_ORIGIN_SECRET` is set) added; `cookie` replaces the
-/// `Cookie` header (after a refresh). The origin's answer, errors included, passes through.
-pub async fn forward(
-    req: Request,
-    config: &Config,
-    allowed: Option<&Forward>,
-    cookie: Option<&str>,
-) -> Result<Response> {
-    let url = req.url()?;
-    let mut target = format!("{}{}", config.origin, url.path());
-    if let Some(q) = url.query() {
-        target.push('?');
-        target.push_str(q);
+/// How an allowed request goes on to the origin.
+#[derive(Debug, Clone, Default)]
+pub struct Upstream {
+    /// The gate's identity headers; `None`: anonymous (a public path), only `x-warden-auth`.
+    pub identity: Option<Forward>,
+    /// Replaces the `Cookie` header (after a refresh: the new pair).
+    pub cookie: Option<String>,
+    /// `Set-Cookie` values added to the origin's answer (after a refresh).
+    pub set_cookies: Vec<String>,
+}
+
+impl Upstream {
+    /// A public path: no identity.
+    pub fn anonymous() -> Self {
+        Upstream::default()
     }
+
+    /// An allowed credential.
+    pub fn identified(f: Forward) -> Self {
+        Upstream {
+            identity: Some(f),
+            ..Upstream::default()
+        }
+    }
+
+    /// The origin's URL for the request's `path` and `query`.
+    pub fn target(config: &Config, path: &str, query: Option<&str>) -> String {
+        let mut target = format!("{}{}", config.origin, path);
+        if let Some(q) = query {
+            target.push('?');
+            target.push_str(q);
+        }
+        target
+    }
+
+    /// Whether a client header reaches the origin: not one that [`is_reserved_header`]
+    /// (identity is Warden's to say), not `host` (the origin's URL sets it).
+    pub fn passes(name: &str) -> bool {
+        !is_reserved_header(name) && name != "host"
+    }
+
+    /// The headers Warden sets, after the client's that [`Upstream::passes`]: the identity
+    /// (or `x-warden-auth` alone, for an anonymous request), then `cookie` after a refresh.
+    pub fn headers(&self, config: &Config) -> Vec<(&'static str, String)> {
+        let mut out = match &self.identity {
+            Some(f) => f.headers.clone(),
+            None => identity_headers(None, config.gate.origin_secret.as_deref()),
+        };
+        if let Some(cookie) = &self.cookie {
+            out.push(("cookie", cookie.clone()));
+        }
+        out
+    }
+}
+
+/// Forwards the request to the origin: method, path, query and body untouched; the client's
+/// headers that [`Upstream::passes`], then [`Upstream::headers`]. The origin's answer, errors
+/// included, passes through, with [`Upstream::set_cookies`] added.
+pub async fn forward(req: Request, config: &Config, upstream: &Upstream) -> Result<Response> {
+    let url = req.url()?;
+    let target = Upstream::target(config, url.path(), url.query());
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
-        if !is_reserved_header(&name) && name != "host" {
+        if Upstream::passes(&name) {
             headers.append(&name, &value)?;
         }
     }
-    let anonymous;
-    let identity = match allowed {
-        Some(f) => &f.headers,
-        None => {
-            anonymous = identity_headers(None, config.gate.origin_secret.as_deref());
-            &anonymous
-        }
-    };
-    for (name, value) in identity {
-        headers.set(name, value)?;
-    }
-    if let Some(cookie) = cookie {
-        headers.set("cookie", cookie)?;
+    for (name, value) in upstream.headers(config) {
+        headers.set(name, &value)?;
     }
 
     let method = req.method();
@@ -66,15 +100,18 @@ pub async fn forward(
         .send()
         .await
     {
-        Ok(resp) => Ok(resp),
-        Err(e) => {
-            audit(AuditEvent::OriginError, json!({"error": e.to_string()}));
-            json_response(
-                502,
-                &json!({"error": "bad_gateway", "error_description": "origin unreachable"}),
-            )
-        }
+        Ok(resp) => with_cookies(resp, &upstream.set_cookies),
+        Err(e) => origin_unreachable(&e.to_string()),
     }
+}
+
+/// The origin could not be reached: audited as `origin_error`, 502.
+pub fn origin_unreachable(error: &str) -> Result<Response> {
+    audit(AuditEvent::OriginError, json!({"error": error}));
+    json_response(
+        502,
+        &json!({"error": "bad_gateway", "error_description": "origin unreachable"}),
+    )
 }
 
 /// The answer to a refusal, with one audit line (`reject_expired_token` for an expired token,

@@ -386,6 +386,22 @@ mod io {
         ids: &RevocationIds<'_>,
         now: UnixTime,
     ) -> StoreAnswers {
+        // The common case: a fresh snapshot answers every id, and KV is not touched at all.
+        if let Some(answers) = STATE.with(|s| {
+            let s = s.borrow();
+            let snapshot = &s.snapshot;
+            if !snapshot.is_fresh(now, interval) {
+                return None;
+            }
+            Some(StoreAnswers {
+                jti: settled(ids.jti, snapshot.fact(Kind::Jti, ids.jti, now))?,
+                sid: settled(ids.sid, snapshot.fact(Kind::Sid, ids.sid, now))?,
+                kid: settled(ids.kid, snapshot.fact(Kind::Kid, ids.kid, now))?,
+                subject_cutoff: settled_cutoff(ids.sub, snapshot.cutoff(ids.sub))?,
+            })
+        }) {
+            return answers;
+        }
         let Ok(kv) = kv(env) else {
             return StoreAnswers {
                 jti: Fact::Unknown,
@@ -493,11 +509,34 @@ mod io {
         Ok((keys, false))
     }
 
-    async fn resolve(kv: &KvStore, kind: Kind, id: Option<&str>, lookup: Lookup) -> Fact {
+    /// The fact the snapshot's `lookup` settles without a read, if it does.
+    fn settled(id: Option<&str>, lookup: Lookup) -> Option<Fact> {
         match (lookup, id) {
-            (Lookup::Present, _) => Fact::Present,
-            (Lookup::Absent, _) | (Lookup::Maybe, None) => Fact::Absent,
-            (Lookup::Maybe, Some(id)) => match kv.get(&kind.key(id)).text().await {
+            (Lookup::Present, _) => Some(Fact::Present),
+            (Lookup::Absent, _) | (Lookup::Maybe, None) => Some(Fact::Absent),
+            (Lookup::Maybe, Some(_)) => None,
+        }
+    }
+
+    /// The subject cutoff the snapshot's `lookup` settles without a read, if it does.
+    fn settled_cutoff(
+        sub: Option<&str>,
+        lookup: CutoffLookup,
+    ) -> Option<Result<Option<UnixTime>, Unavailable>> {
+        match (lookup, sub) {
+            (CutoffLookup::Known(c), _) => Some(Ok(c)),
+            (CutoffLookup::Maybe, None) => Some(Ok(None)),
+            (CutoffLookup::Maybe, Some(_)) => None,
+        }
+    }
+
+    async fn resolve(kv: &KvStore, kind: Kind, id: Option<&str>, lookup: Lookup) -> Fact {
+        if let Some(fact) = settled(id, lookup) {
+            return fact;
+        }
+        match id {
+            None => Fact::Absent,
+            Some(id) => match kv.get(&kind.key(id)).text().await {
                 Ok(Some(_)) => {
                     with_snapshot(|s| {
                         s.apply(&Entry::Revoked {
@@ -528,12 +567,10 @@ mod io {
         sub: Option<&str>,
         lookup: CutoffLookup,
     ) -> Result<Option<UnixTime>, Unavailable> {
-        let (CutoffLookup::Maybe, Some(sub)) = (lookup, sub) else {
-            return Ok(match lookup {
-                CutoffLookup::Known(c) => c,
-                CutoffLookup::Maybe => None,
-            });
-        };
+        if let Some(settled) = settled_cutoff(sub, lookup) {
+            return settled;
+        }
+        let Some(sub) = sub else { return Ok(None) };
         match kv.get(&Kind::Sub.key(sub)).text().await {
             Ok(None) => {
                 with_snapshot(|s| s.remember_absent(Kind::Sub, sub));

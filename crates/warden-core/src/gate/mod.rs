@@ -43,7 +43,7 @@ pub use identity::{
     check_identity, check_scopes, header_value, identity_headers, is_identity_value,
     is_reserved_header, is_scope_list, is_scope_token, scopes, IDENTITY_PREFIX,
 };
-pub use path::{canonical_path, CanonicalPath, MAX_PATH_LEN};
+pub use path::{canonical_path, path_and_query, CanonicalPath, MAX_PATH_LEN};
 pub use routes::{path_prefix, PathRules, Route, MAX_LIST_ENTRIES, MAX_PREFIX_LEN, MAX_SCOPE_LEN};
 
 use crate::denial::{Denial, Verdict};

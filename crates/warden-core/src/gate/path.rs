@@ -35,6 +35,20 @@ impl CanonicalPath {
     }
 }
 
+/// The path and the query of an absolute request URL as the runtime serialises it (a WHATWG
+/// URL: `scheme://authority`, a path that starts with `/`, then `?query`; a fragment is never
+/// sent and is cut if present). The path is what [`canonical_path`] reads; the query goes to the
+/// origin untouched. Reads the same parts as `url::Url::path` and `url::Url::query` do.
+pub fn path_and_query(url: &str) -> (&str, Option<&str>) {
+    let rest = url.find("://").map_or(url, |i| &url[i + 3..]);
+    let rest = rest.find('/').map_or("/", |i| &rest[i..]);
+    let rest = rest.split('#').next().unwrap_or(rest);
+    match rest.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rest, None),
+    }
+}
+
 /// Reads `raw` (the request URL's path, as sent to the origin) one way only, or refuses it with
 /// `400 invalid_request`:
 /// - a raw `\`, `;`, control character or space, or a `%` not followed by two hex digits;
@@ -215,5 +229,27 @@ mod tests {
             Ok(8 * 1024)
         );
         assert!(canonical_path(&alloc::format!("/{}", "a".repeat(MAX_PATH_LEN))).is_err());
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::path_and_query;
+
+    #[test]
+    fn path_and_query_reads_the_serialised_url() {
+        for (url, want) in [
+            ("http://h/a/b?x=1", ("/a/b", Some("x=1"))),
+            ("https://h:8443/", ("/", None)),
+            ("http://h", ("/", None)),
+            ("http://h/p?", ("/p", Some(""))),
+            ("http://h/p?a?b=/c", ("/p", Some("a?b=/c"))),
+            ("http://h/p#f", ("/p", None)),
+            ("http://h/p?q#f", ("/p", Some("q"))),
+            ("http://u:p@h/%2e%2E/x", ("/%2e%2E/x", None)),
+            ("http://h/a%3Fb?c", ("/a%3Fb", Some("c"))),
+        ] {
+            assert_eq!(path_and_query(url), want, "{url}");
+        }
     }
 }
