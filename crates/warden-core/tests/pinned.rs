@@ -16,8 +16,8 @@ mod common;
 use common::{b64, ec_key, hs256, policy, HMAC_SECRET, NOW};
 
 use warden_core::{
-    parse, Algorithm, Claims, Denial, FailMode, JsonError, KeyError, KeyMaterial, KeySet,
-    ParseError, Part, Policy, SignatureError, Token, MAX_TOKEN_LEN,
+    parse, typ_matches, Algorithm, Claims, Denial, FailMode, JsonError, KeyError, KeyMaterial,
+    KeySet, ParseError, Part, Policy, SignatureError, Token, MAX_TOKEN_LEN,
 };
 
 /// `Algorithm`'s `Display` (`fmt` → `Ok(())` prints nothing): error messages and audit lines
@@ -347,4 +347,15 @@ fn parse_errors_name_the_segment() {
         format!("token is 9000 bytes, over the {MAX_TOKEN_LEN}-byte limit")
     );
     assert_eq!(ParseError::Empty.to_string(), "token is empty");
+}
+
+/// The `application/` guard in `typ_matches` (→ `true`): only that prefix is ignored, not any
+/// twelve leading bytes.
+#[test]
+fn typ_ignores_only_an_application_prefix() {
+    assert!(typ_matches("application/at+jwt", "at+jwt"));
+    assert!(typ_matches("at+jwt", "Application/AT+JWT"));
+    assert!(!typ_matches("refreshtoken/at+jwt", "at+jwt"));
+    assert!(!typ_matches("xxxxxxxxxxxxat+jwt", "at+jwt"));
+    assert!(!typ_matches("at+jwt", "application/x+jwt"));
 }

@@ -275,3 +275,30 @@ impl<'de> Visitor<'de> for Capture {
         Ok(Member::Other)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `>` → `==`, `<`, `>=` in `Keys::insert`: an object's keys stay a list up to `FEW_KEYS`
+    /// and move to a tree with the next one (so a hostile object of many keys costs `n log n`),
+    /// and duplicates are found either way.
+    #[test]
+    fn keys_move_to_a_tree_after_few_keys() {
+        let mut keys = Keys::new();
+        for i in 0..FEW_KEYS {
+            assert!(keys.insert(Cow::Owned(alloc::format!("k{i}"))));
+            assert!(
+                matches!(&keys, Keys::Few(list) if list.len() == i + 1),
+                "{i}"
+            );
+        }
+        assert!(!keys.insert(Cow::Borrowed("k0")));
+        assert!(matches!(&keys, Keys::Few(_)));
+        assert!(keys.insert(Cow::Borrowed("one more")));
+        assert!(matches!(&keys, Keys::Many(set) if set.len() == FEW_KEYS + 1));
+        assert!(!keys.insert(Cow::Borrowed("k0")));
+        assert!(!keys.insert(Cow::Borrowed("one more")));
+        assert!(keys.insert(Cow::Borrowed("and another")));
+    }
+}
