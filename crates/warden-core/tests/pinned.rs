@@ -17,7 +17,8 @@ use common::{b64, ec_key, hs256, policy, HMAC_SECRET, NOW};
 
 use warden_core::{
     parse, typ_matches, Algorithm, Claims, Denial, FailMode, JsonError, KeyError, KeyMaterial,
-    KeySet, ParseError, Part, Policy, SignatureError, Token, MAX_TOKEN_LEN,
+    KeySet, ParseError, Part, Policy, SessionPolicy, SessionState, SignatureError, Token,
+    MAX_TOKEN_LEN,
 };
 
 /// `Algorithm`'s `Display` (`fmt` → `Ok(())` prints nothing): error messages and audit lines
@@ -358,4 +359,27 @@ fn typ_ignores_only_an_application_prefix() {
     assert!(!typ_matches("refreshtoken/at+jwt", "at+jwt"));
     assert!(!typ_matches("xxxxxxxxxxxxat+jwt", "at+jwt"));
     assert!(!typ_matches("at+jwt", "application/x+jwt"));
+}
+
+/// `>` → `>=` in `SessionPolicy::touch`: even without a debounce, activity at the instant
+/// already recorded (or earlier) writes nothing.
+#[test]
+fn touch_without_debounce_writes_only_later_activity() {
+    let policy = SessionPolicy {
+        debounce: 0,
+        ..SessionPolicy::default()
+    };
+    let s = SessionState {
+        created_at: 100,
+        last_active: 500,
+    };
+    assert_eq!(policy.touch(&s, 500), None);
+    assert_eq!(policy.touch(&s, 499), None);
+    assert_eq!(
+        policy.touch(&s, 501),
+        Some(SessionState {
+            created_at: 100,
+            last_active: 501
+        })
+    );
 }
