@@ -16,9 +16,9 @@ mod common;
 use common::{b64, ec_key, hs256, policy, HMAC_SECRET, NOW};
 
 use warden_core::{
-    parse, typ_matches, Algorithm, Claims, Denial, FailMode, JsonError, KeyError, KeyMaterial,
-    KeySet, ParseError, Part, Policy, SessionPolicy, SessionState, SignatureError, Token,
-    MAX_TOKEN_LEN,
+    cookie_safe, parse, typ_matches, Algorithm, Claims, Denial, FailMode, JsonError, KeyError,
+    KeyMaterial, KeySet, ParseError, Part, Policy, SessionPolicy, SessionState, SignatureError,
+    Token, MAX_TOKEN_LEN,
 };
 
 /// `Algorithm`'s `Display` (`fmt` → `Ok(())` prints nothing): error messages and audit lines
@@ -382,4 +382,19 @@ fn touch_without_debounce_writes_only_later_activity() {
             last_active: 501
         })
     );
+}
+
+/// `||` → `&&` in `cookie_safe`: every RFC 6265 cookie-octet (printable ASCII but `"`, `,`, `;`
+/// and `\`) is accepted — `!` and `#`–`+` included — and nothing else.
+#[test]
+fn cookie_safe_is_exactly_the_cookie_octets() {
+    for b in 0u8..=0x7f {
+        let octet = b.is_ascii_graphic() && !b"\",;\\".contains(&b);
+        assert_eq!(
+            cookie_safe(&format!("a{}b", char::from(b))),
+            octet,
+            "{b:#04x}"
+        );
+    }
+    assert!(cookie_safe("!#$%&'()*+"));
 }
