@@ -549,7 +549,7 @@ const startTable = table(
   defs.map((d) => {
     const size =
       d.id === "warden"
-        ? `${gzipSize(join(ROOT, "build/index_bg.wasm"))} B wasm + ${gzipSize(join(ROOT, "build/index.js"))} B JS`
+        ? `${gzipSize(join(ROOT, "build/index_bg.wasm"))} B wasm + ${gzipSize(join(ROOT, "build/index.js")) + gzipSize(join(ROOT, "build/warden.js"))} B JS`
         : d.id === "rs"
           ? `${gzipSize(join(RS_BUILD, "index_bg.wasm"))} B wasm + ${gzipSize(join(RS_BUILD, "index.js"))} B JS`
           : d.id === "js"

@@ -1,21 +1,35 @@
-// The worker's bundle budget: build/index_bg.wasm (the production build, `make build`) must stay
-// within 400 KB gzip (zlib level 9). Without jsonwebtoken, with WebCrypto doing RSA/ECDSA/Ed25519,
-// it is far below; linking a pure-Rust RSA/ECDSA stack again would blow it.
+// The worker's size budgets, gzip -9 (zlib level 9, each file on its own): build/index_bg.wasm
+// (the production build, `make build`) at most 270 KB, and the whole bundle — with the
+// JavaScript beside it, build/index.js (the entry module) and build/warden.js (the workers-rs
+// glue) — at most 280 KB. Without a pure-Rust RSA/ECDSA stack (WebCrypto does RSA, ECDSA and
+// Ed25519) and without the `url` crate's parser (the core reads the request URL), the wasm is
+// about 266 KB; the aim is 250 KB.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { gzipSync, constants } from "node:zlib";
 import { ROOT } from "./helpers/miniflare.mjs";
 
-const BUDGET = 400 * 1000; // bytes, gzip -9
+const WASM_BUDGET = 270 * 1000; // bytes, gzip -9
+const BUDGET = 280 * 1000;
+const FILES = ["index_bg.wasm", "index.js", "warden.js"];
 
-test("worker bundle: build/index_bg.wasm is at most 400 KB gzip", (t) => {
-  const path = `${ROOT}/build/index_bg.wasm`;
-  assert.ok(existsSync(path), `${path} is missing: run 'make build' first`);
-  const wasm = readFileSync(path);
-  const gzip = gzipSync(wasm, { level: constants.Z_BEST_COMPRESSION }).length;
-  t.diagnostic(`index_bg.wasm: ${wasm.length} bytes, ${gzip} bytes gzip -9 (budget ${BUDGET})`);
-  assert.ok(gzip <= BUDGET, `index_bg.wasm is ${gzip} bytes gzip, over the ${BUDGET}-byte budget`);
+test(`worker bundle: the wasm is at most ${WASM_BUDGET / 1000} KB gzip, the bundle ${BUDGET / 1000} KB`, (t) => {
+  let total = 0;
+  for (const name of FILES) {
+    const path = `${ROOT}/build/${name}`;
+    assert.ok(existsSync(path), `${path} is missing: run 'make build' first`);
+    const bytes = readFileSync(path);
+    const gzip = gzipSync(bytes, { level: constants.Z_BEST_COMPRESSION }).length;
+    assert.ok(gzip > 100, `${name} is empty`);
+    t.diagnostic(`${name}: ${bytes.length} bytes, ${gzip} bytes gzip -9`);
+    if (name.endsWith(".wasm")) {
+      assert.ok(gzip <= WASM_BUDGET, `${name} is ${gzip} bytes gzip, over the ${WASM_BUDGET}-byte budget`);
+    }
+    total += gzip;
+  }
+  t.diagnostic(`bundle: ${total} bytes gzip -9 (budget ${BUDGET})`);
+  assert.ok(total <= BUDGET, `the bundle is ${total} bytes gzip, over the ${BUDGET}-byte budget`);
   // The production build never carries the test-only routes.
-  assert.ok(!wasm.includes("/__warden/"), "a test-only route is compiled into the production build");
+  assert.ok(!readFileSync(`${ROOT}/build/index_bg.wasm`).includes("/__warden/"), "a test-only route is compiled into the production build");
 });

@@ -1,9 +1,9 @@
 // Warden's entry module (built as build/index.js; the workers-rs module beside it is
 // build/warden.js). Every request comes here first and the core decides what becomes of it
-// (`warden_decide`, worker/src/edge.rs): this module only reads the request's method, URL and
-// three headers, and carries out the answer — so the request and response objects never
-// cross into WebAssembly. The admin API, the test routes, the cron trigger and the Durable
-// Object stay in workers-rs.
+// (`warden_decide`, worker/src/edge.rs): this module only reads the request's method, URL,
+// header names and three headers, and carries out the answer — so the request and response
+// objects never cross into WebAssembly. The admin API (which reads the body), the test routes,
+// the cron trigger and the Durable Object stay in workers-rs.
 import WardenRs, { WardenSessions } from "./warden.js";
 
 export { WardenSessions };
@@ -40,9 +40,15 @@ async function handle(request, env, ctx) {
     );
     // A Promise only when the decision needs I/O (a new token, a KV read, a refresh).
     if (typeof plan?.then === "function") plan = await plan;
-  } catch {
-    // A fault inside the module: workers-rs answers (and reinitialises it first if it must).
-    plan = null;
+  } catch (e) {
+    // A fault inside the module (a panic): constructing the workers-rs entrypoint reinitialises
+    // it for the next request; this one is refused, never forwarded unchecked.
+    console.error("warden: fault in the request path", e);
+    workersRs(env, ctx);
+    return Response.json(
+      { error: "server_error", error_description: "internal error" },
+      { status: 500, headers: { "cache-control": "no-store" } },
+    );
   }
   if (plan === null) return workersRs(env, ctx).fetch(request);
   if (typeof plan !== "string") return plan; // a refusal, already audited

@@ -176,7 +176,7 @@ pub fn warden_origin_error(error: String) -> std::result::Result<JsValue, JsValu
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let now = unix_now();
     let config = match configured(&env) {
         Ok(c) => c,
@@ -186,7 +186,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if req.path().starts_with("/__warden/") {
         return crate::testing::route(req, &env, &config, now).await;
     }
-    protect::handle(req, &env, &config, &ctx, now).await
+    protect::admin_only(req, &env, &config, now).await
 }
 
 /// The cron trigger: reaps expired PAT records.

@@ -268,7 +268,7 @@ mod io {
             }
             put
         };
-        with_exp(kv.put(&id_key(&record.id), digest)?)
+        with_exp(kv.put_bytes(&id_key(&record.id), digest.as_bytes())?)
             .execute()
             .await?;
         store::put_index(
@@ -281,8 +281,11 @@ mod io {
         )
         .await?;
         with_exp(
-            kv.put(&record_key(digest), serde_json::to_string(record)?)?
-                .metadata(record.reaper_metadata())?,
+            kv.put_bytes(
+                &record_key(digest),
+                serde_json::to_string(record)?.as_bytes(),
+            )?
+            .metadata(record.reaper_metadata())?,
         )
         .execute()
         .await?;

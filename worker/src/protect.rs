@@ -16,23 +16,19 @@ use worker::{Context, Env, Request, Response, Result};
 use crate::admin;
 use crate::audit::{audit, AuditEvent};
 use crate::config::{Config, RefreshConfig};
+use crate::http::json_response;
 use crate::oauth;
 use crate::pat;
 use crate::refresh::{self, Answer, SessionCall};
-use crate::respond::{forward, refusal_response, refuse, with_cookies, Upstream};
+use crate::respond::{refusal_response, refuse, with_cookies, Upstream};
 use crate::runtime::unix_now;
 use crate::store::{self, Entry, Kind};
 use crate::verify;
 
-/// Every request that is not a test route, through workers-rs (the admin API and test
-/// routes; the JavaScript entry module sends every other request through [`decide`] itself).
-pub async fn handle(
-    req: Request,
-    env: &Env,
-    config: &Config,
-    ctx: &Context,
-    now: u64,
-) -> Result<Response> {
+/// A request the entry module handed to the workers-rs fetch handler: the admin API (it reads
+/// the body). Anything else never comes this way; if it does (the module deployed without its
+/// entry), it is refused, never forwarded.
+pub async fn admin_only(req: Request, env: &Env, config: &Config, now: u64) -> Result<Response> {
     let path = req.path();
     let method = req.method();
     let headers = req.headers();
@@ -45,10 +41,12 @@ pub async fn handle(
         cookies: cookies.as_deref(),
         cors_request_method: headers.has("access-control-request-method")?,
     };
-    match decide(&facts, env, config, ctx, now).await? {
-        Outcome::Admin => admin::api(req, env, config, now).await,
-        Outcome::Forward(upstream) => forward(req, config, &upstream).await,
-        Outcome::Answer(resp) => Ok(resp),
+    match config.gate.admit(&facts) {
+        Admission::Admin => admin::api(req, env, config, now).await,
+        _ => json_response(
+            500,
+            &json!({"error": "server_error", "error_description": "worker entry module missing"}),
+        ),
     }
 }
 
@@ -56,7 +54,7 @@ pub async fn handle(
 pub enum Outcome {
     /// The admin API: it reads the request's body ([`admin::api`]).
     Admin,
-    /// On to the origin ([`crate::respond::forward`] or the entry module).
+    /// On to the origin (the entry module carries it out: [`crate::edge::warden_decide`]).
     Forward(Upstream),
     /// This answer, already audited.
     Answer(Response),

@@ -1,13 +1,10 @@
-//! Carrying out the gate's decisions: forwarding to the origin with exactly the identity the
-//! gate computed, and answering a refusal (RFC 6750 status, challenge and JSON body, one audit
-//! line). Nothing here decides anything.
+//! Carrying out the gate's decisions: the rules for forwarding to the origin with exactly the
+//! identity the gate computed (the entry module sends the request), and answering a refusal
+//! (RFC 6750 status, challenge and JSON body, one audit line). Nothing here decides anything.
 
 use serde_json::json;
 use warden_core::{identity_headers, is_reserved_header, Denial, Forward, Refusal};
-use worker::{
-    wasm_bindgen::JsValue, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response,
-    Result,
-};
+use worker::{Headers, Response, Result};
 
 use crate::audit::{audit, AuditEvent};
 use crate::config::Config;
@@ -69,39 +66,6 @@ impl Upstream {
             out.push(("cookie", cookie.clone()));
         }
         out
-    }
-}
-
-/// Forwards the request to the origin: method, path, query and body untouched; the client's
-/// headers that [`Upstream::passes`], then [`Upstream::headers`]. The origin's answer, errors
-/// included, passes through, with [`Upstream::set_cookies`] added.
-pub async fn forward(req: Request, config: &Config, upstream: &Upstream) -> Result<Response> {
-    let url = req.url()?;
-    let target = Upstream::target(config, url.path(), url.query());
-    let headers = Headers::new();
-    for (name, value) in req.headers().entries() {
-        if Upstream::passes(&name) {
-            headers.append(&name, &value)?;
-        }
-    }
-    for (name, value) in upstream.headers(config) {
-        headers.set(name, &value)?;
-    }
-
-    let method = req.method();
-    let mut init = RequestInit::new();
-    init.with_method(method.clone())
-        .with_headers(headers)
-        .with_redirect(RequestRedirect::Manual);
-    if !matches!(method, Method::Get | Method::Head) {
-        init.with_body(req.inner().body().map(JsValue::from));
-    }
-    match Fetch::Request(Request::new_with_init(&target, &init)?)
-        .send()
-        .await
-    {
-        Ok(resp) => with_cookies(resp, &upstream.set_cookies),
-        Err(e) => origin_unreachable(&e.to_string()),
     }
 }
 

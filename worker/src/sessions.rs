@@ -849,7 +849,7 @@ mod io {
         let Ok(kv) = store::kv(env) else { return };
         for h in hashes {
             let put = async {
-                kv.put(&owner_key(h), sid)?
+                kv.put_bytes(&owner_key(h), sid.as_bytes())?
                     .expiration(expiration)
                     .execute()
                     .await

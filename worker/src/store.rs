@@ -634,7 +634,10 @@ mod io {
         expiration: Option<UnixTime>,
         now: UnixTime,
     ) -> worker::Result<()> {
-        let mut put = kv(env)?.put(&kind.key(id), json!({"revoked_at": now}).to_string())?;
+        let mut put = kv(env)?.put_bytes(
+            &kind.key(id),
+            json!({"revoked_at": now}).to_string().as_bytes(),
+        )?;
         if let Some(e) = expiration {
             put = put.expiration(e);
         }
@@ -660,7 +663,9 @@ mod io {
         metadata: &Value,
         expiration: Option<UnixTime>,
     ) -> worker::Result<()> {
-        let mut put = kv.put(&index_key(sub, kind, id), "")?.metadata(metadata)?;
+        let mut put = kv
+            .put_bytes(&index_key(sub, kind, id), b"")?
+            .metadata(metadata)?;
         if let Some(e) = expiration {
             put = put.expiration(e);
         }

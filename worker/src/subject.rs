@@ -79,7 +79,7 @@ mod io {
                 Delay::from(std::time::Duration::from_millis(1100)).await;
             }
             let put = async {
-                kv.put(&Kind::Sub.key(sub), record.to_string())?
+                kv.put_bytes(&Kind::Sub.key(sub), record.to_string().as_bytes())?
                     .metadata(&record)?
                     .expiration(expires_at)
                     .execute()

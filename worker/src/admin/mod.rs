@@ -12,7 +12,9 @@ pub use io::*;
 #[cfg(target_arch = "wasm32")]
 mod io {
     use serde_json::{json, Map, Value};
-    use warden_core::{parse, requested_cutoff, session_expiration, token_expiration, UnixTime};
+    use warden_core::{
+        parse, path_and_query, requested_cutoff, session_expiration, token_expiration, UnixTime,
+    };
     use worker::{Env, Method, Request, Response, Result};
 
     use super::*;
@@ -53,12 +55,12 @@ mod io {
                 }
             }
             (Method::Get, "/_warden/revocations") => {
-                let url = req.url()?;
-                let sub = match required_sub(&url) {
+                let query = query_of(&req);
+                let sub = match required_sub(&query) {
                     Ok(sub) => sub,
                     Err(why) => return bad_request(&why),
                 };
-                match store::list_index(env, &sub, &["jti", "sid", "sub"], cursor(&url)).await {
+                match store::list_index(env, &sub, &["jti", "sid", "sub"], cursor(&query)).await {
                     Ok((items, next)) => json_response(
                         200,
                         &json!({"sub": sub, "revocations": items, "cursor": next}),
@@ -81,12 +83,12 @@ mod io {
                 }
             }
             (Method::Get, "/_warden/pats") => {
-                let url = req.url()?;
-                let sub = match required_sub(&url) {
+                let query = query_of(&req);
+                let sub = match required_sub(&query) {
                     Ok(sub) => sub,
                     Err(why) => return bad_request(&why),
                 };
-                match pat::list(env, &sub, cursor(&url)).await {
+                match pat::list(env, &sub, cursor(&query)).await {
                     Ok((items, next)) => {
                         json_response(200, &json!({"sub": sub, "pats": items, "cursor": next}))
                     }
@@ -94,12 +96,12 @@ mod io {
                 }
             }
             (Method::Get, "/_warden/sessions") => {
-                let url = req.url()?;
-                let sub = match required_sub(&url) {
+                let query = query_of(&req);
+                let sub = match required_sub(&query) {
                     Ok(sub) => sub,
                     Err(why) => return bad_request(&why),
                 };
-                match store::list_index(env, &sub, &["session"], cursor(&url)).await {
+                match store::list_index(env, &sub, &["session"], cursor(&query)).await {
                     Ok((items, next)) => {
                         json_response(200, &json!({"sub": sub, "sessions": items, "cursor": next}))
                     }
@@ -142,13 +144,19 @@ mod io {
         }
     }
 
-    fn required_sub(url: &worker::Url) -> std::result::Result<String, String> {
-        query_id(url.query_pairs(), "sub")?
+    /// The request URL's query (empty when it has none).
+    fn query_of(req: &Request) -> String {
+        let url = req.inner().url();
+        path_and_query(&url).1.unwrap_or_default().to_owned()
+    }
+
+    fn required_sub(query: &str) -> std::result::Result<String, String> {
+        query_id(form_urlencoded::parse(query.as_bytes()), "sub")?
             .ok_or_else(|| "query parameter `sub` is required".to_owned())
     }
 
-    fn cursor(url: &worker::Url) -> Option<String> {
-        url.query_pairs()
+    fn cursor(query: &str) -> Option<String> {
+        form_urlencoded::parse(query.as_bytes())
             .find(|(k, _)| k == "cursor")
             .map(|(_, v)| v.into_owned())
             .filter(|v| !v.is_empty())
