@@ -682,3 +682,73 @@ fn only_a_revoked_cookie_session_clears_its_cookies() {
     assert_eq!(r.denial.code(), "token_revoked");
     assert!(!r.clear_cookies);
 }
+
+/// `PathRules::public_paths` and `PathRules::routes` (→ empty): the configuration as read, the
+/// routes longest prefix first, prefixes in lower case.
+#[test]
+fn path_rules_show_what_they_read() {
+    let r = PathRules::parse(
+        Some("/health, /public/,/health"),
+        Some("/Admin=admin,/admin/billing=billing:read"),
+    )
+    .unwrap();
+    assert_eq!(r.public_paths(), ["/health", "/public/"]);
+    assert_eq!(
+        r.routes(),
+        [
+            Route {
+                prefix: "/admin/billing".into(),
+                scope: "billing:read".into()
+            },
+            Route {
+                prefix: "/admin".into(),
+                scope: "admin".into()
+            },
+        ]
+    );
+}
+
+/// `>` → `==` / `>=` on the prefix length in `path_prefix`, `>` → `>=` on the entry count in
+/// `entries`, `>` → `==` / `>=` on the scope length in `parse_routes`: exactly `MAX_PREFIX_LEN`
+/// bytes, `MAX_LIST_ENTRIES` entries and `MAX_SCOPE_LEN` bytes are accepted, one more is
+/// refused.
+#[test]
+fn path_rule_limits_are_inclusive() {
+    let prefix = |len: usize| format!("/{}", "a".repeat(len - 1));
+    assert_eq!(
+        path_prefix(&prefix(MAX_PREFIX_LEN)),
+        Ok(prefix(MAX_PREFIX_LEN))
+    );
+    assert!(path_prefix(&prefix(MAX_PREFIX_LEN + 1)).is_err());
+    let list = |n: usize| {
+        (0..n)
+            .map(|i| format!("/p{i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let full = PathRules::parse(Some(&list(MAX_LIST_ENTRIES)), None).unwrap();
+    assert_eq!(full.public_paths().len(), MAX_LIST_ENTRIES);
+    assert_eq!(
+        PathRules::parse(Some(&list(MAX_LIST_ENTRIES + 1)), None)
+            .unwrap_err()
+            .0,
+        0
+    );
+    let routes = (0..MAX_LIST_ENTRIES)
+        .map(|i| format!("/r{i}=s{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    assert_eq!(
+        PathRules::parse(None, Some(&routes))
+            .unwrap()
+            .routes()
+            .len(),
+        MAX_LIST_ENTRIES
+    );
+    let scoped = |len: usize| PathRules::parse(None, Some(&format!("/a={}", "s".repeat(len))));
+    assert_eq!(
+        scoped(MAX_SCOPE_LEN).unwrap().routes()[0].scope.len(),
+        MAX_SCOPE_LEN
+    );
+    assert_eq!(scoped(MAX_SCOPE_LEN + 1).unwrap_err().0, 1);
+}
