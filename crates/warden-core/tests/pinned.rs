@@ -69,7 +69,9 @@ fn each_refusal_has_its_rfc_6750_answer() {
              this path requires\", scope=\"admin\""
         )
     );
-    let cases: [(Denial, u16, Option<&str>, &str, Option<u32>); 7] = [
+    // (denial, status, RFC 6750 error, body error, Retry-After)
+    type Answer = (Denial, u16, Option<&'static str>, &'static str, Option<u32>);
+    let cases: [Answer; 7] = [
         (Denial::Missing, 401, None, "unauthorized", None),
         (
             Denial::InvalidRequest("two Authorization headers"),

@@ -752,3 +752,38 @@ fn path_rule_limits_are_inclusive() {
     );
     assert_eq!(scoped(MAX_SCOPE_LEN + 1).unwrap_err().0, 1);
 }
+
+/// `&&` → `||` in `can_refresh`: a refresh token alone does not make a request refreshable — it
+/// must be a cookie session with refresh at the edge on. (`admit` never builds such a request;
+/// a driver that builds its own `Request` gets the same answer.)
+#[test]
+fn a_refresh_token_alone_does_not_make_a_request_refreshable() {
+    let expired = token(&format!(
+        r#"{{"sub":"alice","iat":{},"exp":{},"jti":"j-1","sid":"s-1"}}"#,
+        NOW - 1000,
+        NOW - 500
+    ));
+    let request = |source| Request {
+        path: canonical_path("/api").unwrap(),
+        source: Some(source),
+        refresh_token: Some("r1"),
+    };
+    let g = gate();
+    let session = request(Source::Cookie);
+    lookup(g.check_jwt(&session, &expired, NOW));
+    let bearer = request(Source::Bearer);
+    let r = done(g.check_jwt(&bearer, &expired, NOW));
+    assert!(matches!(r.denial, Denial::Expired { .. }) && r.refresh_due);
+    assert!(matches!(
+        g.decide_jwt(&bearer, &expired, &StoreAnswers::default(), NOW),
+        Decision::Deny(_)
+    ));
+    let off = Gate {
+        refresh_cookie: None,
+        ..gate()
+    };
+    assert!(matches!(
+        done(off.check_jwt(&session, &expired, NOW)).denial,
+        Denial::Expired { .. }
+    ));
+}
