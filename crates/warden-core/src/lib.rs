@@ -25,6 +25,7 @@ mod policy;
 mod reader;
 mod records;
 mod revocation;
+mod secevent;
 mod session;
 #[cfg(feature = "jwt")]
 mod verify_jwt;
@@ -59,6 +60,10 @@ pub use records::{
 pub use revocation::{
     under_cutoff, Fact, RevocationIds, RevocationReason, RevocationStatus, StoreAnswers,
     Unavailable,
+};
+pub use secevent::{
+    parse_set, select_set_key, verify_set_signature, EventAction, EventKind, LogoutPolicy,
+    Received, SetError, SetErrorCode, SetPolicy, BACKCHANNEL_LOGOUT_EVENT, LOGOUT_TYP, SET_TYP,
 };
 pub use session::{SessionPolicy, SessionState};
 #[cfg(feature = "jwt")]
