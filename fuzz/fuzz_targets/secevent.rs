@@ -32,7 +32,11 @@ fn check_error(e: &SetError) {
         "invalid_request" | "invalid_key" | "invalid_issuer" | "invalid_audience"
     ));
     let d = e.description();
-    assert!(!d.is_empty() && d.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\'));
+    assert!(
+        !d.is_empty()
+            && d.bytes()
+                .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    );
 }
 
 fn check_received(token: &Token, r: &Received, leeway: u64) {
@@ -43,7 +47,10 @@ fn check_received(token: &Token, r: &Received, leeway: u64) {
     assert!(r.iat <= NOW + leeway);
     match &r.action {
         EventAction::RevokeSession { sid, sub } => {
-            assert!(matches!(r.kind, EventKind::SessionRevoked | EventKind::BackchannelLogout));
+            assert!(matches!(
+                r.kind,
+                EventKind::SessionRevoked | EventKind::BackchannelLogout
+            ));
             assert!(usable(sid) && sub.as_deref().is_none_or(usable));
         }
         EventAction::SubjectCutoff { sub, before } => {
@@ -61,7 +68,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let (header, claims) = text.split_once('\0').unwrap_or(("{\"alg\":\"ES256\",\"typ\":\"secevent+jwt\"}", text));
+    let (header, claims) = text
+        .split_once('\0')
+        .unwrap_or(("{\"alg\":\"ES256\",\"typ\":\"secevent+jwt\"}", text));
     let compact = format!("{}.{}.AA", B64.encode(header), B64.encode(claims));
 
     let set = SetPolicy {
@@ -94,9 +103,17 @@ fuzz_target!(|data: &[u8]| {
         }
         match set.validate(&token, NOW) {
             Ok(r) => {
-                assert!(token.header.typ.as_deref().is_some_and(|t| typ_matches(t, "secevent+jwt")));
+                assert!(token
+                    .header
+                    .typ
+                    .as_deref()
+                    .is_some_and(|t| typ_matches(t, "secevent+jwt")));
                 assert_eq!(token.claims.iss.as_deref(), Some("https://idp.example"));
-                assert!(token.claims.aud.iter().any(|a| a == "https://warden.example"));
+                assert!(token
+                    .claims
+                    .aud
+                    .iter()
+                    .any(|a| a == "https://warden.example"));
                 assert_ne!(r.kind, EventKind::BackchannelLogout);
                 check_received(&token, &r, set.leeway);
             }
@@ -108,8 +125,14 @@ fuzz_target!(|data: &[u8]| {
                 assert!(!token.claims_map().unwrap().contains_key("nonce"));
                 let c = &token.claims;
                 let expected = match (&c.sid, &c.sub) {
-                    (Some(sid), sub) => EventAction::RevokeSession { sid: sid.clone(), sub: sub.clone() },
-                    (None, Some(sub)) => EventAction::SubjectCutoff { sub: sub.clone(), before: r.iat },
+                    (Some(sid), sub) => EventAction::RevokeSession {
+                        sid: sid.clone(),
+                        sub: sub.clone(),
+                    },
+                    (None, Some(sub)) => EventAction::SubjectCutoff {
+                        sub: sub.clone(),
+                        before: r.iat,
+                    },
                     (None, None) => unreachable!("accepted without sid or sub"),
                 };
                 assert_eq!(r.action, expected);
