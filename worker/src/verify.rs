@@ -6,7 +6,8 @@
 //!   [`warden_webcrypto`], shared with the npm package. `make bench-worker`
 //!   measured both choices against the alternatives (`docs/benchmarks.md`).
 //! - A token whose signature verified is cached per isolate in a bounded LRU, keyed by the
-//!   SHA-256 of the token text, until its `exp` plus the leeway. A hit skips parsing and the
+//!   token text itself (hashed with the standard library's keyed SipHash, compared in full on a
+//!   hit), until its `exp` plus the leeway. A hit skips parsing and the
 //!   signature; the caller still runs `Policy::check` and the revocation lookups on the claims.
 
 use std::cell::{Cell, RefCell};
@@ -14,9 +15,7 @@ use std::num::NonZeroUsize;
 use std::rc::Rc;
 
 use lru::LruCache;
-use warden_core::{
-    parse, token_digest, Algorithm, Denial, Key, KeyMaterial, SignatureError, Token,
-};
+use warden_core::{parse, Algorithm, Denial, Key, KeyMaterial, SignatureError, Token};
 use warden_webcrypto::KeyCache;
 use worker::Env;
 
@@ -39,7 +38,7 @@ struct Entry {
 }
 
 thread_local! {
-    static VERIFIED: RefCell<LruCache<[u8; 32], Entry>> = RefCell::new(LruCache::new(CAPACITY));
+    static VERIFIED: RefCell<LruCache<Box<str>, Entry>> = RefCell::new(LruCache::new(CAPACITY));
     /// [`keys::withdrawals`] when the cache was last used.
     static SEEN_WITHDRAWALS: Cell<u64> = const { Cell::new(0) };
     static STATS: Cell<CacheStats> = const { Cell::new(CacheStats { hits: 0, misses: 0, entries: 0 }) };
@@ -68,13 +67,12 @@ pub async fn verified(
     config: &Config,
     now: u64,
 ) -> Result<Rc<Token>, Denial> {
-    let digest = token_digest(raw);
     let withdrawals = keys::withdrawals();
     if SEEN_WITHDRAWALS.with(|seen| seen.replace(withdrawals)) != withdrawals {
         // The fetched JWKS lost a key since the cache was last used: every entry is suspect.
         forget_verified_tokens();
     }
-    if let Some(token) = cached(&digest, now) {
+    if let Some(token) = cached(raw, now) {
         return Ok(token);
     }
     let token = parse(raw).map_err(Denial::Malformed)?;
@@ -86,17 +84,17 @@ pub async fn verified(
     let token = Rc::new(token);
     if let Some(exp) = token.claims.exp {
         let dies_at = exp.saturating_add(config.policy().leeway);
-        remember(digest, &token, dies_at, fetched_key, now);
+        remember(raw, &token, dies_at, fetched_key, now);
     }
     Ok(token)
 }
 
-fn cached(digest: &[u8; 32], now: u64) -> Option<Rc<Token>> {
+fn cached(raw: &str, now: u64) -> Option<Rc<Token>> {
     let found = VERIFIED.with(|cache| {
         let mut cache = cache.borrow_mut();
-        match cache.get(digest) {
+        match cache.get(raw) {
             Some(entry) if now >= entry.dies_at => {
-                cache.pop(digest);
+                cache.pop(raw);
                 None
             }
             // Its key's set is past the stale bound: verify again (which fetches, or says 503).
@@ -116,11 +114,11 @@ fn cached(digest: &[u8; 32], now: u64) -> Option<Rc<Token>> {
     found
 }
 
-fn remember(digest: [u8; 32], token: &Rc<Token>, dies_at: u64, fetched_key: bool, now: u64) {
+fn remember(raw: &str, token: &Rc<Token>, dies_at: u64, fetched_key: bool, now: u64) {
     if dies_at > now {
         VERIFIED.with(|cache| {
             cache.borrow_mut().put(
-                digest,
+                raw.into(),
                 Entry {
                     token: Rc::clone(token),
                     dies_at,
@@ -229,39 +227,39 @@ mod tests {
     fn cache_entries_die_at_exp_plus_leeway() {
         forget_verified_tokens();
         let t = token(1_000);
-        let d = token_digest("t");
+        let d = "t";
         remember(d, &t, 1_030, false, 900);
-        assert!(Rc::ptr_eq(&cached(&d, 900).unwrap(), &t));
-        assert!(cached(&d, 1_029).is_some());
-        assert!(cached(&d, 1_030).is_none());
+        assert!(Rc::ptr_eq(&cached(d, 900).unwrap(), &t));
+        assert!(cached(d, 1_029).is_some());
+        assert!(cached(d, 1_030).is_none());
         assert_eq!(cache_stats().entries, 0, "a dead entry is dropped");
         // Already dead: never stored.
         remember(d, &t, 1_030, false, 1_030);
-        assert!(cached(&d, 0).is_none());
+        assert!(cached(d, 0).is_none());
         let before = cache_stats();
         remember(d, &t, 2_000, false, 0);
-        cached(&d, 1);
-        cached(&token_digest("other"), 1);
+        cached(d, 1);
+        cached("other", 1);
         let after = cache_stats();
         assert_eq!(
             (after.hits - before.hits, after.misses - before.misses),
             (1, 1)
         );
         forget_verified_tokens();
-        assert!(cached(&d, 1).is_none());
+        assert!(cached(d, 1).is_none());
     }
 
     #[test]
     fn entries_from_fetched_keys_need_a_usable_fetched_set() {
         forget_verified_tokens();
         let t = token(1_000);
-        let d = token_digest("fetched");
+        let d = "fetched";
         remember(d, &t, 1_030, true, 0);
         // Natively no JWKS is ever fetched, so no fetched set is usable: never a hit.
         assert!(!keys::fetched_keys_usable(10));
-        assert!(cached(&d, 10).is_none());
+        assert!(cached(d, 10).is_none());
         remember(d, &t, 1_030, false, 0);
-        assert!(cached(&d, 10).is_some());
+        assert!(cached(d, 10).is_some());
         forget_verified_tokens();
     }
 
@@ -270,12 +268,12 @@ mod tests {
         forget_verified_tokens();
         let t = token(10);
         for i in 0..VERIFIED_CACHE_CAPACITY + 10 {
-            remember(token_digest(&i.to_string()), &t, 10, false, 0);
+            remember(&i.to_string(), &t, 10, false, 0);
         }
         assert_eq!(cache_stats().entries, VERIFIED_CACHE_CAPACITY);
         // The oldest went first.
-        assert!(cached(&token_digest("0"), 0).is_none());
-        assert!(cached(&token_digest(&(VERIFIED_CACHE_CAPACITY + 9).to_string()), 0).is_some());
+        assert!(cached("0", 0).is_none());
+        assert!(cached(&(VERIFIED_CACHE_CAPACITY + 9).to_string(), 0).is_some());
         forget_verified_tokens();
     }
 }

@@ -34,10 +34,23 @@ pub fn is_reserved_header(name: &str) -> bool {
 /// trailing space or tab (HTTP trims them), no control character (HTTP refuses or splits on
 /// them). Non-ASCII is carried percent-encoded by [`header_value`], so it stays distinct.
 pub fn is_identity_value(value: &str) -> bool {
-    !value.is_empty()
-        && !value.starts_with([' ', '\t'])
-        && !value.ends_with([' ', '\t'])
-        && !value.chars().any(char::is_control)
+    let bytes = value.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return false;
+    };
+    if matches!(first, b' ' | b'\t') || matches!(last, b' ' | b'\t') {
+        return false;
+    }
+    // The control characters (Unicode `Cc`: U+0000–U+001F, U+007F–U+009F) read off the UTF-8
+    // bytes: C0 and DEL are single bytes; U+0080–U+009F are 0xC2 followed by 0x80–0x9F.
+    let mut after_c2 = false;
+    for &b in bytes {
+        if b < 0x20 || b == 0x7f || (after_c2 && (0x80..=0x9f).contains(&b)) {
+            return false;
+        }
+        after_c2 = b == 0xc2;
+    }
+    true
 }
 
 /// Whether `scope` is RFC 6749 §3.3 scope tokens (`%x21 / %x23-5B / %x5D-7E`) separated by
@@ -299,5 +312,51 @@ mod tests {
         assert!(check_scopes(&grant("a", Some("billing")), &["billing:read"]).is_err());
         // A tab never separates scopes.
         assert!(check_scopes(&grant("a", Some("x\tadmin")), &["admin"]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::is_identity_value;
+    use proptest::prelude::*;
+
+    /// The definition the byte scan implements.
+    fn by_chars(value: &str) -> bool {
+        !value.is_empty()
+            && !value.starts_with([' ', '\t'])
+            && !value.ends_with([' ', '\t'])
+            && !value.chars().any(char::is_control)
+    }
+
+    #[test]
+    fn control_characters_at_every_boundary() {
+        for (value, want) in [
+            ("alice", true),
+            ("", false),
+            (" alice", false),
+            ("alice\t", false),
+            ("al ice", true),
+            ("a\u{1f}b", false),
+            ("a\u{7f}b", false),
+            ("a\u{7e}b", true),
+            ("a\u{80}b", false),
+            ("a\u{9f}b", false),
+            ("a\u{a0}b", true),
+            ("\u{c2}\u{a0}", true), // Â then NBSP: 0xC3 0x82 0xC2 0xA0
+            ("\u{100}\u{80}", false),
+            ("\u{2028}", true), // a line separator is not Cc
+        ] {
+            assert_eq!(is_identity_value(value), want, "{value:?}");
+            assert_eq!(by_chars(value), want, "{value:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4_000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_byte_scan_is_the_char_definition(value in "[ \t\u{0}-\u{200}a-z]{0,12}") {
+            prop_assert_eq!(is_identity_value(&value), by_chars(&value));
+        }
     }
 }
