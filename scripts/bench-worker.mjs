@@ -181,14 +181,14 @@ const asymmetric = rows.filter((x) => !x.alg.startsWith("HS"));
 const reading = [
   `Uncached, Warden's allow path is ${missed.length ? `within target for ${rows.length - missed.length} of ${rows.length} algorithms` : "within target for every algorithm"}. ` +
     "For RS*, PS*, ES* and EdDSA both workers spend nearly all their time in the same WebCrypto call (BoringSSL inside workerd), so the ratio stays near 1: " +
-    `Warden's own work — SHA-256 of the token for the cache, the core's strict parse, key selection, the claims policy — costs ${asymmetric.every((x) => x.ratio < 1) ? "a little less than" : "about as much as"} jose's JavaScript decoding and claim checks, ` +
+    `Warden's own work — the cache lookup, the core's strict parse, key selection, the gate's checks, the revocation snapshot lookup, the identity headers and the forwarding plan — costs ${asymmetric.every((x) => x.ratio < 1) ? "a little less than" : "about as much as"} jose's JavaScript decoding and claim checks (which decide nothing about revocation or forwarding), ` +
     "although awaiting a promise from Rust (wasm-bindgen's JsFuture) costs about 2 µs more than from JavaScript.",
   missed.length
     ? `Missed: ${missed.map((x) => `${x.alg} at ${r(x.ratio)} (target ≤ ${target(x.alg)}×)`).join("; ")}. ` +
-      "HS256 verifies in wasm (HMAC with the keyed state cached per secret) without crossing into JavaScript at all; what remains is the SHA-256 cache key, the core's strict parse, the claims policy and the calls between JavaScript and wasm around the loop."
+      "HS256 verifies in wasm (HMAC with the keyed state cached per secret) without crossing into JavaScript at all; what remains is the whole decision around it: the core's strict parse, the gate's checks, the revocation snapshot lookup, the identity headers and the plan, which jose's loop does not do."
     : "",
-  `A cached hit (SHA-256 of the token, an LRU lookup, then the same claims policy) takes at most ${f(maxCached)} µs (target ≤ 5 µs: ${met(maxCached <= 5)}); ` +
-    "it is what a token pays from its second request in an isolate until its exp, revocation lookups excluded (they run on every request, hit or miss).",
+  `A cached hit (an LRU lookup keyed by the token text, then the same gate checks, revocation snapshot lookup, identity headers and plan) takes at most ${f(maxCached)} µs (target ≤ 5 µs: ${met(maxCached <= 5)}); ` +
+    "it is what a token pays in wasm from its second request in an isolate until its exp.",
   "Signature step alone: HMAC runs faster in wasm than through WebCrypto (the promise round trip costs more than the hash), Ed25519 faster through WebCrypto than with ed25519-dalek in wasm; the worker uses the faster of each.",
 ].filter(Boolean).join("\n\n");
 const summary =
@@ -206,11 +206,13 @@ Command: \`make bench-worker\` (\`bash scripts/bench-worker.sh --write\`: builds
 at commit \`${commit}\` (${clean}). Machine: ${machine}.
 
 Both workers run in workerd through Miniflare in the same run. Warden's bench build (the production
-code plus a route only the \`bench\` feature compiles) loops inside the isolate over its allow
-path: SHA-256 of the token and the verified-token cache (emptied before every call when
+code plus a route only the \`bench\` feature compiles) loops inside the isolate over the decision
+the entry module asks for on every request (\`protect::decide\` and the forwarding plan, for
+\`GET\` with the token as a bearer): the verified-token cache (emptied before every call when
 uncached), the core's parse, key selection, the signature (WebCrypto for RS/PS/ES/EdDSA, wasm for
-HS), \`RevocationIds::of\` and \`Policy::evaluate\` (issuer, audience, exp/nbf/iat, lifetime cap).
-The revocation snapshot lookup is not included. The jose worker (\`tests/bench/jose-worker.mjs\`)
+HS), the gate's checks (issuer, audience, exp/nbf/iat, lifetime cap, identity values), the
+revocation snapshot lookup, the identity headers and the plan; only the JS↔wasm call and the
+fetch are left out. The jose worker (\`tests/bench/jose-worker.mjs\`)
 loops over \`jwtVerify\` with a \`CryptoKey\` imported once, the same issuer, audience, 30 s
 tolerance, required \`exp\`/\`iat\` and maximum age. Tokens and keys are made fresh per run with jose
 in Node. workerd's clock ticks in 1 ms steps, hence the long loops.

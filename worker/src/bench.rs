@@ -2,11 +2,12 @@
 //! `scripts/bench-worker.mjs`, next to a jose-based worker doing the same checks.
 //!
 //! `POST /__warden/bench` with `{"token", "iterations", "mode", "impl"?}`:
-//! - `uncached`: Warden's allow path from the token text with the verified-token cache emptied
-//!   before every call: SHA-256 of the token, parse, key selection, the signature, then
-//!   `RevocationIds::of` and `Policy::evaluate` (what the request path runs before the
-//!   revocation snapshot lookup).
-//! - `cached`: the same with the cache kept: a hit, then the same policy work.
+//! - `uncached`: Warden's decision for `GET /bench` with the token as a bearer, as the entry
+//!   module asks for it (`protect::decide` and the forwarding plan), with the verified-token
+//!   cache emptied before every call: SHA-256 of the token, parse, key selection, the
+//!   signature, the gate's checks (claims policy, identity), the revocation snapshot lookup,
+//!   the identity headers, the plan.
+//! - `cached`: the same with the cache kept: a hit, then the same gate, snapshot and plan work.
 //! - `signature`: the signature step alone, by `impl`: `production` (what the worker uses),
 //!   `webcrypto` (`crypto.subtle.verify`, for any key, HMAC included) or `rust` (HMAC with
 //!   `hmac` + `sha2`, Ed25519 with `ed25519-dalek`), to choose between them.
@@ -15,10 +16,12 @@
 //! so the loops run thousands of operations.
 
 use serde_json::{json, Value};
-use warden_core::{parse, Denial, KeyMaterial, RevocationIds, RevocationStatus};
-use worker::{Env, Request, Response, Result};
+use warden_core::{parse, KeyMaterial, RequestFacts, RevocationStatus};
+use worker::{Context, Env, Request, Response, Result};
 
 use crate::config::Config;
+use crate::edge::plan;
+use crate::protect::{self, Outcome};
 use crate::verify::{self, webcrypto};
 
 fn now_ms() -> f64 {
@@ -29,23 +32,46 @@ fn refused(why: impl std::fmt::Display) -> Result<Response> {
     Ok(Response::from_json(&json!({"error": why.to_string()}))?.with_status(400))
 }
 
-/// One pass of the allow path, minus the store lookups.
+/// One request's decision as the entry module asks for it: `protect::decide` (admission, the
+/// signature — a cache hit or not —, the claims policy, the revocation snapshot lookup, the
+/// identity headers) and the forwarding plan; everything but the JS↔wasm call and the fetch.
 async fn allow(
-    token: &str,
+    authorization: &str,
     env: &Env,
     config: &Config,
+    ctx: &Context,
     now: u64,
-) -> std::result::Result<(), Denial> {
-    let t = verify::verified(token, env, config, now).await?;
-    std::hint::black_box(RevocationIds::of(&t));
-    let grant = config
-        .policy()
-        .evaluate(&t, now, RevocationStatus::NotRevoked)?;
-    std::hint::black_box(grant);
-    Ok(())
+) -> std::result::Result<(), String> {
+    let facts = RequestFacts {
+        method: "GET",
+        path: "/bench",
+        authorization: Some(authorization),
+        cookies: None,
+        cors_request_method: false,
+    };
+    match protect::decide(&facts, env, config, ctx, now).await {
+        Ok(Outcome::Forward(up)) => {
+            std::hint::black_box(plan(
+                config,
+                &up,
+                "/bench",
+                None,
+                "accept authorization host",
+            ));
+            Ok(())
+        }
+        Ok(Outcome::Answer(resp)) => Err(format!("refused with status {}", resp.status_code())),
+        Ok(Outcome::Admin) => Err("an admin path".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
-pub(crate) async fn run(mut req: Request, env: &Env, config: &Config) -> Result<Response> {
+pub(crate) async fn run(
+    mut req: Request,
+    env: &Env,
+    config: &Config,
+    ctx: &Context,
+) -> Result<Response> {
     let body: Value = req.json().await?;
     let Some(token) = body.get("token").and_then(Value::as_str) else {
         return refused("token is required");
@@ -65,10 +91,11 @@ pub(crate) async fn run(mut req: Request, env: &Env, config: &Config) -> Result<
         .unwrap_or("production");
     let now = (now_ms() / 1000.0) as u64;
 
+    let authorization = format!("Bearer {token}");
     // Warm-up, and proof that the token is allowed (so the loop times allows, not denials).
     if mode != "parts" {
-        if let Err(d) = allow(token, env, config, now).await {
-            return refused(d.code());
+        if let Err(why) = allow(&authorization, env, config, ctx, now).await {
+            return refused(why);
         }
     }
     let start;
@@ -80,8 +107,8 @@ pub(crate) async fn run(mut req: Request, env: &Env, config: &Config) -> Result<
                 if uncached {
                     verify::forget_verified_tokens();
                 }
-                if let Err(d) = allow(token, env, config, now).await {
-                    return refused(d.code());
+                if let Err(why) = allow(&authorization, env, config, ctx, now).await {
+                    return refused(why);
                 }
             }
         }

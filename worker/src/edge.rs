@@ -143,7 +143,13 @@ impl Wake for Relay {
 
 /// The forwarding plan [`warden_decide`] returns (the same rules as
 /// [`crate::respond::forward`]).
-fn plan(config: &Config, up: &Upstream, path: &str, query: Option<&str>, names: &str) -> String {
+pub(crate) fn plan(
+    config: &Config,
+    up: &Upstream,
+    path: &str,
+    query: Option<&str>,
+    names: &str,
+) -> String {
     let mut out = Upstream::target(config, path, query);
     out.push('\n');
     let mut first = true;
@@ -176,7 +182,7 @@ pub fn warden_origin_error(error: String) -> std::result::Result<JsValue, JsValu
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let now = unix_now();
     let config = match configured(&env) {
         Ok(c) => c,
@@ -184,8 +190,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     };
     #[cfg(feature = "testing")]
     if req.path().starts_with("/__warden/") {
-        return crate::testing::route(req, &env, &config, now).await;
+        return crate::testing::route(req, &env, &config, &ctx, now).await;
     }
+    let _ = ctx;
     protect::admin_only(req, &env, &config, now).await
 }
 

@@ -11,7 +11,7 @@
 
 use serde_json::{json, Value};
 use warden_core::{Algorithm, KeySet};
-use worker::{Env, Method, Request, Response, Result};
+use worker::{Context, Env, Method, Request, Response, Result};
 
 use crate::config::Config;
 use crate::{keys, verify};
@@ -20,9 +20,10 @@ pub(crate) async fn route(
     mut req: Request,
     env: &Env,
     config: &Config,
+    ctx: &Context,
     now: u64,
 ) -> Result<Response> {
-    let _ = (env, config);
+    let _ = (env, config, ctx);
     match (req.method(), req.path().as_str()) {
         (Method::Post, "/__warden/verify-vector") => {
             let body: Value = match req.json().await {
@@ -58,7 +59,7 @@ pub(crate) async fn route(
             }))
         }
         #[cfg(feature = "bench")]
-        (Method::Post, "/__warden/bench") => crate::bench::run(req, env, config).await,
+        (Method::Post, "/__warden/bench") => crate::bench::run(req, env, config, ctx).await,
         _ => Response::error("no such test route", 404),
     }
 }
