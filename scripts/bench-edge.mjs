@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `make bench-edge`: the CPU each request costs the workerd process, measured from outside, for
-// Warden and for three other workers side by side in the same run, on loopback only:
+// Warden and for four other workers side by side in the same run, on loopback only:
 //   - a JavaScript pass-through (tests/bench/passthrough-js.mjs): the baseline;
+//   - a signature-only JavaScript worker (tests/bench/verify-js.mjs): WebCrypto verify and
+//     forward, the floor of any token checker;
 //   - a bare workers-rs pass-through (tests/bench/passthrough-rs, built by scripts/bench-edge.sh
 //     into target/bench-passthrough-rs/build/): the same worker crate as Warden, no checks;
 //   - Warden, the production build (build/, from `make build-worker`), with local KV and the
@@ -201,6 +203,7 @@ async function mint(signers, alg, sub) {
 
 const JOSE_WORKER = `
 import { jwtVerify, createLocalJWKSet, importJWK } from "jose";
+import { tokenOf } from "./tests/bench/token-of.mjs";
 
 let state;
 async function setup(env) {
@@ -224,16 +227,6 @@ async function setup(env) {
   };
   state = { key, options };
   return state;
-}
-
-function tokenOf(request, cookieName) {
-  const auth = request.headers.get("authorization");
-  if (auth !== null) return auth.startsWith("Bearer ") ? auth.slice(7) : null;
-  for (const part of (request.headers.get("cookie") ?? "").split(";")) {
-    const i = part.indexOf("=");
-    if (i > 0 && part.slice(0, i).trim() === cookieName) return part.slice(i + 1).trim();
-  }
-  return null;
 }
 
 const deny = (code) => Response.json({ code }, { status: 401, headers: { "cache-control": "no-store" } });
@@ -280,7 +273,7 @@ async function bundleJoseWorker() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The four workers
+// The five workers
 
 function workerOptions(origin, k, joseScript) {
   const wasmRules = [
@@ -303,6 +296,17 @@ function workerOptions(origin, k, joseScript) {
         modulesRules: wasmRules,
         compatibilityDate: COMPAT,
         bindings: { ORIGIN: origin.url },
+      },
+    },
+    {
+      id: "verify",
+      name: "signature-only JS worker",
+      noPat: true,
+      options: {
+        modules: true,
+        scriptPath: join(ROOT, "tests/bench/verify-js.mjs"),
+        compatibilityDate: COMPAT,
+        bindings: { ORIGIN: origin.url, JWKS: JSON.stringify(k.jwks), HMAC_KEYS: JSON.stringify(k.hmac), ACCESS_COOKIE },
       },
     },
     {
@@ -524,6 +528,7 @@ const rows = loads.map((l) => {
     }
   }
   row.wardenOverRs = median(diffs(l.id, "warden", "rs"));
+  if (forWorker(defs.find((d) => d.id === "verify"), l)) row.wardenOverVerify = median(diffs(l.id, "warden", "verify"));
   return row;
 });
 
@@ -533,11 +538,12 @@ const cpuTable = table(
   rows.map((r) => [r.name, ...defs.map((d) => cell(r, "cpu", d.id, us))]),
 );
 const overTable = table(
-  ["workload", ...others.map((d) => `${d.name} − JS`), "Warden − workers-rs pass-through"],
+  ["workload", ...others.map((d) => `${d.name} − JS`), "Warden − workers-rs pass-through", "Warden − signature-only"],
   rows.map((r) => [
     r.name,
     ...others.map((d) => (r.over[d.id] === undefined ? "—" : `${signed(r.over[d.id])} (${signed(r.range[d.id][0])} … ${signed(r.range[d.id][1])})`)),
     signed(r.wardenOverRs),
+    r.wardenOverVerify === undefined ? "—" : signed(r.wardenOverVerify),
   ]),
 );
 const wallTable = table(
@@ -552,8 +558,8 @@ const startTable = table(
         ? `${gzipSize(join(ROOT, "build/index_bg.wasm"))} B wasm + ${gzipSize(join(ROOT, "build/index.js")) + gzipSize(join(ROOT, "build/warden.js"))} B JS`
         : d.id === "rs"
           ? `${gzipSize(join(RS_BUILD, "index_bg.wasm"))} B wasm + ${gzipSize(join(RS_BUILD, "index.js"))} B JS`
-          : d.id === "js"
-            ? `${gzipSize(join(ROOT, "tests/bench/passthrough-js.mjs"))} B JS`
+          : d.id === "js" || d.id === "verify"
+            ? `${gzipSize(join(ROOT, d.id === "js" ? "tests/bench/passthrough-js.mjs" : "tests/bench/verify-js.mjs"))} B JS`
             : `${gzipSize(join(SCRATCH, "jose-edge-worker.js"))} B JS (bundled)`;
     return [d.name, ms(median(startup[d.id].readyMs)), ms(median(startup[d.id].firstMs)), ms(median(startup[d.id].readyCpuMs)), size];
   }),
@@ -573,13 +579,15 @@ const reading = [
   `The bare workers-rs pass-through costs ${range(rsOver)} of CPU per request above the JavaScript one: that is the price of workers-rs's request glue (copying the headers into a new request, wasm-bindgen calls), paid before any check.`,
   `Warden costs ${range(cachedIds.map((id) => by[id].over.warden))} above the JavaScript pass-through when the credential repeats (verified-token cache, cookie session, PAT record cached in the isolate), ` +
     `that is ${range(cachedIds.map((id) => by[id].wardenOverRs))} above the workers-rs pass-through; ` +
-    `with a fresh token on every request it costs ${uniqueIds.map((id) => `${signed(by[id].over.warden)} (${id})`).join(", ")} above the JavaScript pass-through.`,
+    `with a fresh token on every request it costs ${uniqueIds.map((id) => `${signed(by[id].over.warden)} (${id})`).join(", ")} above the JavaScript pass-through. ` +
+    `The signature-only worker (WebCrypto verify of a fresh token, nothing else) costs ${uniqueIds.map((id) => `${signed(by[id].over.verify)} (${id})`).join(", ")} above the pass-through: ` +
+    `that is what the signature itself costs here, and Warden's excess over it — everything Warden does besides the signature: parsing, the claims policy, revocation, identity — is ${uniqueIds.map((id) => `${signed(by[id].wardenOverVerify)} (${id})`).join(", ")}.`,
   `Against the jose worker (jwtVerify, two KV reads per request), Warden's excess over the JavaScript pass-through differs by ${joseCompare} for fresh tokens (negative: Warden costs less), ` +
     `and by ${signed(by.repeat.over.warden - by.repeat.over.jose)} for a repeated token, which jose verifies again on every request.`,
   `Round to round, the CPU per request of one worker and workload varied by up to ${(maxSpread * 100).toFixed(0)}% of its median (max − min; the widest: ${worstSpread.r.name}, ${defs.find((d) => d.id === worstSpread.id).name}); ` +
     `one clock tick (1/${CLK_TCK} s) is ${(1e6 / CLK_TCK / N).toFixed(1)} µs per request in a batch of ${N}. ` +
     `The 1-minute load average at the end of each round was ${roundLoad.map((x) => x.toFixed(2)).join(", ")} on ${cpus().length} cores: ` +
-    "other work on the machine takes CPU from these processes and also inflates their own CPU time (caches, scheduling), which the alternating order spreads over all four workers but does not remove.",
+    "other work on the machine takes CPU from these processes and also inflates their own CPU time (caches, scheduling), which the alternating order spreads over all five workers but does not remove.",
   `Startup (medians of ${STARTUPS} fresh instances each, started in alternating order): Warden's Miniflare instance took ${startMs("warden")} from construction to ready, against ${startMs("js")} for the JavaScript pass-through and ${startMs("rs")} for the workers-rs one; ` +
     "this includes spawning workerd and compiling the wasm module. Node 20 cannot compile these wasm modules itself (`new WebAssembly.Module` refuses their `noexternref` type without `--experimental-wasm-gc`), so start-to-ready is the figure given instead of a compile time.",
 ].join("\n\n");
@@ -594,10 +602,12 @@ Command: \`${COMMAND}\` (\`${INVOCATION}\`: builds the workers-rs pass-through, 
 \`scripts/bench-edge.mjs\`). Commit \`${COMMIT.slice(0, 12)}\`, working tree ${tree}.
 Machine: ${machine}. Load average (1, 5, 15 min) before and after: ${load(LOAD_BEFORE)} / ${load(loadavg())}.
 
-Four workers, each in its own Miniflare instance (its own workerd process, listening on
+Five workers, each in its own Miniflare instance (its own workerd process, listening on
 127.0.0.1), in front of the same demo origin (\`tests/origin/server.mjs\`, running in the
 benchmark's Node process, whose CPU is not counted) with the same keys: a JavaScript
-pass-through (\`tests/bench/passthrough-js.mjs\`); a bare workers-rs pass-through
+pass-through (\`tests/bench/passthrough-js.mjs\`); a signature-only JavaScript worker
+(\`tests/bench/verify-js.mjs\`: WebCrypto verify of the token's signature, keys imported once,
+nothing else, no cache — the floor of any token checker; no PATs, hence "—"); a bare workers-rs pass-through
 (\`tests/bench/passthrough-rs\`: worker 0.8.7 like Warden, the same release profile, the headers
 copied into a new \`Fetch::Request\`); Warden's production build (\`build/\`, local KV and the
 Durable Object binding, cookie refresh configured); and a jose worker (defined in
