@@ -141,8 +141,8 @@ impl Wake for Relay {
     }
 }
 
-/// The forwarding plan [`warden_decide`] returns (the same rules as
-/// [`crate::respond::forward`]).
+/// The forwarding plan [`warden_decide`] returns: the rules of [`Upstream`] (which client
+/// headers pass, which Warden sets) written out for the entry module.
 pub(crate) fn plan(
     config: &Config,
     up: &Upstream,
@@ -192,7 +192,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if req.path().starts_with("/__warden/") {
         return crate::testing::route(req, &env, &config, &ctx, now).await;
     }
-    let _ = ctx;
+    let _ = ctx; // only the test routes use it
     protect::admin_only(req, &env, &config, now).await
 }
 
