@@ -87,7 +87,7 @@ pub enum SetError {
     /// A required claim is absent (`iat`, `jti`, `events`).
     MissingClaim(&'static str),
     /// A claim has the wrong type or an unusable value (`jti`, `sid`, `sub`: not an identity
-    /// value; `events`, `sub_id`: not an object).
+    /// value; `events`: not an object).
     InvalidClaim(&'static str),
     /// A time claim, beyond the leeway: `iat` or (when present) `nbf` in the future, or (when
     /// present) `exp` past.
