@@ -691,7 +691,7 @@ Reading: with ${CONCURRENCY} requests in flight against one workerd isolate, lat
 (mean latency ≈ concurrency ÷ throughput), so the figure that matters is the isolate's time per
 request: ${perReq(rps)} ms for Warden against ${perReq(rpsPass)} ms for a worker that only forwards. That
 difference is not the token checks alone (microseconds in the isolate, see the worker benchmark):
-it also holds workers-rs's request/response glue, one audit log line for every denial, and the
+it also holds the calls between the entry module and wasm, one audit log line for every denial, and the
 ${revocations.length} revocations${REFRESH ? " and the refreshes" : ""} done during the run (KV writes, Durable Object calls${REFRESH ? ", the origin's token endpoint" : ""}).
 `);
   }
