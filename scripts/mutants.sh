@@ -4,8 +4,10 @@
 # doctests) run against it; a mutant that survives is a change no test notices.
 #   scripts/mutants.sh                       the whole core
 #   scripts/mutants.sh --file 'crates/warden-core/src/gate/**'   one part (cargo-mutants --file)
+#   scripts/mutants.sh --iterate             only what an earlier run did not catch (mutants.out/)
 # Prints caught / missed / unviable / timeout counts and the missed mutants; the full report is
-# in mutants.out/ (ignored by git). Exit status: cargo-mutants' (2 when a mutant was missed).
+# in mutants.out/ (ignored by git). Exit status: cargo-mutants' (2: a mutant was missed;
+# 3: one timed out).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
