@@ -20,7 +20,6 @@ use warden_core::{parse, KeyMaterial, RequestFacts, RevocationStatus};
 use worker::{Context, Env, Request, Response, Result};
 
 use crate::config::Config;
-use crate::edge::plan;
 use crate::protect::{self, Outcome};
 use crate::verify::{self, webcrypto};
 
@@ -51,13 +50,7 @@ async fn allow(
     };
     match protect::decide(&facts, env, config, ctx, now).await {
         Ok(Outcome::Forward(up)) => {
-            std::hint::black_box(plan(
-                config,
-                &up,
-                "/bench",
-                None,
-                "accept authorization host",
-            ));
+            std::hint::black_box(up.plan(config, "/bench", None, "accept authorization host"));
             Ok(())
         }
         Ok(Outcome::Answer(resp)) => Err(format!("refused with status {}", resp.status_code())),

@@ -3,7 +3,6 @@
 //! forwards allowed requests itself and hands the admin API and test routes to the workers-rs
 //! fetch handler here. The cron trigger and the Durable Object stay in workers-rs.
 
-use std::fmt::Write as _;
 use std::future::Future as _;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Wake, Waker};
@@ -18,7 +17,7 @@ use crate::config::{Config, ConfigError};
 use crate::http::json_response;
 use crate::pat;
 use crate::protect::{self, Outcome};
-use crate::respond::{origin_unreachable, Upstream};
+use crate::respond::origin_unreachable;
 use crate::runtime::{config, unix_now};
 
 fn config_failed(e: &ConfigError) {
@@ -84,9 +83,8 @@ pub fn warden_decide(
         match protect::decide(&facts, &env, &config, &ctx, now).await? {
             Outcome::Admin => Ok(JsValue::NULL),
             Outcome::Answer(resp) => Ok(web_sys::Response::from(resp).into()),
-            Outcome::Forward(upstream) => Ok(JsValue::from_str(&plan(
+            Outcome::Forward(upstream) => Ok(JsValue::from_str(&upstream.plan(
                 &config,
-                &upstream,
                 path,
                 query,
                 &header_names,
@@ -139,40 +137,6 @@ impl Wake for Relay {
             waker.wake();
         }
     }
-}
-
-/// The forwarding plan [`warden_decide`] returns: the rules of [`Upstream`] (which client
-/// headers pass, which Warden sets) written out for the entry module.
-pub(crate) fn plan(
-    config: &Config,
-    up: &Upstream,
-    path: &str,
-    query: Option<&str>,
-    names: &str,
-) -> String {
-    let mut out = Upstream::target(config, path, query);
-    out.push('\n');
-    let mut first = true;
-    for name in names
-        .split(' ')
-        .filter(|n| !n.is_empty() && !Upstream::passes(n))
-    {
-        if !first {
-            out.push(' ');
-        }
-        out.push_str(name);
-        first = false;
-    }
-    let set = up.headers(config);
-    let _ = write!(out, "\n{}", set.len());
-    for (name, value) in &set {
-        let _ = write!(out, "\n{name}\n{value}");
-    }
-    for c in &up.set_cookies {
-        out.push('\n');
-        out.push_str(c);
-    }
-    out
 }
 
 /// The origin could not be reached from the entry module: audited, 502.

@@ -2,6 +2,8 @@
 //! identity the gate computed (the entry module sends the request), and answering a refusal
 //! (RFC 6750 status, challenge and JSON body, one audit line). Nothing here decides anything.
 
+use std::fmt::Write as _;
+
 use serde_json::json;
 use warden_core::{identity_headers, is_reserved_header, Denial, Forward, Refusal};
 use worker::{Headers, Response, Result};
@@ -64,6 +66,38 @@ impl Upstream {
         };
         if let Some(cookie) = &self.cookie {
             out.push(("cookie", cookie.clone()));
+        }
+        out
+    }
+
+    /// The forwarding plan the entry module carries out (`edge::warden_decide`), as lines: the
+    /// origin's URL; the client header names (of `names`, space-separated as `Headers.keys()`
+    /// gives them) that do not [pass](Upstream::passes), space-separated; the number `n` of
+    /// [headers Warden sets](Upstream::headers); `n` name and value line pairs; then the
+    /// `Set-Cookie` values to add to the origin's answer. No part can hold a line break: URLs
+    /// are serialised, header names are tokens, identity values and cookies are checked.
+    pub fn plan(&self, config: &Config, path: &str, query: Option<&str>, names: &str) -> String {
+        let mut out = Upstream::target(config, path, query);
+        out.push('\n');
+        let mut first = true;
+        for name in names
+            .split(' ')
+            .filter(|n| !n.is_empty() && !Upstream::passes(n))
+        {
+            if !first {
+                out.push(' ');
+            }
+            out.push_str(name);
+            first = false;
+        }
+        let set = self.headers(config);
+        let _ = write!(out, "\n{}", set.len());
+        for (name, value) in &set {
+            let _ = write!(out, "\n{name}\n{value}");
+        }
+        for c in &self.set_cookies {
+            out.push('\n');
+            out.push_str(c);
         }
         out
     }
