@@ -1,5 +1,7 @@
 //! Property tests: no input panics the parser; expiry arithmetic is monotonic; a session never
-//! outlives its token or its cap.
+//! outlives its token or its cap. A property with a conditional half counts the cases where
+//! that half ran and asserts it ran often (tokens that parse, grants and refusals, sessions
+//! that slide), so it cannot pass by never reaching its case.
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(missing_docs, clippy::unwrap_used)]
 
@@ -26,15 +28,6 @@ proptest! {
         let _ = parse(&String::from_utf8_lossy(&bytes));
     }
 
-    #[test]
-    fn parse_never_panics_on_token_shapes(h in segment(), c in segment(), s in segment(), dots in 0usize..5) {
-        let token = format!("{h}.{c}.{s}{}", ".".repeat(dots));
-        if let Ok(t) = parse(&token) {
-            // Whatever parses evaluates without panicking, at any time.
-            let _ = Policy::default().evaluate(&t, 0, RevocationStatus::NotRevoked);
-            let _ = Policy::default().evaluate(&t, u64::MAX, RevocationStatus::NotRevoked);
-        }
-    }
 
     #[test]
     fn expiry_is_monotonic(exp in 0..=MAX_NUMERIC_DATE, now in 0..=MAX_NUMERIC_DATE, later in 0u64..1_000_000, leeway in 0u64..600) {
@@ -45,49 +38,182 @@ proptest! {
         prop_assert_eq!(seconds_left(exp, now) + later as i64, seconds_left(exp + later, now));
     }
 
-    #[test]
-    fn allowed_tokens_respect_exp_and_cap(iat_off in 0u64..200_000, life in 0u64..200_000, now_off in 0u64..400_000) {
-        let iat = common::NOW - 100_000 + iat_off;
-        let exp = iat + life;
-        let now = common::NOW - 100_000 + now_off;
-        let token = common::hs256(common::HS_HEADER, &format!(r#"{{"iat":{iat},"exp":{exp}}}"#), common::HMAC_SECRET);
-        let t = parse(&token).unwrap();
-        let p = Policy::default();
-        // Both ways: a grant exactly when every bound holds (so grants do happen here).
-        let sound = now < exp + p.leeway
-            && exp - iat <= p.max_lifetime
-            && iat <= now + p.leeway
-            && exp.saturating_sub(now) <= p.max_lifetime + p.leeway;
-        match p.evaluate(&t, now, RevocationStatus::NotRevoked) {
-            Ok(g) => {
-                prop_assert!(sound);
-                prop_assert_eq!(g.expires_at, exp);
-            }
-            Err(_) => prop_assert!(!sound),
-        }
-    }
 
-    #[test]
-    fn sessions_never_outlive_token_or_cap(
-        created in 0u64..1_000_000, idle in 1u64..100_000, cap in 1u64..1_000_000, debounce in 0u64..1_000,
-        steps in proptest::collection::vec(0u64..200_000, 0..20), token_exp in 0u64..3_000_000,
-    ) {
-        let p = SessionPolicy { idle_timeout: idle, absolute_cap: cap, debounce };
-        let mut s = SessionState { created_at: created, last_active: created };
-        let mut now = created;
-        for step in steps {
-            now += step;
-            if p.check(&s, now).is_ok() {
-                if let Some(next) = p.touch(&s, now) {
-                    prop_assert_eq!(next.created_at, s.created_at);
-                    prop_assert!(next.last_active >= s.last_active + debounce.min(next.last_active - s.last_active));
-                    s = next;
+}
+
+/// Runs `cases` cases of `strategy` through `test`; returns how many cases `test` counted
+/// (those where the property had something to check).
+fn run_counting<S: Strategy>(
+    cases: u32,
+    strategy: S,
+    test: impl Fn(S::Value) -> Result<bool, TestCaseError>,
+) -> u32 {
+    let counted = std::cell::Cell::new(0);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&strategy, |v| {
+            if test(v)? {
+                counted.set(counted.get() + 1);
+            }
+            Ok(())
+        })
+        .unwrap();
+    counted.get()
+}
+
+/// A header that parses, and a signature of the length its `alg` takes.
+fn good_header_and_signature() -> impl Strategy<Value = (String, String)> {
+    prop_oneof![
+        Just((common::HS_HEADER, 32)),
+        Just((r#"{"alg":"ES256","typ":"JWT","kid":"k1"}"#, 64)),
+        Just((r#"{"alg":"HS512"}"#, 64)),
+    ]
+    .prop_flat_map(|(h, len)| {
+        proptest::collection::vec(any::<u8>(), len)
+            .prop_map(move |sig| (common::b64(h.as_bytes()), common::b64(&sig)))
+    })
+}
+
+/// Claims that parse: registered claims with any values in range, and some without `exp`.
+fn good_claims() -> impl Strategy<Value = String> {
+    (
+        0u64..4_000_000_000,
+        0u64..4_000_000_000,
+        proptest::option::of("[a-z]{1,8}"),
+        any::<bool>(),
+    )
+        .prop_map(|(iat, exp, sub, with_exp)| {
+            let sub = sub.map(|s| format!(r#","sub":"{s}""#)).unwrap_or_default();
+            let exp = if with_exp {
+                format!(r#","exp":{exp}"#)
+            } else {
+                String::new()
+            };
+            common::b64(format!(r#"{{"iat":{iat}{exp}{sub}}}"#).as_bytes())
+        })
+}
+
+#[test]
+fn parse_and_evaluate_never_panic_on_token_shapes() {
+    let header_and_signature = prop_oneof![(segment(), segment()), good_header_and_signature()];
+    let claims = prop_oneof![segment(), good_claims()];
+    let dots = prop_oneof![Just(0usize), 0usize..5];
+    let parsed = run_counting(
+        2_000,
+        (header_and_signature, claims, dots),
+        |((h, s), c, dots)| {
+            let token = format!("{h}.{c}.{s}{}", ".".repeat(dots));
+            Ok(match parse(&token) {
+                Ok(t) => {
+                    // Whatever parses evaluates without panicking, at any time.
+                    let _ = Policy::default().evaluate(&t, 0, RevocationStatus::NotRevoked);
+                    let _ =
+                        Policy::default().evaluate(&t, common::NOW, RevocationStatus::NotRevoked);
+                    let _ = Policy::default().evaluate(&t, u64::MAX, RevocationStatus::NotRevoked);
+                    true
+                }
+                Err(_) => false,
+            })
+        },
+    );
+    // The evaluation half must really run: a good share of the cases parse.
+    assert!(parsed >= 200, "only {parsed} of 2,000 token shapes parsed");
+}
+
+#[test]
+fn allowed_tokens_respect_exp_and_cap() {
+    let p = Policy::default();
+    let outcomes = std::cell::Cell::new((0u32, 0u32)); // (granted, refused)
+    run_counting(
+        2_000,
+        (0u64..200_000, 0u64..200_000, 0u64..400_000),
+        |(iat_off, life, now_off)| {
+            let iat = common::NOW - 100_000 + iat_off;
+            let exp = iat + life;
+            let now = common::NOW - 100_000 + now_off;
+            let token = common::hs256(
+                common::HS_HEADER,
+                &format!(r#"{{"iat":{iat},"exp":{exp}}}"#),
+                common::HMAC_SECRET,
+            );
+            let t = parse(&token).unwrap();
+            // Both ways: a grant exactly when every bound holds.
+            let sound = now < exp + p.leeway
+                && exp - iat <= p.max_lifetime
+                && iat <= now + p.leeway
+                && exp.saturating_sub(now) <= p.max_lifetime + p.leeway;
+            let (granted, refused) = outcomes.get();
+            match p.evaluate(&t, now, RevocationStatus::NotRevoked) {
+                Ok(g) => {
+                    prop_assert!(sound);
+                    prop_assert_eq!(g.expires_at, exp);
+                    outcomes.set((granted + 1, refused));
+                }
+                Err(_) => {
+                    prop_assert!(!sound);
+                    outcomes.set((granted, refused + 1));
                 }
             }
-            let eff = p.effective_expiry(&s, token_exp);
-            prop_assert!(eff <= token_exp);
-            prop_assert!(eff <= created + cap);
-            prop_assert!(p.check(&s, now).is_ok() == (now < p.expires_at(&s)));
-        }
-    }
+            Ok(true)
+        },
+    );
+    // Both directions are exercised, not just one.
+    let (granted, refused) = outcomes.get();
+    assert!(
+        granted >= 100 && refused >= 100,
+        "granted {granted}, refused {refused} of 2,000"
+    );
+}
+
+#[test]
+fn sessions_never_outlive_token_or_cap() {
+    let strategy = (
+        (0u64..1_000_000, 1u64..100_000, 1u64..1_000_000, 0u64..1_000),
+        proptest::collection::vec(0u64..200_000, 0..20),
+        0u64..3_000_000,
+    );
+    let touched = run_counting(
+        2_000,
+        strategy,
+        |((created, idle, cap, debounce), steps, token_exp)| {
+            let p = SessionPolicy {
+                idle_timeout: idle,
+                absolute_cap: cap,
+                debounce,
+            };
+            let mut s = SessionState {
+                created_at: created,
+                last_active: created,
+            };
+            let mut now = created;
+            let mut any_touch = false;
+            for step in steps {
+                now += step;
+                if p.check(&s, now).is_ok() {
+                    if let Some(next) = p.touch(&s, now) {
+                        prop_assert_eq!(next.created_at, s.created_at);
+                        prop_assert!(
+                            next.last_active
+                                >= s.last_active + debounce.min(next.last_active - s.last_active)
+                        );
+                        s = next;
+                        any_touch = true;
+                    }
+                }
+                let eff = p.effective_expiry(&s, token_exp);
+                prop_assert!(eff <= token_exp);
+                prop_assert!(eff <= created + cap);
+                prop_assert!(p.check(&s, now).is_ok() == (now < p.expires_at(&s)));
+            }
+            Ok(any_touch)
+        },
+    );
+    // Sessions really slide in these cases: the touch half of the property runs.
+    assert!(
+        touched >= 200,
+        "a session was touched in only {touched} of 2,000 cases"
+    );
 }
