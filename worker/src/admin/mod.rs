@@ -22,7 +22,7 @@ mod io {
     use crate::config::Config;
     use crate::http::{bad_request, json_response, method_not_allowed};
     use crate::pat;
-    use crate::protocol::{CutoffRequest, Refusal};
+    use crate::protocol::{Cutoff, CutoffRequest, Refusal};
     use crate::refresh;
     use crate::store::{self, Entry, Kind};
     use crate::subject;
@@ -163,7 +163,7 @@ mod io {
     }
 
     /// The request body, or the response refusing it (413 when over the limit).
-    async fn read_body(req: &mut Request) -> Result<std::result::Result<Vec<u8>, Response>> {
+    pub async fn read_body(req: &mut Request) -> Result<std::result::Result<Vec<u8>, Response>> {
         let declared = req
             .headers()
             .get("content-length")?
@@ -241,22 +241,13 @@ mod io {
                 }
             }
             Revoke::Sid { sid, sub } => {
-                let expires_at = session_expiration(now, leeway, max_lifetime);
-                if let Err(e) =
-                    put_revocation(env, Kind::Sid, &sid, Some(expires_at), sub.as_deref(), now)
-                        .await
-                {
-                    return store_unavailable("put", &e);
+                match revoke_session(env, config, &sid, sub.as_deref(), now).await {
+                    Ok(expires_at) => json_response(
+                        200,
+                        &json!({"ok": true, "sid": sid, "expires_at": expires_at}),
+                    ),
+                    Err(failed) => failed.response(),
                 }
-                if let Err(e) =
-                    end_session(env, config, &sid, sub.as_deref(), Refusal::SessionRevoked).await
-                {
-                    return store_unavailable("end_session", &e);
-                }
-                json_response(
-                    200,
-                    &json!({"ok": true, "sid": sid, "expires_at": expires_at}),
-                )
             }
             Revoke::Kid { kid } => {
                 match put_revocation(env, Kind::Kid, &kid, None, None, now).await {
@@ -276,39 +267,12 @@ mod io {
                         ))
                     }
                 };
-                let request = CutoffRequest {
-                    sub,
-                    before,
-                    leeway,
-                    max_lifetime,
-                };
-                match subject::raise_cutoff(env, &request).await {
-                    Ok(cutoff) => {
-                        store::remember_write(
-                            Entry::Cutoff {
-                                sub: request.sub.clone(),
-                                before: cutoff.before,
-                            },
-                            now,
-                        );
-                        audit(
-                            AuditEvent::Revoke,
-                            json!({"kind": "sub", "id": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at}),
-                        );
-                        // And every session the edge has seen for the subject: no more refreshes.
-                        let ended =
-                            match end_subject_sessions(env, config, &request.sub, cutoff.before)
-                                .await
-                            {
-                                Ok(n) => n,
-                                Err(e) => return store_unavailable("end_session", &e),
-                            };
-                        json_response(
-                            200,
-                            &json!({"ok": true, "sub": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at, "sessions_ended": ended}),
-                        )
-                    }
-                    Err(e) => store_unavailable("cutoff", &e),
+                match cut_off_subject(env, config, sub, before, now).await {
+                    Ok((sub, cutoff, ended)) => json_response(
+                        200,
+                        &json!({"ok": true, "sub": sub, "before": cutoff.before, "expires_at": cutoff.expires_at, "sessions_ended": ended}),
+                    ),
+                    Err(failed) => failed.response(),
                 }
             }
             Revoke::Token {
@@ -327,6 +291,90 @@ mod io {
                 Err(e) => store_unavailable("put", &e),
             },
         }
+    }
+
+    /// A store operation that failed: which one, and its error.
+    pub struct StoreFailure {
+        /// `get`, `put`, `cutoff` or `end_session`.
+        pub op: &'static str,
+        /// The error.
+        pub error: worker::Error,
+    }
+
+    impl StoreFailure {
+        /// `op` failed with `error`.
+        pub fn new(op: &'static str, error: worker::Error) -> StoreFailure {
+            StoreFailure { op, error }
+        }
+
+        fn of(op: &'static str) -> impl FnOnce(worker::Error) -> StoreFailure {
+            move |error| StoreFailure { op, error }
+        }
+
+        /// Audited as `store_error`; 503 `temporarily_unavailable`.
+        pub fn response(&self) -> Result<Response> {
+            store_unavailable(self.op, &self.error)
+        }
+    }
+
+    /// Revokes every token of the session `sid`, as `{"sid"}` does: the `rv:sid:` record (and
+    /// its entry in the index of `sub`), audited, then the session ended at its object (refresh
+    /// on). Returns when the record expires; done only once every write returned.
+    pub async fn revoke_session(
+        env: &Env,
+        config: &Config,
+        sid: &str,
+        sub: Option<&str>,
+        now: u64,
+    ) -> std::result::Result<u64, StoreFailure> {
+        let policy = config.policy();
+        let expires_at = session_expiration(now, policy.leeway, policy.max_lifetime);
+        put_revocation(env, Kind::Sid, sid, Some(expires_at), sub, now)
+            .await
+            .map_err(StoreFailure::of("put"))?;
+        end_session(env, config, sid, sub, Refusal::SessionRevoked)
+            .await
+            .map_err(StoreFailure::of("end_session"))?;
+        Ok(expires_at)
+    }
+
+    /// Revokes every credential of `sub` issued at or before `before` (already checked against
+    /// now plus the leeway), as `{"sub", "before"}` does: the cutoff raised through the
+    /// subject's Durable Object (never lowered), known in this isolate at once, audited, then
+    /// every session the edge has seen for the subject ended. Returns the subject, the
+    /// effective cutoff and how many sessions were ended.
+    pub async fn cut_off_subject(
+        env: &Env,
+        config: &Config,
+        sub: String,
+        before: UnixTime,
+        now: u64,
+    ) -> std::result::Result<(String, Cutoff, usize), StoreFailure> {
+        let request = CutoffRequest {
+            sub,
+            before,
+            leeway: config.policy().leeway,
+            max_lifetime: config.policy().max_lifetime,
+        };
+        let cutoff = subject::raise_cutoff(env, &request)
+            .await
+            .map_err(StoreFailure::of("cutoff"))?;
+        store::remember_write(
+            Entry::Cutoff {
+                sub: request.sub.clone(),
+                before: cutoff.before,
+            },
+            now,
+        );
+        audit(
+            AuditEvent::Revoke,
+            json!({"kind": "sub", "id": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at}),
+        );
+        // And every session the edge has seen for the subject: no more refreshes.
+        let ended = end_subject_sessions(env, config, &request.sub, cutoff.before)
+            .await
+            .map_err(StoreFailure::of("end_session"))?;
+        Ok((request.sub, cutoff, ended))
     }
 
     /// RFC 7009: a presented token is revoked by what it names — a PAT by its digest, a JWT by its
@@ -368,17 +416,8 @@ mod io {
         }
         if refresh_hint || config.policy().is_refresh_token(&parsed) {
             if let Some(sid) = &c.sid {
-                let expires_at = session_expiration(now, leeway, max_lifetime);
-                if let Err(e) =
-                    put_revocation(env, Kind::Sid, sid, Some(expires_at), c.sub.as_deref(), now)
-                        .await
-                {
-                    return store_unavailable("put", &e);
-                }
-                if let Err(e) =
-                    end_session(env, config, sid, c.sub.as_deref(), Refusal::SessionRevoked).await
-                {
-                    return store_unavailable("end_session", &e);
+                if let Err(failed) = revoke_session(env, config, sid, c.sub.as_deref(), now).await {
+                    return failed.response();
                 }
                 revoked.insert("sid".into(), json!(sid));
             }
