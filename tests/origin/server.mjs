@@ -96,7 +96,8 @@ function parseJson(text) {
 
 /**
  * Starts the origin. Returns { url, jwks, jwksUrl, issue(claims, { ttl, iat, header }), requests,
- * rotate({ retire }), close(), ... }.
+ * rotate({ retire }), close(), ... }. As an identity provider it also signs events for Warden:
+ * `logoutToken(claims, { header })` (back-channel logout) and `sign(payload, header)` (any JWT).
  * `requests` counts requests per path, so tests can see what reached the origin.
  * Key tests: `rotate()` makes a new signing key with a new kid and publishes it in the JWKS
  * (`retire: true` also drops the older keys from it); `knobs.jwksFailure` makes the JWKS endpoint
@@ -142,6 +143,30 @@ export async function startOrigin(options = {}) {
       .setIssuedAt(now)
       .setExpirationTime(now + ttl)
       .sign(privateKey);
+  }
+
+  /** Any JWT signed with the origin's current key: `header` adds to {alg, kid}; no claim is added. */
+  function sign(payload, header = {}) {
+    return new SignJWT(payload).setProtectedHeader({ alg: "ES256", kid, ...header }).sign(privateKey);
+  }
+
+  /**
+   * An OpenID Connect Back-Channel Logout token (§2.4) from this issuer, signed with its key:
+   * `claims` override the defaults (iss, aud = `clientId` option, iat now, a new jti, the
+   * back-channel logout event); a claim set to `undefined` is left out. `header` likewise
+   * (default typ `logout+jwt`).
+   */
+  function logoutToken(claims = {}, { header = {} } = {}) {
+    const payload = {
+      iss: opts.issuer,
+      aud: opts.clientId ?? "warden-rp",
+      iat: Math.floor(Date.now() / 1000),
+      jti: randomUUID(),
+      events: { "http://schemas.openid.net/event/backchannel-logout": {} },
+      ...claims,
+    };
+    for (const k of Object.keys(payload)) if (payload[k] === undefined) delete payload[k];
+    return sign(payload, { typ: "logout+jwt", ...header });
   }
 
   const cookie = (name, value, maxAge) =>
@@ -281,6 +306,8 @@ export async function startOrigin(options = {}) {
     issuer: opts.issuer,
     audience: opts.audience,
     issue,
+    sign,
+    logoutToken,
     requests,
     sessions,
     knobs,

@@ -1,4 +1,5 @@
-//! Audit lines: one structured JSON line per deny, revoke, reap and fail-open allow. Ids, never
+//! Audit lines: one structured JSON line per deny, revoke, reap, fail-open allow and received
+//! event. Ids, never
 //! secrets (tokens, admin or origin secrets, PAT secrets).
 //!
 //! Each line is `{"warden": "audit", "event": <name>, ...fields}`; the event names are the
@@ -49,11 +50,13 @@ pub enum AuditEvent {
     SessionEnd,
     /// A session object could not be reached.
     SessionObjectError,
+    /// A back-channel logout request: applied, a duplicate, refused or unavailable.
+    BackchannelLogout,
 }
 
 impl AuditEvent {
     /// Every event, in the order the README lists them.
-    pub const ALL: [AuditEvent; 19] = [
+    pub const ALL: [AuditEvent; 20] = [
         AuditEvent::Deny,
         AuditEvent::RejectExpiredToken,
         AuditEvent::Revoke,
@@ -73,6 +76,7 @@ impl AuditEvent {
         AuditEvent::RefreshBadToken,
         AuditEvent::SessionEnd,
         AuditEvent::SessionObjectError,
+        AuditEvent::BackchannelLogout,
     ];
 
     /// The `event` field's value, e.g. `deny` or `refresh_reuse_detected`.
@@ -97,6 +101,7 @@ impl AuditEvent {
             AuditEvent::RefreshBadToken => "refresh_bad_token",
             AuditEvent::SessionEnd => "session_end",
             AuditEvent::SessionObjectError => "session_object_error",
+            AuditEvent::BackchannelLogout => "backchannel_logout",
         }
     }
 

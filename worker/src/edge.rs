@@ -1,7 +1,7 @@
 //! The worker's entry points. The JavaScript entry module (`worker/js/entry.mjs`, built as
 //! `build/index.js`) receives every request and asks [`warden_decide`] what to do with it; it
-//! forwards allowed requests itself and hands the admin API and test routes to the workers-rs
-//! fetch handler here. The cron trigger and the Durable Object stay in workers-rs.
+//! forwards allowed requests itself and hands the admin API, the event receivers and test routes
+//! to the workers-rs fetch handler here. The cron trigger and the Durable Object stay in workers-rs.
 
 use std::future::Future as _;
 use std::sync::{Arc, Mutex};
@@ -39,7 +39,8 @@ fn configured(env: &Env) -> std::result::Result<std::rc::Rc<Config>, Result<Resp
 }
 
 /// The request path for the entry module, from the few strings it reads off the request:
-/// `null` — hand the request to the workers-rs fetch handler (the admin API, test routes);
+/// `null` — hand the request to the workers-rs fetch handler (the admin API, the event
+/// receivers, test routes);
 /// a `Response` — answer with it (a refusal, already audited);
 /// a string — forward, as lines: the origin's URL; the request's header names to drop
 /// (space-separated); the number `n` of headers to set; `n` name and value line pairs; then

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod backchannel;
 pub mod config;
 #[cfg(target_arch = "wasm32")]
 pub mod http;
@@ -15,6 +16,7 @@ pub mod pat;
 #[cfg(target_arch = "wasm32")]
 pub mod protect;
 pub mod protocol;
+pub mod received;
 pub mod refresh;
 #[cfg(target_arch = "wasm32")]
 pub mod respond;

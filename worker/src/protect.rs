@@ -8,13 +8,14 @@ use std::cell::RefCell;
 use serde_json::json;
 use warden_core::{
     cookie_max_age, cookie_safe, rewrite_cookie_header, Admission, Decision, Denial, Forward,
-    RefreshHint, Refusal, Request as GateRequest, RequestFacts, RevocationIds, Step, Token,
-    Unavailable,
+    Receiver, RefreshHint, Refusal, Request as GateRequest, RequestFacts, RevocationIds, Step,
+    Token, Unavailable,
 };
 use worker::{Context, Env, Request, Response, Result};
 
 use crate::admin;
 use crate::audit::{audit, AuditEvent};
+use crate::backchannel;
 use crate::config::{Config, RefreshConfig};
 use crate::http::json_response;
 use crate::oauth;
@@ -25,9 +26,9 @@ use crate::runtime::unix_now;
 use crate::store::{self, Entry, Kind};
 use crate::verify;
 
-/// A request the entry module handed to the workers-rs fetch handler: the admin API (it reads
-/// the body). Anything else never comes this way; if it does (the module deployed without its
-/// entry), it is refused, never forwarded.
+/// A request the entry module handed to the workers-rs fetch handler: the admin API or an event
+/// receiver (they read the body). Anything else never comes this way; if it does (the module
+/// deployed without its entry), it is refused, never forwarded.
 pub async fn admin_only(req: Request, env: &Env, config: &Config, now: u64) -> Result<Response> {
     let path = req.path();
     let method = req.method();
@@ -43,6 +44,9 @@ pub async fn admin_only(req: Request, env: &Env, config: &Config, now: u64) -> R
     };
     match config.gate.admit(&facts) {
         Admission::Admin => admin::api(req, env, config, now).await,
+        Admission::Receiver(Receiver::BackchannelLogout) => {
+            backchannel::receive(req, env, config, now).await
+        }
         _ => json_response(
             500,
             &json!({"error": "server_error", "error_description": "worker entry module missing"}),
@@ -52,7 +56,8 @@ pub async fn admin_only(req: Request, env: &Env, config: &Config, now: u64) -> R
 
 /// What becomes of a request once the gate and its I/O are done.
 pub enum Outcome {
-    /// The admin API: it reads the request's body ([`admin::api`]).
+    /// The admin API or an event receiver: handed to the workers-rs fetch handler, which reads
+    /// the request's body ([`admin_only`]).
     Admin,
     /// On to the origin (the entry module carries it out: [`crate::edge::warden_decide`]).
     Forward(Upstream),
@@ -73,7 +78,7 @@ pub async fn decide(
     now: u64,
 ) -> Result<Outcome> {
     match config.gate.admit(facts) {
-        Admission::Admin => Ok(Outcome::Admin),
+        Admission::Admin | Admission::Receiver(_) => Ok(Outcome::Admin),
         Admission::Forward => Ok(Outcome::Forward(Upstream::anonymous())),
         Admission::Deny(r) => answer(refuse(config, &r)),
         Admission::Pat { token, request } => pat_request(env, config, token, &request, now).await,

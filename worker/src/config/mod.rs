@@ -7,7 +7,9 @@
 use std::fmt;
 
 use serde_json::{json, Value};
-use warden_core::{FailMode, Gate, PathRules, Policy, SessionPolicy, DEFAULT_PAT_PREFIX};
+use warden_core::{
+    FailMode, Gate, LogoutPolicy, PathRules, Policy, SessionPolicy, DEFAULT_PAT_PREFIX,
+};
 
 mod keys;
 
@@ -85,6 +87,11 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Refresh at the edge; `None` (off) while `WARDEN_REFRESH_PATH` is unset.
     pub refresh: Option<RefreshConfig>,
+    /// OpenID Connect Back-Channel Logout (`POST /_warden/oidc/backchannel-logout`): logout
+    /// tokens from `WARDEN_ISSUER` addressed to `WARDEN_CLIENT_ID`, signed with the token keys.
+    /// `None` (the endpoint answers 404) while either is unset or `WARDEN_BACKCHANNEL_LOGOUT`
+    /// is `off`.
+    pub backchannel: Option<LogoutPolicy>,
 }
 
 /// A configuration value that is missing or wrong: which variable, and why.
@@ -216,6 +223,7 @@ impl Config {
             }
         };
         let refresh = refresh_config(&get, access_cookie.as_deref())?;
+        let backchannel = backchannel_config(&get, &policy)?;
 
         let gate = Gate {
             policy,
@@ -233,6 +241,7 @@ impl Config {
             snapshot_seconds,
             admin_token,
             refresh,
+            backchannel,
         })
     }
 
@@ -277,6 +286,7 @@ impl Config {
                 "session_max_seconds": r.session.absolute_cap,
                 "session_debounce_seconds": r.session.debounce,
             })),
+            "backchannel_logout": self.backchannel.is_some(),
         })
     }
 }
@@ -287,18 +297,7 @@ fn refresh_config(
     get: &dyn Fn(&str) -> Option<String>,
     access_cookie: Option<&str>,
 ) -> Result<Option<RefreshConfig>, ConfigError> {
-    let client_id = match get("WARDEN_CLIENT_ID") {
-        None => None,
-        Some(v) if v.len() <= MAX_CLIENT_ID_LEN && v.bytes().all(|b| (0x20..0x7f).contains(&b)) => {
-            Some(v)
-        }
-        Some(_) => {
-            return Err(err(
-                "WARDEN_CLIENT_ID",
-                format!("must be 1 to {MAX_CLIENT_ID_LEN} printable ASCII characters"),
-            ))
-        }
-    };
+    let client_id = client_id(get)?;
     let client_secret = secret(get("WARDEN_CLIENT_SECRET"), "WARDEN_CLIENT_SECRET")?;
     if client_secret.is_some() && client_id.is_none() {
         return Err(err(
@@ -366,6 +365,54 @@ fn refresh_config(
             debounce: (idle_timeout / 10).min(MAX_SESSION_DEBOUNCE_SECONDS),
         },
     }))
+}
+
+/// `WARDEN_CLIENT_ID`: 1 to [`MAX_CLIENT_ID_LEN`] printable ASCII characters.
+fn client_id(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, ConfigError> {
+    match get("WARDEN_CLIENT_ID") {
+        None => Ok(None),
+        Some(v) if v.len() <= MAX_CLIENT_ID_LEN && v.bytes().all(|b| (0x20..0x7f).contains(&b)) => {
+            Ok(Some(v))
+        }
+        Some(_) => Err(err(
+            "WARDEN_CLIENT_ID",
+            format!("must be 1 to {MAX_CLIENT_ID_LEN} printable ASCII characters"),
+        )),
+    }
+}
+
+/// Back-channel logout: on (by default) when `WARDEN_CLIENT_ID` and `WARDEN_ISSUER` are set
+/// (a key source always is); `WARDEN_BACKCHANNEL_LOGOUT=off` turns it off, `on` requires both.
+fn backchannel_config(
+    get: &dyn Fn(&str) -> Option<String>,
+    policy: &Policy,
+) -> Result<Option<LogoutPolicy>, ConfigError> {
+    let required = match get("WARDEN_BACKCHANNEL_LOGOUT").as_deref() {
+        None => false,
+        Some("on") => true,
+        Some("off") => return Ok(None),
+        Some(v) => {
+            return Err(err(
+                "WARDEN_BACKCHANNEL_LOGOUT",
+                format!("{v:?} is neither \"on\" nor \"off\""),
+            ))
+        }
+    };
+    match (client_id(get)?, &policy.issuer) {
+        (Some(client_id), Some(issuer)) => Ok(Some(LogoutPolicy {
+            leeway: policy.leeway,
+            ..LogoutPolicy::new(issuer.as_str(), client_id)
+        })),
+        (None, _) if required => Err(err(
+            "WARDEN_CLIENT_ID",
+            "is required when WARDEN_BACKCHANNEL_LOGOUT is on (logout tokens are addressed to it)",
+        )),
+        (_, None) if required => Err(err(
+            "WARDEN_ISSUER",
+            "is required when WARDEN_BACKCHANNEL_LOGOUT is on (logout tokens come from it)",
+        )),
+        _ => Ok(None),
+    }
 }
 
 fn parse_origin(value: &str) -> Result<String, String> {
@@ -598,6 +645,58 @@ mod tests {
     }
 
     #[test]
+    fn backchannel_logout_settings() {
+        let on = |vars: &[(&str, &str)]| load(vars).map(|c| c.backchannel);
+        // Off by default: no client id, or no issuer.
+        assert_eq!(on(&[]), Ok(None));
+        assert_eq!(on(&[("WARDEN_CLIENT_ID", "web")]), Ok(None));
+        assert_eq!(on(&[("WARDEN_ISSUER", "https://id.example")]), Ok(None));
+        let both = [
+            ("WARDEN_ISSUER", "https://id.example"),
+            ("WARDEN_CLIENT_ID", "web"),
+            ("WARDEN_LEEWAY_SECONDS", "7"),
+        ];
+        let policy = on(&both).unwrap().unwrap();
+        assert_eq!(
+            (
+                policy.issuer.as_str(),
+                policy.client_id.as_str(),
+                policy.leeway
+            ),
+            ("https://id.example", "web", 7)
+        );
+        let mut vars = both.to_vec();
+        vars.push(("WARDEN_BACKCHANNEL_LOGOUT", "off"));
+        assert_eq!(on(&vars), Ok(None));
+        vars.pop();
+        vars.push(("WARDEN_BACKCHANNEL_LOGOUT", "on"));
+        assert!(on(&vars).unwrap().is_some());
+        assert!(load(&both).unwrap().summary()["backchannel_logout"] == json!(true));
+        // `on` needs both; any other value is refused.
+        let var = |vars: &[(&str, &str)]| load(vars).unwrap_err().variable;
+        assert_eq!(
+            var(&[
+                ("WARDEN_BACKCHANNEL_LOGOUT", "on"),
+                ("WARDEN_ISSUER", "https://i")
+            ]),
+            "WARDEN_CLIENT_ID"
+        );
+        assert_eq!(
+            var(&[
+                ("WARDEN_BACKCHANNEL_LOGOUT", "on"),
+                ("WARDEN_CLIENT_ID", "web")
+            ]),
+            "WARDEN_ISSUER"
+        );
+        for v in ["On", "yes", "1"] {
+            assert_eq!(
+                var(&[("WARDEN_BACKCHANNEL_LOGOUT", v)]),
+                "WARDEN_BACKCHANNEL_LOGOUT"
+            );
+        }
+    }
+
+    #[test]
     fn refresh_settings() {
         let on = [
             ("WARDEN_REFRESH_PATH", "/oauth/token"),
@@ -701,6 +800,10 @@ mod tests {
             "WARDEN_CLIENT_SECRET"
         );
         // Without WARDEN_REFRESH_PATH the other refresh settings are inert.
+        assert!(load(&[("WARDEN_CLIENT_ID", "web")])
+            .unwrap()
+            .refresh
+            .is_none());
         assert!(load(&[
             ("WARDEN_REFRESH_COOKIE", "rt"),
             ("WARDEN_SESSION_MAX_SECONDS", "5")

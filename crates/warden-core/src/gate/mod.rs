@@ -30,6 +30,7 @@ mod cookies;
 mod credential;
 mod identity;
 mod path;
+mod receiver;
 mod routes;
 
 use alloc::string::String;
@@ -44,6 +45,7 @@ pub use identity::{
     is_reserved_header, is_scope_list, is_scope_token, scopes, IDENTITY_PREFIX,
 };
 pub use path::{canonical_path, path_and_query, CanonicalPath, MAX_PATH_LEN};
+pub use receiver::{Receiver, BACKCHANNEL_LOGOUT_PATH};
 pub use routes::{path_prefix, PathRules, Route, MAX_LIST_ENTRIES, MAX_PREFIX_LEN, MAX_SCOPE_LEN};
 
 use crate::denial::{Denial, Verdict};
@@ -150,6 +152,9 @@ pub struct Request<'a> {
 pub enum Admission<'a> {
     /// The admin API (`/_warden`, `/_warden/…`), which authenticates itself.
     Admin,
+    /// An endpoint where the identity provider delivers events ([`Receiver`]): not behind the
+    /// admin token (the event's signature authenticates it), never forwarded to the origin.
+    Receiver(Receiver),
     /// Forward as it is, with no identity (a public path, or a CORS preflight without
     /// credentials).
     Forward,
@@ -273,7 +278,8 @@ impl Gate {
     /// Step 1: reads the request's path and credentials, in this order:
     /// 1. the path must have one reading ([`canonical_path`]), whatever the route: else 400;
     /// 2. two `Authorization` headers (or an empty one): 400, whatever the route;
-    /// 3. the admin API; public paths (forwarded untouched, credentials included);
+    /// 3. the event receivers ([`Receiver::at`]), then the admin API; public paths (forwarded
+    ///    untouched, credentials included);
     /// 4. the credential ([`select_credential`]): `Authorization` alone when present, else the
     ///    access cookie; and the refresh cookie only for a cookie session;
     /// 5. none: a CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) is forwarded,
@@ -289,6 +295,9 @@ impl Gate {
         let path = canonical_path(facts.path)?;
         check_authorization(facts.authorization)?;
         let p = path.as_str();
+        if let Some(receiver) = Receiver::at(p) {
+            return Ok(Admission::Receiver(receiver));
+        }
         if p == ADMIN_PREFIX || p.starts_with("/_warden/") {
             return Ok(Admission::Admin);
         }
