@@ -16,6 +16,11 @@ done
 export WASM_BINDGEN_BIN
 WASM_BINDGEN_BIN=$(command -v wasm-bindgen)
 export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
+# Keep build-machine paths out of the shipped .wasm (panic locations name source files), as
+# scripts/build-wasm-pkg.sh does. Only the wasm32 release units see these flags (cargo is given
+# --target; clippy and the wasm tests use other profiles), so nothing else is rebuilt.
+sep=$'\x1f'
+export CARGO_ENCODED_RUSTFLAGS="--remap-path-prefix=$ROOT=warden${sep}--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=cargo"
 out=${1:-build}
 extra=()
 [ -n "${2:-}" ] && extra+=(--features "$2")
