@@ -52,11 +52,14 @@ pub enum AuditEvent {
     SessionObjectError,
     /// A back-channel logout request: applied, a duplicate, refused or unavailable.
     BackchannelLogout,
+    /// A Security Event Token pushed by the transmitter: applied, a duplicate, refused or
+    /// unavailable.
+    SsfEvent,
 }
 
 impl AuditEvent {
     /// Every event, in the order the README lists them.
-    pub const ALL: [AuditEvent; 20] = [
+    pub const ALL: [AuditEvent; 21] = [
         AuditEvent::Deny,
         AuditEvent::RejectExpiredToken,
         AuditEvent::Revoke,
@@ -77,6 +80,7 @@ impl AuditEvent {
         AuditEvent::SessionEnd,
         AuditEvent::SessionObjectError,
         AuditEvent::BackchannelLogout,
+        AuditEvent::SsfEvent,
     ];
 
     /// The `event` field's value, e.g. `deny` or `refresh_reuse_detected`.
@@ -102,6 +106,7 @@ impl AuditEvent {
             AuditEvent::SessionEnd => "session_end",
             AuditEvent::SessionObjectError => "session_object_error",
             AuditEvent::BackchannelLogout => "backchannel_logout",
+            AuditEvent::SsfEvent => "ssf_event",
         }
     }
 

@@ -38,48 +38,22 @@ pub fn logout_token(content_type: Option<&str>, body: &[u8]) -> Result<String, &
     }
 }
 
-/// The `backchannel_logout` audit line (and the ledger record of an applied logout): one per
-/// request. `None` fields are left out.
-#[derive(Debug, Default, serde::Serialize)]
-pub struct Line<'a> {
-    /// `revoked_session`, `subject_cutoff`, `duplicate`, `refused` or `unavailable`.
-    pub action: &'a str,
-    /// The token's `jti` (once the signature verified).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jti: Option<&'a str>,
-    /// The session revoked.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sid: Option<&'a str>,
-    /// The user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sub: Option<&'a str>,
-    /// The effective cutoff of a subject cutoff.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub before: Option<u64>,
-    /// A refusal's code (`invalid_request`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<&'a str>,
-    /// A refusal's reason, or the store operation that failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<&'a str>,
-}
-
 #[cfg(target_arch = "wasm32")]
 pub use io::*;
 
 #[cfg(target_arch = "wasm32")]
 mod io {
     use serde_json::json;
-    use warden_core::{parse_set, Denial, EventAction, LogoutPolicy, Received, SetError};
-    use worker::{Env, Method, Request, Response, Result};
+    use worker::{Env, Request, Response, Result};
 
     use super::*;
-    use crate::admin::{self, StoreFailure};
-    use crate::audit::{audit, AuditEvent};
+    use crate::audit::AuditEvent;
     use crate::config::Config;
-    use crate::http::{json_response, method_not_allowed};
-    use crate::received::{self, ledger_key};
-    use crate::{keys, verify};
+    use crate::http::json_response;
+    use crate::received::{self, logged};
+
+    const EVENT: AuditEvent = AuditEvent::BackchannelLogout;
+    const MEMBERS: received::Members = ("error", "error_description");
 
     /// Answers a request to the back-channel logout endpoint.
     pub async fn receive(
@@ -91,152 +65,35 @@ mod io {
         let Some(policy) = &config.backchannel else {
             return json_response(404, &json!({"error": "not_found"}));
         };
-        if req.method() != Method::Post {
-            return method_not_allowed("POST");
-        }
-        let body = match admin::read_body(&mut req).await? {
-            Ok(body) => body,
-            Err(too_large) => {
-                logged(&refusal("body too large", None));
-                return Ok(too_large);
-            }
+        let (body, content_type) = match received::read(&mut req, EVENT).await? {
+            Ok(read) => read,
+            Err(answer) => return Ok(answer),
         };
-        let content_type = req.headers().get("content-type")?;
-        let event = match logout_token(content_type.as_deref(), &body) {
-            Ok(raw) => validated(&raw, config, policy, now).await,
-            Err(why) => Err(Err(why)),
+        let raw = match logout_token(content_type.as_deref(), &body) {
+            Ok(raw) => raw,
+            Err(why) => return refused(why),
         };
-        match event {
-            Ok(event) => apply(env, config, policy, &event, now).await,
-            Err(Ok(())) => {
-                logged(&Line {
-                    action: "unavailable",
-                    reason: Some("keys_unavailable"),
-                    ..Line::default()
-                });
-                json_response(
-                    503,
-                    &json!({"error": "temporarily_unavailable", "error_description": "the issuer's keys cannot be had now"}),
-                )
-            }
-            Err(Err(why)) => {
-                logged(&refusal(why, None));
-                json_response(
-                    400,
-                    &json!({"error": "invalid_request", "error_description": why}),
-                )
-            }
-        }
-    }
-
-    /// Parse, key, signature, policy: the logout, or why not (`Err(Err(description))`, or
-    /// `Err(Ok(()))` when the keys cannot be had now).
-    async fn validated(
-        raw: &str,
-        config: &Config,
-        policy: &LogoutPolicy,
-        now: u64,
-    ) -> std::result::Result<Received, std::result::Result<(), &'static str>> {
-        let refused = |e: SetError| Err(e.description());
-        let token = parse_set(raw).or_else(refused).map_err(Err)?;
-        let key = match keys::key_for(&config.keys, &token.header, now).await {
-            Ok(key) => key,
-            Err(Denial::KeysUnavailable) => return Err(Ok(())),
-            Err(Denial::UnknownKey) => return Err(Err(SetError::UnknownKey.description())),
-            Err(Denial::AlgorithmNotAllowed) => {
-                return Err(Err(SetError::AlgorithmNotAllowed.description()))
-            }
-            Err(_) => return Err(Err(SetError::BadSignature.description())),
+        let validate = |token: &_| policy.validate(token, now);
+        let event = match received::verified_event(&raw, &config.keys, now, &validate).await {
+            Ok(event) => event,
+            Err(Some(e)) => return refused(e.description()),
+            Err(None) => return received::keys_unavailable(EVENT, MEMBERS),
         };
-        verify::check_signature(key.key(), token.signing_input.as_bytes(), &token.signature)
-            .await
-            .map_err(|_| Err(SetError::BadSignature.description()))?;
-        policy
-            .validate(&token, now)
-            .map_err(|e| Err(e.description()))
-    }
-
-    fn refusal<'a>(why: &'a str, jti: Option<&'a str>) -> Line<'a> {
-        Line {
-            action: "refused",
-            code: Some("invalid_request"),
-            reason: Some(why),
-            jti,
-            ..Line::default()
-        }
-    }
-
-    /// Applies a validated logout once per `jti`, then records it; 200 only after both.
-    async fn apply(
-        env: &Env,
-        config: &Config,
-        policy: &LogoutPolicy,
-        event: &Received,
-        now: u64,
-    ) -> Result<Response> {
-        let key = ledger_key("bcl", &policy.issuer, &event.jti);
-        let mut line = Line {
-            action: "duplicate",
-            jti: Some(&event.jti),
-            ..Line::default()
-        };
-        match received::applied(env, &key).await {
-            Ok(true) => {
-                logged(&line);
-                return done();
+        match received::apply(env, config, "bcl", &policy.issuer, &event, now).await {
+            Ok(line) => {
+                logged(EVENT, &line);
+                // 200, empty, `Cache-Control: no-store` (§2.8).
+                let mut resp = Response::empty()?;
+                resp.headers_mut().set("cache-control", "no-store")?;
+                Ok(resp)
             }
-            Ok(false) => {}
-            Err(e) => return unavailable(line, &StoreFailure::new("get", e)),
+            Err((line, failed)) => received::unavailable(EVENT, line, &failed),
         }
-        line.action = event.action.name();
-        let applied = match &event.action {
-            EventAction::RevokeSession { sid, sub } => {
-                line.sid = Some(sid);
-                line.sub = sub.as_deref();
-                admin::revoke_session(env, config, sid, line.sub, now)
-                    .await
-                    .map(|_| ())
-            }
-            EventAction::SubjectCutoff { sub, before } => {
-                line.sub = Some(sub);
-                admin::cut_off_subject(env, config, sub.clone(), *before, now)
-                    .await
-                    .map(|(_, cutoff, _)| line.before = Some(cutoff.before))
-            }
-            // A logout token always names a session or a user.
-            _ => Ok(()),
-        };
-        if let Err(failed) = applied {
-            return unavailable(line, &failed);
-        }
-        let record = serde_json::to_value(&line).unwrap_or_default();
-        if let Err(e) = received::record(env, &key, &record, now).await {
-            return unavailable(line, &StoreFailure::new("put", e));
-        }
-        audit(AuditEvent::BackchannelLogout, record);
-        done()
     }
 
-    fn logged(line: &Line<'_>) {
-        audit(
-            AuditEvent::BackchannelLogout,
-            serde_json::to_value(line).unwrap_or_default(),
-        );
-    }
-
-    /// 200, empty, `Cache-Control: no-store` (§2.8).
-    fn done() -> Result<Response> {
-        let mut resp = Response::empty()?;
-        resp.headers_mut().set("cache-control", "no-store")?;
-        Ok(resp)
-    }
-
-    /// 503: nothing acknowledged, the provider retries (and the retry applies).
-    fn unavailable(mut line: Line<'_>, failed: &StoreFailure) -> Result<Response> {
-        line.action = "unavailable";
-        line.reason = Some(failed.op);
-        logged(&line);
-        failed.response()
+    /// 400 `invalid_request` (§2.8), audited with the reason.
+    fn refused(why: &str) -> Result<Response> {
+        received::refused(EVENT, MEMBERS, 400, "invalid_request", why)
     }
 }
 

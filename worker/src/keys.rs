@@ -120,6 +120,9 @@ struct Remote {
     /// Fetch attempts by this isolate, and how many failed.
     fetches: u64,
     failures: u64,
+    /// The access tokens' keys (`WARDEN_JWKS_URL`); else only a transmitter's
+    /// (`WARDEN_SSF_JWKS_URL`), whose changes never touch the verified-token cache.
+    token: bool,
 }
 
 impl Remote {
@@ -134,24 +137,39 @@ impl Remote {
             loading: false,
             fetches: 0,
             failures: 0,
+            token: false,
         }
     }
 }
 
+/// Most JWKS URLs one isolate keeps: the access tokens' and a transmitter's.
+const MAX_REMOTES: usize = 2;
+
 thread_local! {
-    // One isolate runs one thread; its configuration names at most one JWKS URL.
-    static REMOTE: RefCell<Option<Remote>> = const { RefCell::new(None) };
+    // One isolate runs one thread; its configuration names at most two JWKS URLs.
+    static REMOTE: RefCell<Vec<Remote>> = const { RefCell::new(Vec::new()) };
 }
 
 fn with_remote<R>(url: &str, f: impl FnOnce(&mut Remote) -> R) -> R {
     REMOTE.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let remote = slot.get_or_insert_with(|| Remote::new(url));
-        if remote.url != url {
-            *remote = Remote::new(url);
-        }
-        f(remote)
+        let mut remotes = cell.borrow_mut();
+        let i = match remotes.iter().position(|r| r.url == url) {
+            Some(i) => i,
+            None => {
+                if remotes.len() >= MAX_REMOTES {
+                    remotes.remove(0);
+                }
+                remotes.push(Remote::new(url));
+                remotes.len() - 1
+            }
+        };
+        f(&mut remotes[i])
     })
+}
+
+/// The access tokens' fetched JWKS, if this isolate holds one.
+fn with_token_remote<R>(f: impl FnOnce(&Remote) -> Option<R>) -> Option<R> {
+    REMOTE.with(|cell| cell.borrow().iter().find(|r| r.token).and_then(f))
 }
 
 /// What the isolate holds for `url` at `now`.
@@ -182,6 +200,9 @@ async fn remote_key(
     header: &Header,
     now: u64,
 ) -> Result<KeyRef<'static>, Denial> {
+    if !config.transmitter {
+        with_remote(url, |r| r.token = true);
+    }
     let v = view(url, config, now);
     let mut refreshed = false;
     let set = match v.set {
@@ -319,13 +340,14 @@ async fn run_load(url: &str, now: u64, force_network: bool, cooldown: u64, stale
 
 fn adopt(url: &str, set: KeySet, fetched_at: u64, fresh_until: u64, stale: u64, attempt: u64) {
     let withdrawn = with_remote(url, |r| {
-        let withdrawn = r.set.as_ref().is_some_and(|old| {
-            old.keys().iter().any(|k| {
-                !set.keys()
-                    .iter()
-                    .any(|n| n.kid == k.kid && n.material == k.material)
-            })
-        });
+        let withdrawn = r.token
+            && r.set.as_ref().is_some_and(|old| {
+                old.keys().iter().any(|k| {
+                    !set.keys()
+                        .iter()
+                        .any(|n| n.kid == k.kid && n.material == k.material)
+                })
+            });
         r.set = Some(Rc::new(set));
         r.fetched_at = fetched_at;
         r.fresh_until = fresh_until;
@@ -419,11 +441,7 @@ fn log(mut event: Value) {
 /// within `WARDEN_JWKS_STALE_SECONDS`). A verified token whose key came from it is only
 /// reused from the cache while this holds.
 pub fn fetched_keys_usable(now: u64) -> bool {
-    REMOTE.with(|cell| {
-        cell.borrow()
-            .as_ref()
-            .is_some_and(|r| r.set.is_some() && now <= r.usable_until)
-    })
+    with_token_remote(|r| Some(r.set.is_some() && now <= r.usable_until)).unwrap_or(false)
 }
 
 /// The state of the fetched JWKS in this isolate (e.g. for a health report).
@@ -446,9 +464,7 @@ pub struct JwksStatus {
 
 /// The fetched JWKS as held by this isolate, or `None` before the first successful load.
 pub fn jwks_status(now: u64) -> Option<JwksStatus> {
-    REMOTE.with(|cell| {
-        let slot = cell.borrow();
-        let r = slot.as_ref()?;
+    with_token_remote(|r| {
         let set = r.set.as_ref()?;
         Some(JwksStatus {
             kids: set.keys().iter().map(|k| k.kid.clone()).collect(),

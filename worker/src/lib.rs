@@ -22,6 +22,7 @@ pub mod refresh;
 pub mod respond;
 pub mod runtime;
 pub mod sessions;
+pub mod ssf;
 pub mod store;
 pub mod subject;
 pub mod verify;

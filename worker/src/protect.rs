@@ -23,6 +23,7 @@ use crate::pat;
 use crate::refresh::{self, Answer, SessionCall};
 use crate::respond::{refusal_response, refuse, with_cookies, Upstream};
 use crate::runtime::unix_now;
+use crate::ssf;
 use crate::store::{self, Entry, Kind};
 use crate::verify;
 
@@ -47,6 +48,7 @@ pub async fn admin_only(req: Request, env: &Env, config: &Config, now: u64) -> R
         Admission::Receiver(Receiver::BackchannelLogout) => {
             backchannel::receive(req, env, config, now).await
         }
+        Admission::Receiver(Receiver::SsfPush) => ssf::receive(req, env, config, now).await,
         _ => json_response(
             500,
             &json!({"error": "server_error", "error_description": "worker entry module missing"}),

@@ -41,7 +41,7 @@ pub use gate::{
     rewrite_cookie_header, scopes, select_credential, Admission, CanonicalPath, Decision, FailMode,
     Forward, Gate, PathRules, Receiver, Refusal, Request, RequestFacts, Route, Source, Step, Who,
     ADMIN_PREFIX, BACKCHANNEL_LOGOUT_PATH, DEFAULT_PAT_PREFIX, IDENTITY_PREFIX, MAX_LIST_ENTRIES,
-    MAX_PATH_LEN, MAX_PREFIX_LEN, MAX_SCOPE_LEN,
+    MAX_PATH_LEN, MAX_PREFIX_LEN, MAX_SCOPE_LEN, SSF_PUSH_PATH,
 };
 pub use grant::{Grant, RefreshHint, TokenClass};
 pub use json::{parse_object as parse_json_object, JsonError};

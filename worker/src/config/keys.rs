@@ -31,6 +31,9 @@ pub struct KeyConfig {
     pub cooldown: u64,
     /// `WARDEN_JWKS_STALE_SECONDS`.
     pub stale: u64,
+    /// A transmitter's keys (`WARDEN_SSF_JWKS`, `WARDEN_SSF_JWKS_URL`), not the access
+    /// tokens'.
+    pub transmitter: bool,
 }
 
 fn config_error(variable: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -114,6 +117,7 @@ impl KeyConfig {
             algorithms,
             cooldown,
             stale,
+            transmitter: false,
         };
         if let Some(allowed) = &config.algorithms {
             let static_keys = config.inline.iter().chain(&config.hmac);
@@ -141,7 +145,7 @@ impl KeyConfig {
 
 /// `https://…`, or `http://` to a loopback host only (local development): a JWKS fetched over
 /// plain HTTP could be swapped in transit for the attacker's keys.
-fn jwks_url(value: &str) -> Result<String, String> {
+pub(super) fn jwks_url(value: &str) -> Result<String, String> {
     let invalid = || format!("{value:?} is not a valid JWKS URL");
     let (scheme, rest) = value
         .split_once("://")

@@ -12,8 +12,10 @@ use warden_core::{
 };
 
 mod keys;
+mod ssf;
 
 pub use keys::*;
+pub use ssf::SsfConfig;
 
 /// Default for `WARDEN_SNAPSHOT_SECONDS`: how often an isolate rebuilds its revocation snapshot.
 pub const DEFAULT_SNAPSHOT_SECONDS: u64 = 30;
@@ -92,6 +94,9 @@ pub struct Config {
     /// `None` (the endpoint answers 404) while either is unset or `WARDEN_BACKCHANNEL_LOGOUT`
     /// is `off`.
     pub backchannel: Option<LogoutPolicy>,
+    /// Shared Signals push receiving (`POST /_warden/ssf/push`); `None` (404) while
+    /// `WARDEN_SSF_ISSUER` is unset.
+    pub ssf: Option<SsfConfig>,
 }
 
 /// A configuration value that is missing or wrong: which variable, and why.
@@ -111,7 +116,7 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-fn err(variable: &'static str, reason: impl Into<String>) -> ConfigError {
+pub(crate) fn err(variable: &'static str, reason: impl Into<String>) -> ConfigError {
     ConfigError {
         variable,
         reason: reason.into(),
@@ -224,6 +229,7 @@ impl Config {
         };
         let refresh = refresh_config(&get, access_cookie.as_deref())?;
         let backchannel = backchannel_config(&get, &policy)?;
+        let ssf = ssf::ssf_config(&get, &policy, &keys)?;
 
         let gate = Gate {
             policy,
@@ -242,6 +248,7 @@ impl Config {
             admin_token,
             refresh,
             backchannel,
+            ssf,
         })
     }
 
@@ -443,7 +450,10 @@ pub(crate) fn seconds(value: &str, min: u64, max: u64) -> Result<u64, String> {
     }
 }
 
-fn secret(value: Option<String>, variable: &'static str) -> Result<Option<String>, ConfigError> {
+pub(crate) fn secret(
+    value: Option<String>,
+    variable: &'static str,
+) -> Result<Option<String>, ConfigError> {
     match value {
         None => Ok(None),
         Some(v) if v.len() < MIN_SECRET_LEN => Err(err(
@@ -694,6 +704,68 @@ mod tests {
                 "WARDEN_BACKCHANNEL_LOGOUT"
             );
         }
+    }
+
+    #[test]
+    fn ssf_settings() {
+        let tx = [
+            ("WARDEN_SSF_ISSUER", "https://tx.example"),
+            ("WARDEN_SSF_AUDIENCE", "https://warden.example"),
+            ("WARDEN_SSF_JWKS_URL", "https://tx.example/jwks"),
+        ];
+        assert!(load(&[]).unwrap().ssf.is_none(), "off by default");
+        let c = load(&tx).unwrap();
+        let s = c.ssf.as_ref().unwrap();
+        assert_eq!(s.policy.issuer, "https://tx.example");
+        assert_eq!(s.policy.audience, "https://warden.example");
+        assert_eq!(s.policy.subject_issuer, None);
+        assert!(s.keys.transmitter && s.keys.inline.is_none() && s.push_token.is_none());
+        let mut vars = tx.to_vec();
+        vars.extend([
+            ("WARDEN_ISSUER", "https://id.example"),
+            ("WARDEN_SSF_PUSH_TOKEN", "push-token-0123456789"),
+            ("WARDEN_SSF_JWKS", JWKS),
+            ("WARDEN_LEEWAY_SECONDS", "9"),
+        ]);
+        let c = load(&vars).unwrap();
+        let s = c.ssf.as_ref().unwrap();
+        assert_eq!(
+            s.policy.subject_issuer.as_deref(),
+            Some("https://id.example")
+        );
+        assert_eq!(s.policy.leeway, 9);
+        assert!(s.keys.inline.is_some());
+        assert!(!c.summary().to_string().contains("push-token-0123456789"));
+        vars.push(("WARDEN_SSF_SUBJECT_ISSUER", "https://other.example"));
+        let s = load(&vars).unwrap().ssf.unwrap();
+        assert_eq!(
+            s.policy.subject_issuer.as_deref(),
+            Some("https://other.example")
+        );
+
+        let var = |extra: &[(&'static str, &'static str)]| {
+            let mut v = tx.to_vec();
+            v.extend_from_slice(extra);
+            load(&v).unwrap_err().variable
+        };
+        assert_eq!(var(&[("WARDEN_SSF_AUDIENCE", "")]), "WARDEN_SSF_AUDIENCE");
+        assert_eq!(var(&[("WARDEN_SSF_JWKS_URL", "")]), "WARDEN_SSF_JWKS");
+        assert_eq!(
+            var(&[("WARDEN_SSF_JWKS_URL", "http://tx.example/jwks")]),
+            "WARDEN_SSF_JWKS_URL"
+        );
+        assert_eq!(
+            var(&[("WARDEN_SSF_JWKS", "{\"keys\":[]}")]),
+            "WARDEN_SSF_JWKS"
+        );
+        assert_eq!(
+            var(&[("WARDEN_SSF_PUSH_TOKEN", "short")]),
+            "WARDEN_SSF_PUSH_TOKEN"
+        );
+        assert_eq!(
+            var(&[("WARDEN_SSF_ISSUER", "a\u{1}b")]),
+            "WARDEN_SSF_ISSUER"
+        );
     }
 
     #[test]

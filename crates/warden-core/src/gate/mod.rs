@@ -45,7 +45,7 @@ pub use identity::{
     is_reserved_header, is_scope_list, is_scope_token, scopes, IDENTITY_PREFIX,
 };
 pub use path::{canonical_path, path_and_query, CanonicalPath, MAX_PATH_LEN};
-pub use receiver::{Receiver, BACKCHANNEL_LOGOUT_PATH};
+pub use receiver::{Receiver, BACKCHANNEL_LOGOUT_PATH, SSF_PUSH_PATH};
 pub use routes::{path_prefix, PathRules, Route, MAX_LIST_ENTRIES, MAX_PREFIX_LEN, MAX_SCOPE_LEN};
 
 use crate::denial::{Denial, Verdict};

@@ -1,9 +1,12 @@
 //! The endpoints where the identity provider delivers events to Warden (OpenID Connect
-//! Back-Channel Logout): under the admin prefix, yet not behind the admin token — the event's
+//! Back-Channel Logout, Shared Signals push): under the admin prefix, yet not behind the admin token — the event's
 //! signature authenticates it — and never forwarded to the origin.
 
 /// `POST` with a form body `logout_token=<JWT>` (OpenID Connect Back-Channel Logout 1.0 §2.5).
 pub const BACKCHANNEL_LOGOUT_PATH: &str = "/_warden/oidc/backchannel-logout";
+
+/// `POST` with a Security Event Token as the body (RFC 8935 push delivery).
+pub const SSF_PUSH_PATH: &str = "/_warden/ssf/push";
 
 /// A receiver endpoint: the driver reads the body, validates the event and applies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,11 +14,13 @@ pub const BACKCHANNEL_LOGOUT_PATH: &str = "/_warden/oidc/backchannel-logout";
 pub enum Receiver {
     /// [`BACKCHANNEL_LOGOUT_PATH`].
     BackchannelLogout,
+    /// [`SSF_PUSH_PATH`].
+    SsfPush,
 }
 
 impl Receiver {
     /// Every receiver.
-    pub const ALL: [Receiver; 1] = [Receiver::BackchannelLogout];
+    pub const ALL: [Receiver; 2] = [Receiver::BackchannelLogout, Receiver::SsfPush];
 
     /// The receiver at exactly this canonical path (case-sensitive, no trailing `/`), if any.
     pub fn at(path: &str) -> Option<Receiver> {
@@ -26,6 +31,7 @@ impl Receiver {
     pub fn path(self) -> &'static str {
         match self {
             Receiver::BackchannelLogout => BACKCHANNEL_LOGOUT_PATH,
+            Receiver::SsfPush => SSF_PUSH_PATH,
         }
     }
 }
@@ -47,6 +53,10 @@ mod tests {
 
     #[test]
     fn the_exact_path_is_a_receiver_with_or_without_credentials() {
+        assert_eq!(
+            admit(SSF_PUSH_PATH, None),
+            Admission::Receiver(Receiver::SsfPush)
+        );
         for path in [
             BACKCHANNEL_LOGOUT_PATH,
             "/_warden/oidc/backchannel%2Dlogout",
@@ -71,6 +81,9 @@ mod tests {
             "/_warden/oidc/backchannel-logout/x",
             "/_warden/oidc",
             "/_warden/oidc/backchannel-logoutx",
+            "/_warden/ssf/push/",
+            "/_warden/ssf/Push",
+            "/_warden/ssf",
         ] {
             assert_eq!(admit(path, None), Admission::Admin, "{path}");
         }
