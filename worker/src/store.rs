@@ -394,10 +394,10 @@ mod io {
                 return None;
             }
             Some(StoreAnswers {
-                jti: settled(ids.jti, snapshot.fact(Kind::Jti, ids.jti, now))?,
-                sid: settled(ids.sid, snapshot.fact(Kind::Sid, ids.sid, now))?,
-                kid: settled(ids.kid, snapshot.fact(Kind::Kid, ids.kid, now))?,
-                subject_cutoff: settled_cutoff(ids.sub, snapshot.cutoff(ids.sub))?,
+                jti: settled(ids.jti, snapshot.fact(Kind::Jti, ids.jti, now)).ok()?,
+                sid: settled(ids.sid, snapshot.fact(Kind::Sid, ids.sid, now)).ok()?,
+                kid: settled(ids.kid, snapshot.fact(Kind::Kid, ids.kid, now)).ok()?,
+                subject_cutoff: Ok(settled_cutoff(ids.sub, snapshot.cutoff(ids.sub)).ok()?),
             })
         }) {
             return answers;
@@ -510,55 +510,52 @@ mod io {
     }
 
     /// The fact the snapshot's `lookup` settles without a read, if it does.
-    fn settled(id: Option<&str>, lookup: Lookup) -> Option<Fact> {
+    /// `Err(id)`: the id to read from KV.
+    fn settled(id: Option<&str>, lookup: Lookup) -> Result<Fact, &str> {
         match (lookup, id) {
-            (Lookup::Present, _) => Some(Fact::Present),
-            (Lookup::Absent, _) | (Lookup::Maybe, None) => Some(Fact::Absent),
-            (Lookup::Maybe, Some(_)) => None,
+            (Lookup::Present, _) => Ok(Fact::Present),
+            (Lookup::Absent, _) | (Lookup::Maybe, None) => Ok(Fact::Absent),
+            (Lookup::Maybe, Some(id)) => Err(id),
         }
     }
 
     /// The subject cutoff the snapshot's `lookup` settles without a read, if it does.
-    fn settled_cutoff(
-        sub: Option<&str>,
-        lookup: CutoffLookup,
-    ) -> Option<Result<Option<UnixTime>, Unavailable>> {
+    /// `Err(sub)`: the subject whose record to read from KV.
+    fn settled_cutoff(sub: Option<&str>, lookup: CutoffLookup) -> Result<Option<UnixTime>, &str> {
         match (lookup, sub) {
-            (CutoffLookup::Known(c), _) => Some(Ok(c)),
-            (CutoffLookup::Maybe, None) => Some(Ok(None)),
-            (CutoffLookup::Maybe, Some(_)) => None,
+            (CutoffLookup::Known(c), _) => Ok(c),
+            (CutoffLookup::Maybe, None) => Ok(None),
+            (CutoffLookup::Maybe, Some(sub)) => Err(sub),
         }
     }
 
     async fn resolve(kv: &KvStore, kind: Kind, id: Option<&str>, lookup: Lookup) -> Fact {
-        if let Some(fact) = settled(id, lookup) {
-            return fact;
-        }
-        match id {
-            None => Fact::Absent,
-            Some(id) => match kv.get(&kind.key(id)).text().await {
-                Ok(Some(_)) => {
-                    with_snapshot(|s| {
-                        s.apply(&Entry::Revoked {
-                            kind,
-                            id: id.to_owned(),
-                            expiration: 0,
-                        })
-                    });
-                    Fact::Present
-                }
-                Ok(None) => {
-                    with_snapshot(|s| s.remember_absent(kind, id));
-                    Fact::Absent
-                }
-                Err(e) => {
-                    audit(
-                        AuditEvent::StoreError,
-                        json!({"op": "get", "kind": kind.name(), "error": e.to_string()}),
-                    );
-                    Fact::Unknown
-                }
-            },
+        let id = match settled(id, lookup) {
+            Ok(fact) => return fact,
+            Err(id) => id,
+        };
+        match kv.get(&kind.key(id)).text().await {
+            Ok(Some(_)) => {
+                with_snapshot(|s| {
+                    s.apply(&Entry::Revoked {
+                        kind,
+                        id: id.to_owned(),
+                        expiration: 0,
+                    })
+                });
+                Fact::Present
+            }
+            Ok(None) => {
+                with_snapshot(|s| s.remember_absent(kind, id));
+                Fact::Absent
+            }
+            Err(e) => {
+                audit(
+                    AuditEvent::StoreError,
+                    json!({"op": "get", "kind": kind.name(), "error": e.to_string()}),
+                );
+                Fact::Unknown
+            }
         }
     }
 
@@ -567,10 +564,10 @@ mod io {
         sub: Option<&str>,
         lookup: CutoffLookup,
     ) -> Result<Option<UnixTime>, Unavailable> {
-        if let Some(settled) = settled_cutoff(sub, lookup) {
-            return settled;
-        }
-        let Some(sub) = sub else { return Ok(None) };
+        let sub = match settled_cutoff(sub, lookup) {
+            Ok(cutoff) => return Ok(cutoff),
+            Err(sub) => sub,
+        };
         match kv.get(&Kind::Sub.key(sub)).text().await {
             Ok(None) => {
                 with_snapshot(|s| s.remember_absent(Kind::Sub, sub));
