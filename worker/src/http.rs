@@ -1,7 +1,38 @@
-//! JSON responses shared by the request path and the admin API.
+//! JSON responses shared by the request path and the admin API, and the one way the worker
+//! builds an outbound request.
 
 use serde_json::{json, Value};
-use worker::{Response, Result};
+use wasm_bindgen::JsValue;
+use worker::{Request, Response, Result};
+
+/// An outbound request (the token endpoint, a JWKS, a Durable Object), built on web-sys directly:
+/// never follows redirects, `no_store` bypasses the HTTP cache. `worker::Request::new_with_init`
+/// would convert every Cloudflare-specific option (`cf`) on each call, code Warden never needs.
+pub fn outbound(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    no_store: bool,
+) -> Result<Request> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_redirect(web_sys::RequestRedirect::Manual);
+    if no_store {
+        init.set_cache(web_sys::RequestCache::NoStore);
+    }
+    if !headers.is_empty() {
+        let h = web_sys::Headers::new()?;
+        for (name, value) in headers {
+            h.set(name, value)?;
+        }
+        init.set_headers(&h);
+    }
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    Ok(web_sys::Request::new_with_str_and_init(url, &init)?.into())
+}
 
 /// A JSON response with `status`, never cached.
 pub fn json_response(status: u16, body: &Value) -> Result<Response> {

@@ -485,9 +485,7 @@ mod io {
     //! The Cache API and the endpoint.
 
     use warden_core::{hex, token_digest, KeySet};
-    use worker::{
-        Cache, CacheMode, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response,
-    };
+    use worker::{Cache, Fetch, Headers, Response};
 
     use super::{load_fetched, max_age, CachedJwks, FETCH_TIMEOUT_MS, MAX_JWKS_BYTES};
 
@@ -543,17 +541,15 @@ mod io {
 
     /// GETs the JWKS (no HTTP cache, no redirects), within [`FETCH_TIMEOUT_MS`], and loads it.
     pub(super) async fn fetch(url: &str) -> Result<(String, KeySet, Option<u64>), String> {
-        let mut init = RequestInit::new();
         // No redirects (a JWKS that moves is a configuration change), no HTTP cache.
-        init.with_method(Method::Get)
-            .with_cache(CacheMode::NoStore)
-            .with_redirect(RequestRedirect::Manual);
-        let headers = Headers::new();
-        headers
-            .set("accept", "application/jwk-set+json, application/json")
-            .map_err(|e| e.to_string())?;
-        init.with_headers(headers);
-        let req = Request::new_with_init(url, &init).map_err(|e| e.to_string())?;
+        let req = crate::http::outbound(
+            "GET",
+            url,
+            &[("accept", "application/jwk-set+json, application/json")],
+            None,
+            true,
+        )
+        .map_err(|e| e.to_string())?;
         let signal =
             worker::AbortSignal::from(web_sys::AbortSignal::timeout_with_u32(FETCH_TIMEOUT_MS));
         let mut resp = Fetch::Request(req)

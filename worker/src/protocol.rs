@@ -389,7 +389,7 @@ pub use io::*;
 
 #[cfg(target_arch = "wasm32")]
 mod io {
-    use worker::{wasm_bindgen::JsValue, Env, Method, Request, RequestInit};
+    use worker::Env;
 
     use super::*;
 
@@ -404,11 +404,15 @@ mod io {
             .durable_object(DO_BINDING)?
             .id_from_name(name)?
             .get_stub()?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_body(Some(JsValue::from_str(&serde_json::to_string(request)?)));
+        let body = serde_json::to_string(request)?;
         let mut resp = stub
-            .fetch_with_request(Request::new_with_init(CALL_URL, &init)?)
+            .fetch_with_request(crate::http::outbound(
+                "POST",
+                CALL_URL,
+                &[],
+                Some(&body),
+                false,
+            )?)
             .await?;
         let text = resp.text().await?;
         if resp.status_code() != 200 {

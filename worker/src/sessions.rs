@@ -153,8 +153,7 @@ mod io {
         under_cutoff, RefreshJudgement, RevocationIds, RevocationStatus,
     };
     use worker::{
-        wasm_bindgen::JsValue, wasm_bindgen_futures::JsFuture, Date, Env, Fetch, Headers, Method,
-        Request, RequestInit, RequestRedirect, Response, Storage,
+        wasm_bindgen::JsValue, wasm_bindgen_futures::JsFuture, Date, Env, Fetch, Response, Storage,
     };
 
     use super::*;
@@ -926,16 +925,15 @@ mod io {
         let raw_signal = web_sys::AbortSignal::timeout_with_u32(REFRESH_TIMEOUT_MS);
         let signal = worker::AbortSignal::from(raw_signal.clone());
         let sent = async {
-            let h = Headers::new();
-            for (name, value) in &headers {
-                h.set(name, value)?;
-            }
-            let mut init = RequestInit::new();
-            init.with_method(Method::Post)
-                .with_headers(h)
-                .with_redirect(RequestRedirect::Manual)
-                .with_body(Some(body.into()));
-            let req = Request::new_with_init(&rc.token_url(&config.origin), &init)?;
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            let req = crate::http::outbound(
+                "POST",
+                &rc.token_url(&config.origin),
+                &headers,
+                Some(&body),
+                false,
+            )?;
             let mut resp = Fetch::Request(req).send_with_signal(&signal).await?;
             let declared = resp
                 .headers()
