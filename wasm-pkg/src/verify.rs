@@ -260,7 +260,9 @@ fn step(keys: &KeySet, token: &str, checks: &Checks) -> Result<Step, JsValue> {
         .evaluate(&token, checks.now, RevocationStatus::NotRevoked)
         .map(drop);
     let input = token.signing_input.as_bytes();
-    if let KeyMaterial::Hmac(secret) = &key.material {
+    if let (KeyMaterial::Hmac(secret), true) =
+        (&key.material, warden_webcrypto::hmac_in_wasm(key.alg))
+    {
         let signed = keys
             .crypto
             .hmac_verify(key.alg, secret, input, &token.signature);

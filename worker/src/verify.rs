@@ -149,8 +149,8 @@ thread_local! {
 }
 
 /// Checks `signature` over `signing_input` with `key`, by exactly `key.alg`: WebCrypto for
-/// RSA, ECDSA and Ed25519, `hmac` + `sha2` for HMAC ([`warden_webcrypto`], with this isolate's
-/// key cache).
+/// RSA, ECDSA, Ed25519, HS384 and HS512, `hmac` + `sha2` for HS256 ([`warden_webcrypto`], with
+/// this isolate's key cache).
 ///
 /// ECDSA signatures must be the fixed-width JWS form `r || s` (a DER signature fails);
 /// HMAC tags must be full length.
@@ -161,7 +161,9 @@ pub async fn check_signature(
 ) -> Result<(), SignatureError> {
     match &key.material {
         // No `Rc` clone on the HMAC path: it never waits.
-        KeyMaterial::Hmac(secret) => hmac_verify(key.alg, secret, signing_input, signature),
+        KeyMaterial::Hmac(secret) if warden_webcrypto::hmac_in_wasm(key.alg) => {
+            hmac_verify(key.alg, secret, signing_input, signature)
+        }
         _ => webcrypto::verify(key, signing_input, signature).await,
     }
 }

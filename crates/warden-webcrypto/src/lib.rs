@@ -5,9 +5,10 @@
 //!   (`globalThis.crypto.subtle`: workers, browsers in secure contexts, Node ≥ 19, or Node 18
 //!   with `--experimental-global-webcrypto`). ECDSA signatures are the JWS form `r || s`, which is
 //!   what WebCrypto takes; a DER signature fails.
-//! - HS* verifies in wasm with `hmac` + `sha2`: faster than a round trip through WebCrypto for a
+//! - HS256 verifies in wasm with `hmac` + `sha2`: faster than a round trip through WebCrypto for a
 //!   token-sized input (measured in the worker, `docs/benchmarks.md`, and in Node). Tags are
-//!   compared in constant time, full length only.
+//!   compared in constant time, full length only. HS384 and HS512 too with the `sha512` feature
+//!   (default; the npm package's); without it they go through WebCrypto (the worker's, for size).
 //!
 //! A [`KeyCache`] keeps, per key, the imported `CryptoKey` and the keyed HMAC state (inner and
 //! outer pads absorbed), so a verification neither imports nor re-keys. Each caller decides its
@@ -67,8 +68,17 @@ extern "C" {
 #[derive(Clone)]
 enum Keyed {
     S256(hmac::Hmac<sha2::Sha256>),
+    #[cfg(feature = "sha512")]
     S384(hmac::Hmac<sha2::Sha384>),
+    #[cfg(feature = "sha512")]
     S512(hmac::Hmac<sha2::Sha512>),
+}
+
+/// Whether an HMAC by `alg` verifies in wasm ([`KeyCache::hmac_verify`]); otherwise through
+/// WebCrypto ([`KeyCache::webcrypto_verify`], [`KeyCache::verify_promise`]).
+pub fn hmac_in_wasm(alg: Algorithm) -> bool {
+    alg == Algorithm::HS256
+        || (cfg!(feature = "sha512") && matches!(alg, Algorithm::HS384 | Algorithm::HS512))
 }
 
 /// Imported WebCrypto keys and keyed HMAC states, per key (algorithm and material), at most
@@ -254,7 +264,7 @@ impl KeyCache {
     }
 
     /// Checks `signature` over `signing_input` with `key`, by exactly `key.alg`: WebCrypto for
-    /// RSA, ECDSA and Ed25519, `hmac` + `sha2` for HMAC.
+    /// RSA, ECDSA and Ed25519, `hmac` + `sha2` for HMAC ([`hmac_in_wasm`]).
     ///
     /// ECDSA signatures must be the fixed-width JWS form `r || s` (a DER signature fails);
     /// HMAC tags must be full length.
@@ -265,7 +275,7 @@ impl KeyCache {
         signature: &[u8],
     ) -> Result<(), SignatureError> {
         match &key.material {
-            KeyMaterial::Hmac(secret) => {
+            KeyMaterial::Hmac(secret) if hmac_in_wasm(key.alg) => {
                 self.hmac_verify(key.alg, secret, signing_input, signature)
             }
             _ => self.webcrypto_verify(key, signing_input, signature).await,
@@ -273,7 +283,8 @@ impl KeyCache {
     }
 
     /// HMAC in wasm: `verify_slice` compares in constant time and refuses a tag of any other
-    /// length than the hash output (no truncated MACs in JWS).
+    /// length than the hash output (no truncated MACs in JWS). An algorithm that does not
+    /// verify in wasm ([`hmac_in_wasm`]) fails.
     pub fn hmac_verify(
         &self,
         alg: Algorithm,
@@ -288,7 +299,9 @@ impl KeyCache {
         }
         match self.keyed(alg, secret)? {
             Keyed::S256(m) => check(m, signing_input, tag),
+            #[cfg(feature = "sha512")]
             Keyed::S384(m) => check(m, signing_input, tag),
+            #[cfg(feature = "sha512")]
             Keyed::S512(m) => check(m, signing_input, tag),
         }
     }
@@ -308,9 +321,11 @@ impl KeyCache {
             Algorithm::HS256 => {
                 Keyed::S256(Hmac::new_from_slice(secret).map_err(|_| SignatureError)?)
             }
+            #[cfg(feature = "sha512")]
             Algorithm::HS384 => {
                 Keyed::S384(Hmac::new_from_slice(secret).map_err(|_| SignatureError)?)
             }
+            #[cfg(feature = "sha512")]
             Algorithm::HS512 => {
                 Keyed::S512(Hmac::new_from_slice(secret).map_err(|_| SignatureError)?)
             }
@@ -491,6 +506,11 @@ mod tests {
         let key = [7u8; 64];
         for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
             let t = tag(alg, &key, b"a.b");
+            if !hmac_in_wasm(alg) {
+                // Through WebCrypto, which natively is not there.
+                assert!(cache.hmac_verify(alg, &key, b"a.b", &t).is_err());
+                continue;
+            }
             assert_eq!(cache.hmac_verify(alg, &key, b"a.b", &t), Ok(()));
             assert!(cache.hmac_verify(alg, &key, b"a.c", &t).is_err());
             assert!(cache
