@@ -354,12 +354,8 @@ mod io {
         let mut reaped = 0;
         let mut cursor: Option<String> = None;
         loop {
-            let mut list = kv.list().prefix("pat:".into()).limit(LIST_PAGE);
-            if let Some(c) = cursor.take() {
-                list = list.cursor(c);
-            }
-            let page = list.execute().await?;
-            for key in &page.keys {
+            let (page, next) = store::list_page(env, "pat:", LIST_PAGE, cursor.as_deref()).await?;
+            for key in &page {
                 let meta = key.metadata.as_ref();
                 let field = |name: &str| meta.and_then(|m| m.get(name));
                 let (Some(expires_at), Some(id), Some(sub)) = (
@@ -385,9 +381,9 @@ mod io {
                     return Ok(reaped);
                 }
             }
-            match page.cursor {
-                Some(c) if !page.list_complete && !c.is_empty() => cursor = Some(c),
-                _ => return Ok(reaped),
+            match next {
+                Some(c) => cursor = Some(c),
+                None => return Ok(reaped),
             }
         }
     }

@@ -378,6 +378,66 @@ mod io {
         env.kv(KV_BINDING)
     }
 
+    /// A key of a [`list_page`].
+    pub struct Listed {
+        /// The key.
+        pub name: String,
+        /// Unix seconds, when the key has an expiration.
+        pub expiration: Option<u64>,
+        /// Its metadata, when it has some.
+        pub metadata: Option<Value>,
+    }
+
+    /// One page of the keys under `prefix` (at most `limit`) from `cursor` on, and the cursor
+    /// of the next page when there is one. Calls the binding's `list` directly: the workers-rs
+    /// builder converts its answer with a generic JS-to-serde deserializer, code the worker
+    /// needs nowhere else.
+    pub async fn list_page(
+        env: &Env,
+        prefix: &str,
+        limit: u64,
+        cursor: Option<&str>,
+    ) -> worker::Result<(Vec<Listed>, Option<String>)> {
+        use js_sys::{Function, Object, Promise, Reflect, JSON};
+        use wasm_bindgen::{JsCast, JsValue};
+        let field = |o: &JsValue, name: &str| Reflect::get(o, &JsValue::from_str(name));
+        let binding = field(env, KV_BINDING)?;
+        let list: Function = field(&binding, "list")?.dyn_into()?;
+        let options = Object::new();
+        Reflect::set(&options, &"prefix".into(), &prefix.into())?;
+        Reflect::set(&options, &"limit".into(), &(limit as f64).into())?;
+        if let Some(c) = cursor {
+            Reflect::set(&options, &"cursor".into(), &c.into())?;
+        }
+        let promise: Promise = list.call1(&binding, &options)?.dyn_into()?;
+        let page = wasm_bindgen_futures::JsFuture::from(promise).await?;
+        let keys: js_sys::Array = field(&page, "keys")?.dyn_into()?;
+        let mut listed = Vec::with_capacity(keys.length() as usize);
+        for key in keys.iter() {
+            let name = field(&key, "name")?
+                .as_string()
+                .ok_or_else(|| worker::Error::RustError("KV list: a key without a name".into()))?;
+            let expiration = field(&key, "expiration")?.as_f64().map(|e| e as u64);
+            let metadata = field(&key, "metadata")?;
+            let metadata = if metadata.is_undefined() || metadata.is_null() {
+                None
+            } else {
+                let text: String = JSON::stringify(&metadata)?.into();
+                Some(serde_json::from_str(&text)?)
+            };
+            listed.push(Listed {
+                name,
+                expiration,
+                metadata,
+            });
+        }
+        let complete = field(&page, "list_complete")?.as_bool().unwrap_or(true);
+        let next = field(&page, "cursor")?
+            .as_string()
+            .filter(|c| !complete && !c.is_empty());
+        Ok((listed, next))
+    }
+
     /// The store's answers for a token's ids: from the snapshot (refreshed first when older
     /// than `interval`), with a KV read only for a [`Lookup::Maybe`].
     pub async fn answers(
@@ -410,7 +470,7 @@ mod io {
                 subject_cutoff: Err(Unavailable),
             };
         };
-        ensure_fresh(&kv, now, interval).await;
+        ensure_fresh(env, now, interval).await;
         let (jti, sid, kid, cutoff) = STATE.with(|s| {
             let s = &s.borrow().snapshot;
             (
@@ -440,7 +500,7 @@ mod io {
     /// A request that finds another one listing polls the isolate's state on its own timer
     /// instead of awaiting the other request's listing: workerd does not resume a request from
     /// another request's I/O (the continuation would be cancelled).
-    async fn ensure_fresh(kv: &KvStore, now: UnixTime, interval: u64) {
+    async fn ensure_fresh(env: &Env, now: UnixTime, interval: u64) {
         let start = STATE.with(|s| {
             let mut s = s.borrow_mut();
             (!s.snapshot.is_fresh(now, interval))
@@ -450,7 +510,7 @@ mod io {
             None => {}
             Some(true) => {
                 let _refreshing = Refreshing;
-                refresh(kv.clone(), now).await;
+                refresh(env, now).await;
             }
             Some(false) => {
                 for _ in 0..WAIT_MAX_MS / WAIT_STEP_MS {
@@ -463,8 +523,8 @@ mod io {
         }
     }
 
-    async fn refresh(kv: KvStore, now: UnixTime) {
-        let listed = list_revocations(&kv).await;
+    async fn refresh(env: &Env, now: UnixTime) {
+        let listed = list_revocations(env).await;
         STATE.with(|s| {
             let mut s = s.borrow_mut();
             let mut snapshot = match &listed {
@@ -491,19 +551,15 @@ mod io {
         });
     }
 
-    async fn list_revocations(kv: &KvStore) -> worker::Result<(Vec<worker::kv::Key>, bool)> {
+    async fn list_revocations(env: &Env) -> worker::Result<(Vec<Listed>, bool)> {
         let mut keys = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_SNAPSHOT_PAGES {
-            let mut list = kv.list().prefix("rv:".into()).limit(LIST_PAGE);
-            if let Some(c) = cursor.take() {
-                list = list.cursor(c);
-            }
-            let page = list.execute().await?;
-            keys.extend(page.keys);
-            match page.cursor {
-                Some(c) if !page.list_complete && !c.is_empty() => cursor = Some(c),
-                _ => return Ok((keys, true)),
+            let (page, next) = list_page(env, "rv:", LIST_PAGE, cursor.as_deref()).await?;
+            keys.extend(page);
+            match next {
+                Some(c) => cursor = Some(c),
+                None => return Ok((keys, true)),
             }
         }
         Ok((keys, false))
@@ -684,13 +740,8 @@ mod io {
             [kind] => format!("{prefix}{kind}:"),
             _ => prefix.clone(),
         };
-        let mut list = kv(env)?.list().prefix(listed).limit(LIST_PAGE);
-        if let Some(c) = cursor {
-            list = list.cursor(c);
-        }
-        let page = list.execute().await?;
+        let (page, cursor) = list_page(env, &listed, LIST_PAGE, cursor.as_deref()).await?;
         let items = page
-            .keys
             .into_iter()
             .filter(|k| {
                 k.name
@@ -700,7 +751,6 @@ mod io {
             })
             .filter_map(|k| k.metadata)
             .collect();
-        let cursor = page.cursor.filter(|c| !page.list_complete && !c.is_empty());
         Ok((items, cursor))
     }
 
