@@ -299,6 +299,47 @@ test("a cached verification still meets revocation: allowed, revoked, refused on
   assert.equal(s3.verified_cache.misses, s2.verified_cache.misses);
 });
 
+test("an identical request in the same second is answered by replay; another request, a revocation or a new second decides again", async () => {
+  const w = await testBuildWorker(origin);
+  const token = await origin.issue({ sub: "dora" });
+  const decisions = async () => {
+    const { hits, misses } = (await stats(w)).verified_cache;
+    return hits + misses;
+  };
+  const get = async (headers = {}) => {
+    const r = await w.dispatchFetch(`${URL_}/api/replay`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+    return { status: r.status, body: await r.json() };
+  };
+  // The first request waits for the key import (never replayed), the second is decided at once.
+  assert.equal((await get()).status, 200);
+  assert.equal((await get()).status, 200);
+  // Two more identical requests: within one second at least one of them is a replay (no
+  // decision counted). A pair may straddle a second boundary, hence a few tries.
+  let replayed = false;
+  for (let i = 0; i < 5 && !replayed; i++) {
+    const before = await decisions();
+    for (const r of [await get(), await get()]) {
+      assert.equal(r.status, 200);
+      assert.equal(r.body.identity["x-warden-sub"], "dora");
+    }
+    replayed = (await decisions()) - before < 2;
+  }
+  assert.ok(replayed, "no identical request was answered by replay");
+  // Another header set is another request: decided again, the spoofed identity header dropped.
+  for (const spoof of [{ "x-warden-sub": "mallory" }, { x_warden_sub: "mallory" }]) {
+    const before = await decisions();
+    const r = await get(spoof);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.identity["x-warden-sub"], "dora");
+    assert.equal(await decisions(), before + 1, `decided again with ${JSON.stringify(spoof)}`);
+  }
+  // A revocation in this isolate moves the state epoch: the identical request is refused at once.
+  await revoke(w, token);
+  const after = await get();
+  assert.equal(after.status, 401);
+  assert.equal(after.body.code, "token_revoked");
+});
+
 // P-256 group order.
 const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 

@@ -9,15 +9,27 @@ import WardenRs, { WardenSessions } from "./warden.js";
 export { WardenSessions };
 
 // workers-rs puts every wasm export on its entrypoint's prototype (as RPC methods): take the
-// two this module calls, and take them off it.
+// three this module calls, and take them off it.
 const rs = WardenRs.prototype;
 const decide = rs.warden_decide;
 const originError = rs.warden_origin_error;
+const stateEpoch = rs.warden_epoch;
 delete rs.warden_decide;
 delete rs.warden_origin_error;
-if (typeof decide !== "function" || typeof originError !== "function") {
-  throw new Error("build/warden.js does not export warden_decide and warden_origin_error: rebuild the worker");
+delete rs.warden_epoch;
+if ([decide, originError, stateEpoch].some((f) => typeof f !== "function")) {
+  throw new Error("build/warden.js does not export warden_decide, warden_origin_error and warden_epoch: rebuild the worker");
 }
+
+// Replayed decisions (edge.rs, `warden_decide`): a forward the core marked replayable holds for
+// an identical request within the same clock second while the isolate's state epoch is
+// unchanged. The map starts over when either moves, and holds at most REPLAY_MAX answers to
+// requests of at most REPLAY_KEY_MAX characters of method, URL and headers (256 KiB at most).
+const REPLAY_MAX = 64;
+const REPLAY_KEY_MAX = 4096;
+const replays = new Map();
+let replaySecond = -1;
+let replayEpoch = -1;
 
 /** The workers-rs handlers, constructed as workerd would (its hooks reinitialise the module after a panic). */
 function workersRs(env, ctx) {
@@ -26,24 +38,46 @@ function workersRs(env, ctx) {
 
 async function handle(request, env, ctx) {
   const headers = request.headers;
+  const method = request.method;
+  const url = request.url;
+  const authorization = headers.get("authorization");
+  const cookie = headers.get("cookie");
+  const preflight = headers.has("access-control-request-method");
+  const names = [...headers.keys()].join(" ");
+  // No part can hold a line break (a serialised URL, header values and names), and absent
+  // headers are told apart from present ones: one spelling per request.
+  const key = `${method}\n${url}\n${authorization === null ? "-" : `+${authorization}`}\n${
+    cookie === null ? "-" : `+${cookie}`
+  }\n${preflight ? 1 : 0}\n${names}`;
   let plan;
   try {
-    plan = decide(
-      env,
-      ctx,
-      request.method,
-      request.url,
-      headers.get("authorization"),
-      headers.get("cookie"),
-      headers.has("access-control-request-method"),
-      [...headers.keys()].join(" "),
-    );
-    // A Promise only when the decision needs I/O (a new token, a KV read, a refresh).
-    if (typeof plan?.then === "function") plan = await plan;
+    const second = Math.floor(Date.now() / 1000);
+    const epoch = stateEpoch();
+    if (second !== replaySecond || epoch !== replayEpoch) {
+      replays.clear();
+      replaySecond = second;
+      replayEpoch = epoch;
+    }
+    plan = replays.get(key);
+    if (plan === undefined) {
+      plan = decide(env, ctx, method, url, authorization, cookie, preflight, names);
+      // A Promise only when the decision needs I/O (a new token, a KV read, a refresh).
+      if (typeof plan?.then === "function") plan = await plan;
+      else if (
+        typeof plan === "string" &&
+        plan.startsWith("1\n") &&
+        replays.size < REPLAY_MAX &&
+        key.length <= REPLAY_KEY_MAX
+      ) {
+        replays.set(key, plan);
+      }
+    }
   } catch (e) {
     // A fault inside the module (a panic): constructing the workers-rs entrypoint reinitialises
     // it for the next request; this one is refused, never forwarded unchecked.
     console.error("warden: fault in the request path", e);
+    replays.clear();
+    replayEpoch = -1;
     workersRs(env, ctx);
     return Response.json(
       { error: "server_error", error_description: "internal error" },
@@ -52,18 +86,18 @@ async function handle(request, env, ctx) {
   }
   if (plan === null) return workersRs(env, ctx).fetch(request);
   if (typeof plan !== "string") return plan; // a refusal, already audited
-  // Forward: the origin's URL, the client headers to drop, the headers to set, then the
-  // Set-Cookie values to add to the origin's answer (edge.rs, `plan`).
+  // Forward: the replay flag, the origin's URL, the client headers to drop, the headers to
+  // set, then the Set-Cookie values to add to the origin's answer (edge.rs, `plan`).
   const lines = plan.split("\n");
   const out = new Headers(headers);
-  if (lines[1] !== "") for (const name of lines[1].split(" ")) out.delete(name);
-  let i = 3;
-  for (const end = 3 + 2 * Number(lines[2]); i < end; i += 2) out.set(lines[i], lines[i + 1]);
-  const init = { method: request.method, headers: out, redirect: "manual" };
-  if (request.method !== "GET" && request.method !== "HEAD") init.body = request.body;
+  if (lines[2] !== "") for (const name of lines[2].split(" ")) out.delete(name);
+  let i = 4;
+  for (const end = 4 + 2 * Number(lines[3]); i < end; i += 2) out.set(lines[i], lines[i + 1]);
+  const init = { method, headers: out, redirect: "manual" };
+  if (method !== "GET" && method !== "HEAD") init.body = request.body;
   let response;
   try {
-    response = await fetch(lines[0], init);
+    response = await fetch(lines[1], init);
   } catch (e) {
     return originError(String(e?.message ?? e));
   }

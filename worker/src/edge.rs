@@ -42,13 +42,20 @@ fn configured(env: &Env) -> std::result::Result<std::rc::Rc<Config>, Result<Resp
 /// `null` — hand the request to the workers-rs fetch handler (the admin API, the event
 /// receivers, test routes);
 /// a `Response` — answer with it (a refusal, already audited);
-/// a string — forward, as lines: the origin's URL; the request's header names to drop
-/// (space-separated); the number `n` of headers to set; `n` name and value line pairs; then
-/// `Set-Cookie` values to add to the origin's answer. `header_names`: the request's header
+/// a string — forward, as lines: `1` when the entry module may replay this answer for an
+/// identical request (below), `0` otherwise; the origin's URL; the request's header names to
+/// drop (space-separated); the number `n` of headers to set; `n` name and value line pairs;
+/// then `Set-Cookie` values to add to the origin's answer. `header_names`: the request's header
 /// names, space-separated (as `Headers.keys()` gives them).
 ///
 /// Answered synchronously when no I/O is needed (a cached token, a fresh revocation snapshot:
 /// most requests); otherwise a `Promise` of the same.
+///
+/// Replay: a forward decided without I/O and without side effects ([`Upstream::replayable`])
+/// is a function of these arguments, the configuration, the clock's second and the state
+/// [`epoch`](crate::epoch) — so the entry module may answer an identical request with it while
+/// the second and [`warden_epoch`] are unchanged. An answer that waited for I/O is never
+/// replayable.
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
 pub fn warden_decide(
@@ -66,12 +73,12 @@ pub fn warden_decide(
         let now = unix_now();
         let config = match configured(&env) {
             Ok(c) => c,
-            Err(resp) => return Ok(web_sys::Response::from(resp?).into()),
+            Err(resp) => return Ok((web_sys::Response::from(resp?).into(), false)),
         };
         let (path, query) = path_and_query(&url);
         #[cfg(feature = "testing")]
         if path.starts_with("/__warden/") {
-            return Ok(JsValue::NULL);
+            return Ok((JsValue::NULL, false));
         }
         let facts = RequestFacts {
             method: &method,
@@ -82,16 +89,24 @@ pub fn warden_decide(
         };
         let ctx = Context::new(ctx.unchecked_into());
         match protect::decide(&facts, &env, &config, &ctx, now).await? {
-            Outcome::Admin => Ok(JsValue::NULL),
-            Outcome::Answer(resp) => Ok(web_sys::Response::from(resp).into()),
-            Outcome::Forward(upstream) => Ok(JsValue::from_str(&upstream.plan(
-                &config,
-                path,
-                query,
-                &header_names,
-            ))),
+            Outcome::Admin => Ok((JsValue::NULL, false)),
+            Outcome::Answer(resp) => Ok((web_sys::Response::from(resp).into(), false)),
+            Outcome::Forward(upstream) => {
+                let plan = upstream.plan(&config, path, query, &header_names);
+                Ok((JsValue::from_str(&plan), upstream.replayable))
+            }
         }
     });
+    let flagged = |answer: Result<(JsValue, bool)>, sync: bool| -> Result<JsValue> {
+        let (value, replayable) = answer?;
+        Ok(match value.as_string() {
+            Some(plan) => {
+                let flag = if sync && replayable { "1\n" } else { "0\n" };
+                JsValue::from_str(&(flag.to_owned() + &plan))
+            }
+            None => value,
+        })
+    };
     // Polled once here: every await that needs no I/O completes at once. One that waits goes on
     // in a task (`future_to_promise`); wakers taken during this first poll reach that task
     // through the relay (some futures, like `worker::Delay`, keep the first waker they see).
@@ -101,11 +116,14 @@ pub fn warden_decide(
         .as_mut()
         .poll(&mut std::task::Context::from_waker(&waker))
     {
-        Poll::Ready(answer) => answer,
+        Poll::Ready(answer) => Ok(flagged(answer, true)?),
         Poll::Pending => Ok(
             wasm_bindgen_futures::future_to_promise(std::future::poll_fn(move |cx| {
                 relay.follow(cx.waker());
-                decision.as_mut().poll(cx)
+                decision
+                    .as_mut()
+                    .poll(cx)
+                    .map(|answer| Ok(flagged(answer, false)?))
             }))
             .into(),
         ),
@@ -138,6 +156,13 @@ impl Wake for Relay {
             waker.wake();
         }
     }
+}
+
+/// The isolate's state [`epoch`](crate::epoch): a replayed answer of [`warden_decide`] holds
+/// only while it is unchanged.
+#[wasm_bindgen]
+pub fn warden_epoch() -> u32 {
+    crate::epoch::current()
 }
 
 /// The origin could not be reached from the entry module: audited, 502.

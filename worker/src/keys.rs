@@ -324,6 +324,7 @@ async fn run_load(url: &str, now: u64, force_network: bool, cooldown: u64, stale
             with_remote(&url, |r| {
                 r.failures += 1;
                 r.last_attempt = Some(now);
+                crate::epoch::changed();
             });
             // A new isolate has nothing yet: a stale copy another isolate stored may still serve.
             if let Some(entry) = cached {
@@ -355,6 +356,7 @@ fn adopt(url: &str, set: KeySet, fetched_at: u64, fresh_until: u64, stale: u64, 
         r.last_attempt = Some(attempt);
         withdrawn
     });
+    crate::epoch::changed();
     if withdrawn {
         // Tokens verified with a key the issuer no longer publishes must be checked again.
         WITHDRAWALS.with(|w| w.set(w.get().wrapping_add(1)));

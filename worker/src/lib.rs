@@ -7,6 +7,7 @@ pub mod admin;
 pub mod audit;
 pub mod backchannel;
 pub mod config;
+pub mod epoch;
 #[cfg(target_arch = "wasm32")]
 pub mod http;
 pub mod keys;

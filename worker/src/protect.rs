@@ -188,8 +188,11 @@ impl<'a> Call<'a> {
     fn carry_out(&self, decision: Decision, token: &Token) -> Result<Outcome> {
         match decision {
             Decision::Forward(f) => {
-                self.allowed(&f, token);
-                Ok(Outcome::Forward(Upstream::identified(f)))
+                let replayable = !self.allowed(&f, token);
+                Ok(Outcome::Forward(Upstream {
+                    replayable,
+                    ..Upstream::identified(f)
+                }))
             }
             Decision::Deny(r) => answer(refuse(self.config, &r)),
             Decision::Refresh(_) => answer(refuse(
@@ -199,8 +202,11 @@ impl<'a> Call<'a> {
         }
     }
 
-    fn allowed(&self, f: &Forward, token: &Token) {
+    /// The side effects of an allowed request; whether there were any.
+    fn allowed(&self, f: &Forward, token: &Token) -> bool {
+        let mut acted = false;
         if f.fail_open {
+            acted = true;
             audit(
                 AuditEvent::FailOpenAllow,
                 json!({
@@ -213,8 +219,9 @@ impl<'a> Call<'a> {
             );
         }
         if f.register_session {
-            note_seen(self.ctx, self.env, token);
+            acted |= note_seen(self.ctx, self.env, token);
         }
+        acted
     }
 
     /// Refreshes a cookie session through its object, then serves the request with the new
@@ -339,6 +346,7 @@ impl<'a> Call<'a> {
                     identity: Some(f),
                     cookie: Some(cookie),
                     set_cookies: set.to_vec(),
+                    replayable: false,
                 }))
             }
             // Cleared cookies come with the refusal; otherwise (the store could not answer:
@@ -367,15 +375,16 @@ fn bad_pair(config: &Config, sid: Option<&str>, r: &Refusal) -> Result<Response>
 }
 
 /// Registers a cookie session with its object the first time this isolate sees it (after the
-/// response, through `waitUntil`): the inventory lists it and revoke-all can end it.
-fn note_seen(ctx: &Context, env: &Env, token: &Token) {
+/// response, through `waitUntil`): the inventory lists it and revoke-all can end it. Whether it
+/// did.
+fn note_seen(ctx: &Context, env: &Env, token: &Token) -> bool {
     thread_local! {
         static SEEN: RefCell<std::collections::BTreeSet<String>> = const { RefCell::new(std::collections::BTreeSet::new()) };
     }
     /// Sessions remembered per isolate before the set starts over.
     const MAX_SEEN: usize = 10_000;
     let Some(sid) = token.claims.sid.clone() else {
-        return;
+        return false;
     };
     let first = SEEN.with(|seen| {
         let mut seen = seen.borrow_mut();
@@ -385,7 +394,7 @@ fn note_seen(ctx: &Context, env: &Env, token: &Token) {
         seen.insert(sid.clone())
     });
     if !first {
-        return;
+        return false;
     }
     let call = SessionCall {
         sid: Some(sid),
@@ -395,4 +404,5 @@ fn note_seen(ctx: &Context, env: &Env, token: &Token) {
     };
     let env = env.clone();
     ctx.wait_until(async move { refresh::seen(&env, &call).await });
+    true
 }

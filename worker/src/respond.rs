@@ -25,6 +25,10 @@ pub struct Upstream {
     pub cookie: Option<String>,
     /// `Set-Cookie` values added to the origin's answer (after a refresh).
     pub set_cookies: Vec<String>,
+    /// The decision had no side effect to repeat (no audit line, no session to register, no
+    /// cookie to set): the entry module may replay it for an identical request
+    /// (`edge::warden_decide`).
+    pub replayable: bool,
 }
 
 impl Upstream {

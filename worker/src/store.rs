@@ -341,6 +341,7 @@ mod io {
 
     use super::*;
     use crate::audit::{audit, AuditEvent};
+    use crate::epoch;
 
     struct State {
         snapshot: Snapshot,
@@ -549,6 +550,7 @@ mod io {
             }
             s.snapshot = snapshot;
         });
+        epoch::changed();
     }
 
     async fn list_revocations(env: &Env) -> worker::Result<(Vec<Listed>, bool)> {
@@ -664,6 +666,7 @@ mod io {
 
     fn with_snapshot(f: impl FnOnce(&mut Snapshot)) {
         STATE.with(|s| f(&mut s.borrow_mut().snapshot));
+        epoch::changed();
     }
 
     /// Makes this isolate's own write effective here at once, and keeps it over refreshed
@@ -676,6 +679,7 @@ mod io {
                 .retain(|(_, at)| at.saturating_add(OVERLAY_SECONDS) > now);
             s.overlay.push((entry, now));
         });
+        epoch::changed();
     }
 
     /// Writes `rv:<kind>:<id>` (`kind` is `Jti`, `Sid` or `Kid`) with `expiration` (`None`:

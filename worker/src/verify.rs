@@ -132,6 +132,7 @@ fn remember(raw: &str, token: &Rc<Token>, dies_at: u64, fetched_key: bool, now: 
 /// Empties the verified-token cache (e.g. when a fetched JWKS no longer has a key it had).
 pub fn forget_verified_tokens() {
     VERIFIED.with(|cache| cache.borrow_mut().clear());
+    crate::epoch::changed();
 }
 
 /// The verified-token cache's counters in this isolate.
