@@ -143,10 +143,11 @@ impl KeyConfig {
     }
 }
 
-/// `https://…`, or `http://` to a loopback host only (local development): a JWKS fetched over
-/// plain HTTP could be swapped in transit for the attacker's keys.
+/// `https://…`, or `http://` to a loopback host only (local development): a JWKS (or a
+/// discovery document, or a poll answer) fetched over plain HTTP could be swapped in transit
+/// for the attacker's.
 pub(super) fn jwks_url(value: &str) -> Result<String, String> {
-    let invalid = || format!("{value:?} is not a valid JWKS URL");
+    let invalid = || format!("{value:?} is not a valid URL");
     let (scheme, rest) = value
         .split_once("://")
         .ok_or_else(|| format!("{value:?} is not an absolute URL"))?;
