@@ -19,8 +19,8 @@
 //! sent again is harmless to the transmitter.
 //!
 //! A run follows `moreAvailable` (and polls once more to deliver its last acknowledgements) for
-//! at most [`MAX_ROUNDS`] polls; a poll that does not answer within [`POLL_TIMEOUT_MS`] ends
-//! the run. Each run writes one `ssf_poll` audit line.
+//! at most [`MAX_ROUNDS`] polls; a poll that fails or does not answer within
+//! [`crate::keys::FETCH_TIMEOUT_MS`] ends the run. Each run writes one `ssf_poll` audit line.
 
 use serde_json::{json, Map, Value};
 
@@ -28,8 +28,6 @@ use serde_json::{json, Map, Value};
 pub const MAX_EVENTS: u32 = 100;
 /// Most polls per cron run.
 pub const MAX_ROUNDS: u32 = 5;
-/// A poll that has not answered within this many milliseconds has failed (the run ends).
-pub const POLL_TIMEOUT_MS: u32 = 5_000;
 /// Largest accepted poll answer (100 SETs of several KiB each).
 pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 /// Largest accepted SET in a poll answer, as for a push.
@@ -69,29 +67,23 @@ impl Pending {
     /// Reads the stored form (anything else is nothing pending: the transmitter delivers again
     /// what it has no acknowledgement for).
     pub fn from_json(text: &str) -> Pending {
-        let Ok(Value::Object(mut stored)) = serde_json::from_str(text) else {
-            return Pending::default();
-        };
-        let ack = match stored.remove("ack") {
-            Some(Value::Array(ids)) => ids
-                .into_iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
+        let stored: Value = serde_json::from_str(text).unwrap_or_default();
+        let ack = stored["ack"].as_array().map_or(&[][..], Vec::as_slice);
+        Pending {
+            ack: ack
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
                 .collect(),
-            _ => Vec::new(),
-        };
-        let set_errs = match stored.remove("setErrs") {
-            Some(Value::Object(errs)) => errs,
-            _ => Map::new(),
-        };
-        Pending { ack, set_errs }
+            set_errs: stored["setErrs"].as_object().cloned().unwrap_or_default(),
+        }
     }
 
-    /// The poll request's body.
-    pub fn request(&self) -> Value {
-        let mut body = self.to_json();
-        body["maxEvents"] = MAX_EVENTS.into();
-        body["returnImmediately"] = true.into();
-        body
+    /// The poll request's body: the stored form with `maxEvents` and `returnImmediately`.
+    pub fn request(&self) -> String {
+        let stored = self.to_json().to_string();
+        let rest = stored.strip_prefix('{').unwrap_or_default();
+        format!("{{\"maxEvents\":{MAX_EVENTS},\"returnImmediately\":true,{rest}")
     }
 }
 
@@ -101,26 +93,24 @@ pub type Polled = (String, Result<String, &'static str>);
 
 /// A poll answer (RFC 8936 §2.3): its SETs and `moreAvailable`, or why it is unusable.
 pub fn answer(body: &str) -> Result<(Vec<Polled>, bool), &'static str> {
-    let Ok(Value::Object(mut answer)) = serde_json::from_str(body) else {
-        return Err("the answer is not a JSON object");
+    let answer: Value = serde_json::from_str(body).map_err(|_| "the answer is not JSON")?;
+    let more = match &answer["moreAvailable"] {
+        Value::Null => false,
+        Value::Bool(more) => *more,
+        _ => return Err("moreAvailable is not a boolean"),
     };
-    let more = match answer.get("moreAvailable") {
-        None => false,
-        Some(Value::Bool(more)) => *more,
-        Some(_) => return Err("moreAvailable is not a boolean"),
-    };
-    let Some(Value::Object(sets)) = answer.remove("sets") else {
-        return Err("the answer has no sets object");
-    };
+    let sets = answer["sets"]
+        .as_object()
+        .ok_or("the answer has no sets object")?;
     let sets = sets
-        .into_iter()
+        .iter()
         .map(|(jti, set)| {
-            let set = match set {
-                Value::String(s) if s.len() > MAX_SET_BYTES => Err("the SET is over 64 KiB"),
-                Value::String(s) => Ok(s),
-                _ => Err("the sets member is not a string"),
+            let set = match set.as_str() {
+                Some(s) if s.len() > MAX_SET_BYTES => Err("the SET is over 64 KiB"),
+                Some(s) => Ok(s.to_owned()),
+                None => Err("the sets member is not a string"),
             };
-            (jti, set)
+            (jti.clone(), set)
         })
         .collect();
     Ok((sets, more))
@@ -131,16 +121,17 @@ pub use io::*;
 
 #[cfg(target_arch = "wasm32")]
 mod io {
-    use serde_json::{json, Value};
+    use serde_json::json;
     use warden_core::SetErrorCode;
-    use worker::{Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
+    use worker::{Env, Method};
 
     use super::*;
+    use crate::admin::StoreFailure;
     use crate::audit::{audit, AuditEvent};
     use crate::config::{Config, PollConfig};
-    use crate::received::{logged, Line, LEDGER_SECONDS};
+    use crate::keys::fetch_text;
+    use crate::received::{self, logged, Line};
     use crate::ssf::{deliver, Delivery, EVENT};
-    use crate::store;
 
     /// What a run did, for its `ssf_poll` line.
     #[derive(Default)]
@@ -158,15 +149,13 @@ mod io {
         let Some(poll) = &ssf.poll else { return };
         let mut run = Run::default();
         let outcome = rounds(env, config, ssf, poll, now, &mut run).await;
-        let mut line = json!({
+        let line = json!({
             "polls": run.polls,
             "received": run.received,
             "acknowledged": run.acknowledged,
             "refused": run.refused,
+            "error": outcome.err(),
         });
-        if let Err(why) = outcome {
-            line["error"] = why.into();
-        }
         audit(AuditEvent::SsfPoll, line);
     }
 
@@ -178,10 +167,7 @@ mod io {
         now: u64,
         run: &mut Run,
     ) -> Result<(), String> {
-        let kv = store::kv(env).map_err(|e| e.to_string())?;
-        let stored = kv
-            .get(PENDING_KEY)
-            .text()
+        let stored = received::stored(env, PENDING_KEY)
             .await
             .map_err(|e| failed("get", e))?;
         let mut pending = stored
@@ -191,7 +177,17 @@ mod io {
         let mut stored = !pending.is_empty();
         while run.polls < MAX_ROUNDS {
             run.polls += 1;
-            let body = request(poll, &pending.request()).await?;
+            let auth = format!("Bearer {}", poll.token);
+            let request = Some(pending.request());
+            let (body, _) = fetch_text(
+                &poll.url,
+                Method::Post,
+                ("authorization", &auth),
+                request,
+                MAX_ANSWER_BYTES,
+            )
+            .await
+            .map_err(|e| format!("poll: {e}"))?;
             // The transmitter has what this poll told it.
             run.acknowledged += pending.ack.len();
             pending = Pending::default();
@@ -218,11 +214,7 @@ mod io {
             }
             // Written before the next poll, so before the next page is applied.
             if stored || !pending.is_empty() {
-                let text = pending.to_json().to_string();
-                kv.put_bytes(PENDING_KEY, text.as_bytes())
-                    .map_err(|e| failed("put", e))?
-                    .expiration_ttl(LEDGER_SECONDS)
-                    .execute()
+                received::record(env, PENDING_KEY, &pending.to_json(), now)
                     .await
                     .map_err(|e| failed("put", e))?;
                 stored = !pending.is_empty();
@@ -238,44 +230,9 @@ mod io {
     }
 
     /// A store failure: audited (`store_error`), and the run's error.
-    fn failed(op: &str, error: impl std::fmt::Display) -> String {
-        audit(
-            AuditEvent::StoreError,
-            json!({"op": op, "key": PENDING_KEY, "error": error.to_string()}),
-        );
+    fn failed(op: &'static str, error: worker::Error) -> String {
+        let _audited = StoreFailure::new(op, error).response();
         format!("store {op} failed")
-    }
-
-    /// POSTs one poll within [`POLL_TIMEOUT_MS`] (no redirects): the answer's body, or why not.
-    async fn request(poll: &PollConfig, body: &Value) -> Result<String, String> {
-        let headers = Headers::new();
-        let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| e.to_string());
-        set("authorization", &format!("Bearer {}", poll.token))?;
-        set("content-type", "application/json")?;
-        set("accept", "application/json")?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_redirect(RequestRedirect::Manual)
-            .with_headers(headers)
-            .with_body(Some(body.to_string().into()));
-        let req = Request::new_with_init(&poll.url, &init).map_err(|e| e.to_string())?;
-        let signal =
-            worker::AbortSignal::from(web_sys::AbortSignal::timeout_with_u32(POLL_TIMEOUT_MS));
-        let mut resp = Fetch::Request(req)
-            .send_with_signal(&signal)
-            .await
-            .map_err(|e| format!("poll failed: {e}"))?;
-        if resp.status_code() != 200 {
-            return Err(format!("poll answered {}", resp.status_code()));
-        }
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| format!("poll failed: {e}"))?;
-        if body.len() > MAX_ANSWER_BYTES {
-            return Err(format!("the poll answer is over {MAX_ANSWER_BYTES} bytes"));
-        }
-        String::from_utf8(body).map_err(|_| "the poll answer is not UTF-8".into())
     }
 }
 
@@ -287,15 +244,16 @@ mod tests {
     fn the_request_carries_what_is_pending() {
         let mut p = Pending::default();
         assert!(p.is_empty());
+        let request = |p: &Pending| serde_json::from_str::<Value>(&p.request()).unwrap();
         assert_eq!(
-            p.request(),
+            request(&p),
             json!({"ack": [], "setErrs": {}, "maxEvents": 100, "returnImmediately": true})
         );
         p.ack.push("a".into());
         p.refuse("b", "invalid_key", "signature verification failed");
         assert!(!p.is_empty());
         assert_eq!(
-            p.request(),
+            request(&p),
             json!({"ack": ["a"], "setErrs": {"b": {"err": "invalid_key", "description": "signature verification failed"}}, "maxEvents": 100, "returnImmediately": true})
         );
         // Stored and read back.

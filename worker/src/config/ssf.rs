@@ -124,6 +124,7 @@ pub(super) fn ssf_config(
             cooldown: token_keys.cooldown,
             stale: token_keys.stale,
             transmitter: true,
+            discovery: None,
         },
         push_token: secret(get("WARDEN_SSF_PUSH_TOKEN"), "WARDEN_SSF_PUSH_TOKEN")?,
         poll,
