@@ -4,8 +4,8 @@
 // issuer has a path (`http://127.0.0.1:<port>/tenant`). The demo origin signs the tokens.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { startOrigin } from "./origin/server.mjs";
+import { serveLoopback } from "./helpers/loopback.mjs";
 import { startWarden, assertDenied } from "./helpers/warden.mjs";
 import { bearer } from "./helpers/miniflare.mjs";
 
@@ -20,7 +20,7 @@ let idp, origin;
  */
 async function startIdp() {
   const state = { doc: null, docMaxAge: 300, jwks: {}, hits: {}, down: false };
-  const server = createServer((req, res) => {
+  const { url, close } = await serveLoopback((req, res) => {
     const path = new URL(req.url, "http://idp").pathname;
     state.hits[path] = (state.hits[path] ?? 0) + 1;
     const send = (status, body, maxAge) => {
@@ -32,14 +32,9 @@ async function startIdp() {
     if (name && state.jwks[name]) return send(200, state.jwks[name], 300);
     send(404, { error: "not_found" }, 0);
   });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  state.url = `http://127.0.0.1:${server.address().port}`;
-  state.issuer = `${state.url}/tenant`;
-  state.close = () =>
-    new Promise((r) => {
-      server.close(r);
-      server.closeAllConnections();
-    });
+  state.url = url;
+  state.issuer = `${url}/tenant`;
+  state.close = close;
   return state;
 }
 
