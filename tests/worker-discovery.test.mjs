@@ -167,7 +167,8 @@ test("the document moves its jwks_uri: new keys picked up on an unknown kid, and
     await sleep(2100);
     assert.equal((await api(w2, await origin.issue({ sub: "hana" }))).status, 200, "new keys after the cache period");
     await assertDenied(assert, await api(w2, token), 401, "token_unknown_key");
-    assert.equal(idp.hits[DOC], 2);
+    // Twice, or three times when the last request came over a second after the adoption.
+    assert.ok(idp.hits[DOC] >= 2 && idp.hits[DOC] <= 3, `${idp.hits[DOC]}`);
   } finally {
     await w2.dispose();
   }
