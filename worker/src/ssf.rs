@@ -116,16 +116,18 @@ mod io {
             let why = "the sets member name is not the SET's jti";
             return Delivery::Refused(SetErrorCode::InvalidRequest, why);
         }
-        match received::apply(env, config, "ssf", &ssf.policy.issuer, &event, now).await {
-            Ok(mut line) => {
-                line.kind = Some(event.kind.uri());
+        let (mut line, failed) =
+            match received::apply(env, config, "ssf", &ssf.policy.issuer, &event, now).await {
+                Ok(line) => (line, None),
+                Err((line, failed)) => (line, Some(failed)),
+            };
+        line.kind = Some(event.kind.uri());
+        match failed {
+            None => {
                 logged(EVENT, &line);
                 Delivery::Accepted
             }
-            Err((mut line, failed)) => {
-                line.kind = Some(event.kind.uri());
-                Delivery::Unavailable(received::unavailable(EVENT, line, &failed))
-            }
+            Some(failed) => Delivery::Unavailable(received::unavailable(EVENT, line, &failed)),
         }
     }
 
