@@ -9,6 +9,10 @@ export PATH="$ROOT/node_modules/.bin:$PATH" WRANGLER_SEND_METRICS=false CLOUDFLA
 ORIGIN_PORT=${WARDEN_DEV_ORIGIN_PORT:-8788}
 WORKER_PORT=${WARDEN_DEV_PORT:-8787}
 ADMIN_TOKEN=${WARDEN_DEV_ADMIN_TOKEN:-dev-admin-token}
+# The demo origin is also a Shared Signals transmitter: its SETs' iss and aud, and the push token.
+SSF_ISSUER="https://origin.warden.test/ssf"
+SSF_AUDIENCE="http://127.0.0.1:$WORKER_PORT/_warden/ssf"
+PUSH_TOKEN=${WARDEN_DEV_PUSH_TOKEN:-dev-ssf-push-token}
 mkdir -p .dev
 
 pids=()
@@ -31,12 +35,16 @@ wait_for() { # url what seconds; any HTTP answer means it is up
 
 echo "==> demo origin on 127.0.0.1:$ORIGIN_PORT"
 # Access tokens live a minute (refreshed at the edge 15 s before expiry); logout and password
-# change revoke at Warden through its admin API.
+# change reach Warden as Shared Signals events (CAEP session-revoked, credential-change) pushed
+# to /_warden/ssf/push, signed with the transmitter key kept in .dev/transmitter-key.json.
 node tests/origin/server.mjs --port "$ORIGIN_PORT" --key-file .dev/origin-key.json --access-ttl 60 \
-  --warden-url "http://127.0.0.1:$WORKER_PORT" --warden-admin-token "$ADMIN_TOKEN" &
+  --warden-url "http://127.0.0.1:$WORKER_PORT" --warden-admin-token "$ADMIN_TOKEN" \
+  --ssf-issuer "$SSF_ISSUER" --ssf-audience "$SSF_AUDIENCE" --ssf-push-token "$PUSH_TOKEN" \
+  --transmitter-key-file .dev/transmitter-key.json &
 pids+=($!)
 wait_for "http://127.0.0.1:$ORIGIN_PORT/.well-known/jwks.json" "the demo origin" 20
 JWKS=$(curl -fsS "http://127.0.0.1:$ORIGIN_PORT/.well-known/jwks.json")
+SSF_JWKS=$(curl -fsS "http://127.0.0.1:$ORIGIN_PORT/.well-known/ssf-jwks.json")
 
 # Local-only values; .dev.vars overrides wrangler.toml's [vars] under `wrangler dev`.
 cat > .dev.vars <<VARS
@@ -49,6 +57,10 @@ WARDEN_PUBLIC_PATHS="/login"
 WARDEN_ACCESS_COOKIE="warden_access"
 WARDEN_REFRESH_COOKIE="warden_refresh"
 WARDEN_REFRESH_PATH="/oauth/token"
+WARDEN_SSF_ISSUER="$SSF_ISSUER"
+WARDEN_SSF_AUDIENCE="$SSF_AUDIENCE"
+WARDEN_SSF_JWKS='$SSF_JWKS'
+WARDEN_SSF_PUSH_TOKEN="$PUSH_TOKEN"
 VARS
 
 echo "==> wrangler dev on 127.0.0.1:$WORKER_PORT (builds the worker first; about a minute when cold)"
@@ -82,6 +94,15 @@ Warden is ready: worker $W -> demo origin http://127.0.0.1:$ORIGIN_PORT
   curl -si -c .dev/jar -b .dev/jar $W/whoami | grep -i '^set-cookie'
   # the sessions Warden has seen for bob (ids and times, never tokens)
   curl -s "$W/_warden/sessions?sub=bob" -H "Authorization: Bearer $ADMIN_TOKEN"
+
+  # Revocation pushed by the identity provider (Shared Signals, RFC 8935): carol changes her
+  # password through Warden; the origin, as the transmitter, pushes a CAEP credential-change
+  # SET to $W/_warden/ssf/push (202) -- no admin API call
+  TOKEN=\$(curl -s -X POST http://127.0.0.1:$ORIGIN_PORT/login -d '{"username":"carol"}' | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
+  curl -s -X POST $W/password -H "Authorization: Bearer \$TOKEN" -d '{"password":"correct horse battery"}'
+  # ... and carol's token is refused at the edge: 401 token_revoked (the worker's log shows
+  # the ssf_event line: "action":"subject_cutoff", the credential-change type)
+  curl -si $W/whoami -H "Authorization: Bearer \$TOKEN"
   # the cron on demand (wrangler dev --test-scheduled)
   curl -s "$W/__scheduled?cron=*/10+*+*+*+*"
 

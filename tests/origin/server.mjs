@@ -4,10 +4,17 @@
 //
 //   node tests/origin/server.mjs [--port 8788] [--key-file .dev/origin-key.json]
 //        [--access-ttl 300] [--refresh-ttl 86400] [--warden-url URL --warden-admin-token T]
+//        [--ssf-issuer ISS --ssf-audience AUD [--ssf-push-token T]
+//         [--transmitter-key-file .dev/transmitter-key.json]]
 //
 // Endpoints: POST /login {"username","password"?} → tokens (JSON and cookies); POST /oauth/token
 // (grant_type=refresh_token); POST /logout; POST /password {"password"} (through Warden);
-// GET /.well-known/jwks.json; anything else echoes method, path, query, body and x-warden-*.
+// GET /.well-known/jwks.json; GET /.well-known/ssf-jwks.json (the transmitter's key); anything
+// else echoes method, path, query, body and x-warden-*.
+//
+// Logout and password change reach Warden: as a Shared Signals transmitter when `ssfIssuer` is
+// set (a CAEP session-revoked or credential-change SET pushed to Warden's /_warden/ssf/push,
+// signed with the transmitter key), else through Warden's admin API.
 import { createServer } from "node:http";
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -37,7 +44,15 @@ const DEFAULTS = {
   clientSecret: null,
   // Cache-Control max-age of the JWKS response (key tests make it small to exercise expiry).
   jwksMaxAge: 300,
+  // Shared Signals transmitter (unset: off): the SETs' iss and aud, Warden's push token, and
+  // where the transmitter's signing key is kept (unset: a new one per start).
+  ssfIssuer: null,
+  ssfAudience: null,
+  ssfPushToken: null,
+  transmitterKeyFile: null,
 };
+
+const CAEP = "https://schemas.openid.net/secevent/caep/event-type/";
 
 /** Loads the signing key from keyFile, or makes one (and saves it there when given). */
 async function signingKey(keyFile) {
@@ -107,6 +122,9 @@ export async function startOrigin(options = {}) {
   const opts = { ...DEFAULTS, ...options };
   let { privateKey, publicJwk } = await signingKey(opts.keyFile);
   let kid = publicJwk.kid ?? "demo-es256-1";
+  const transmitter = await signingKey(opts.transmitterKeyFile);
+  const pub = transmitter.publicJwk;
+  const ssfJwks = { keys: [{ kty: pub.kty, crv: pub.crv, x: pub.x, y: pub.y, kid: "demo-transmitter-1", alg: "ES256", use: "sig" }] };
   const jwks = { keys: [{ kty: publicJwk.kty, crv: publicJwk.crv, x: publicJwk.x, y: publicJwk.y, kid, alg: "ES256", use: "sig" }] };
   const requests = new Map();
   const sessions = new SessionStore({ refreshTtl: opts.refreshTtl });
@@ -185,9 +203,50 @@ export async function startOrigin(options = {}) {
     });
   }
 
-  /** POST {wardenUrl}/_warden/revoke; throws unless Warden acknowledged. */
+  /**
+   * A Security Event Token from the transmitter (`typ` secevent+jwt, its own key): one `event`
+   * of `type` (a CAEP name) about `subject` (`sub_id`).
+   */
+  function securityEvent(type, subject, event = {}) {
+    const now = Math.floor(Date.now() / 1000);
+    const payload = { iss: opts.ssfIssuer, aud: opts.ssfAudience, iat: now, jti: randomUUID(), sub_id: subject, events: { [`${CAEP}${type}`]: { event_timestamp: now, ...event } } };
+    return new SignJWT(payload).setProtectedHeader({ alg: "ES256", kid: ssfJwks.keys[0].kid, typ: "secevent+jwt" }).sign(transmitter.privateKey);
+  }
+
+  /** Pushes a SET to {wardenUrl}/_warden/ssf/push (RFC 8935); throws unless Warden answered 202. */
+  async function wardenPush(set) {
+    const headers = { "content-type": "application/secevent+jwt" };
+    if (opts.ssfPushToken) headers.authorization = `Bearer ${opts.ssfPushToken}`;
+    const r = await fetch(new URL("/_warden/ssf/push", opts.wardenUrl), { method: "POST", headers, body: set });
+    if (r.status !== 202) throw new Error(`Warden push answered ${r.status}`);
+    pushed.push(set);
+    return JSON.parse(Buffer.from(set.split(".")[1], "base64url")).events;
+  }
+  const pushed = []; // the SETs Warden acknowledged
+
+  /** The user as an `iss_sub` subject of this issuer. */
+  const user = (sub) => ({ format: "iss_sub", iss: opts.issuer, sub });
+
+  /**
+   * Tells Warden: revoke session `sid` (of `sub`, when known), or cut off `sub` (returns the
+   * cutoff). As a transmitter when `ssfIssuer` is set, else through the admin API.
+   */
   async function wardenRevoke(body) {
     if (!opts.wardenUrl) return null;
+    if (opts.ssfIssuer) {
+      if (body.sid) {
+        const subject = { format: "complex", session: { format: "opaque", id: body.sid } };
+        if (body.sub) subject.user = user(body.sub);
+        return wardenPush(await securityEvent("session-revoked", subject));
+      }
+      const events = await wardenPush(await securityEvent("credential-change", user(body.sub), { credential_type: "password", change_type: "update" }));
+      return { before: Object.values(events)[0].event_timestamp };
+    }
+    return wardenAdmin(body.sid ? { sid: body.sid } : { sub: body.sub });
+  }
+
+  /** POST {wardenUrl}/_warden/revoke; throws unless Warden acknowledged. */
+  async function wardenAdmin(body) {
     const r = await fetch(new URL("/_warden/revoke", opts.wardenUrl), {
       method: "POST",
       headers: { authorization: `Bearer ${opts.wardenAdminToken}`, "content-type": "application/json" },
@@ -229,6 +288,7 @@ export async function startOrigin(options = {}) {
         }
         return send(res, 200, jwks, cacheControl);
       }
+      if (req.method === "GET" && url.pathname === "/.well-known/ssf-jwks.json") return send(res, 200, ssfJwks);
       if (req.method === "POST" && url.pathname === "/login") {
         const body = parseJson(await readBody(req));
         if (!body) return send(res, 400, { error: "invalid_request", error_description: "body is not JSON" });
@@ -245,7 +305,7 @@ export async function startOrigin(options = {}) {
         const sid = req.headers["x-warden-sid"] ?? sessions.sidOf(cookies(req.headers.cookie)[opts.refreshCookie]);
         if (sid) {
           sessions.revokeFamily(sid);
-          await wardenRevoke({ sid });
+          await wardenRevoke({ sid, sub: req.headers["x-warden-sub"] });
         }
         const clear = (name) => `${name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${opts.secureCookies ? "; Secure" : ""}`;
         return send(res, 200, { ok: true, sid }, { "set-cookie": [clear(opts.accessCookie), clear(opts.refreshCookie)] });
@@ -308,6 +368,9 @@ export async function startOrigin(options = {}) {
     issue,
     sign,
     logoutToken,
+    securityEvent,
+    ssfJwks,
+    pushed,
     requests,
     sessions,
     knobs,
@@ -333,10 +396,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     refreshTtl: Number(arg("--refresh-ttl", DEFAULTS.refreshTtl)),
     wardenUrl: arg("--warden-url", null),
     wardenAdminToken: arg("--warden-admin-token", null),
+    ssfIssuer: arg("--ssf-issuer", null),
+    ssfAudience: arg("--ssf-audience", null),
+    ssfPushToken: arg("--ssf-push-token", null),
+    transmitterKeyFile: arg("--transmitter-key-file", null),
     secureCookies: !process.argv.includes("--insecure-cookies"),
   });
   console.log(`demo origin listening on ${origin.url} (issuer ${origin.issuer}, audience ${origin.audience})`);
   if (process.argv.includes("--print-jwks")) console.log(JSON.stringify(origin.jwks));
+  if (origin.options.ssfIssuer) console.log(`as a Shared Signals transmitter (${origin.options.ssfIssuer}): logout and password change push SETs to ${origin.options.wardenUrl}/_warden/ssf/push`);
   const stop = () => origin.close().then(() => process.exit(0));
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);

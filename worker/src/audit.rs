@@ -55,11 +55,14 @@ pub enum AuditEvent {
     /// A Security Event Token pushed by the transmitter: applied, a duplicate, refused or
     /// unavailable.
     SsfEvent,
+    /// A cron run of Shared Signals poll delivery: polls made, SETs received, acknowledged
+    /// and refused, and the error that ended it early.
+    SsfPoll,
 }
 
 impl AuditEvent {
     /// Every event, in the order the README lists them.
-    pub const ALL: [AuditEvent; 21] = [
+    pub const ALL: [AuditEvent; 22] = [
         AuditEvent::Deny,
         AuditEvent::RejectExpiredToken,
         AuditEvent::Revoke,
@@ -81,6 +84,7 @@ impl AuditEvent {
         AuditEvent::SessionObjectError,
         AuditEvent::BackchannelLogout,
         AuditEvent::SsfEvent,
+        AuditEvent::SsfPoll,
     ];
 
     /// The `event` field's value, e.g. `deny` or `refresh_reuse_detected`.
@@ -107,6 +111,7 @@ impl AuditEvent {
             AuditEvent::SessionObjectError => "session_object_error",
             AuditEvent::BackchannelLogout => "backchannel_logout",
             AuditEvent::SsfEvent => "ssf_event",
+            AuditEvent::SsfPoll => "ssf_poll",
         }
     }
 

@@ -186,14 +186,15 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     protect::admin_only(req, &env, &config, now).await
 }
 
-/// The cron trigger: reaps expired PAT records.
+/// The cron trigger: reaps expired PAT records, then polls the Shared Signals transmitter
+/// (`WARDEN_SSF_POLL_URL`, [`crate::poll`]).
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now = unix_now();
-    if let Err(e) = config(&env) {
-        config_failed(&e);
-        return;
-    }
+    let config = match config(&env) {
+        Ok(config) => config,
+        Err(e) => return config_failed(&e),
+    };
     match pat::reap(&env, now).await {
         Ok(reaped) => audit(
             AuditEvent::Reap,
@@ -204,4 +205,5 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             json!({"op": "reap", "error": e.to_string()}),
         ),
     }
+    crate::poll::run(&env, &config, now).await;
 }

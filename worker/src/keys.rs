@@ -21,7 +21,7 @@ use std::rc::Rc;
 use serde_json::{json, Value};
 use warden_core::{Denial, Header, Key, KeyError, KeySet};
 
-use crate::config::{is_symmetric, KeyConfig};
+use crate::config::{is_symmetric, jwks_url, Discovery, KeyConfig};
 
 /// Freshness of a fetched JWKS whose response has no `max-age`.
 pub const DEFAULT_TTL_SECONDS: u64 = 300;
@@ -91,6 +91,9 @@ pub async fn key_for<'a>(
             Err(other) => return Err(other),
         }
     }
+    if let Some(discovery) = &config.discovery {
+        return discovered_key(discovery, config, header, now).await;
+    }
     match &config.url {
         Some(url) => remote_key(url, config, header, now).await,
         None if inline.is_some() => Err(Denial::UnknownKey),
@@ -142,8 +145,9 @@ impl Remote {
     }
 }
 
-/// Most JWKS URLs one isolate keeps: the access tokens' and a transmitter's.
-const MAX_REMOTES: usize = 2;
+/// Most JWKS URLs one isolate keeps: the access tokens' (two while a discovered `jwks_uri`
+/// moves) and a transmitter's.
+const MAX_REMOTES: usize = 3;
 
 thread_local! {
     // One isolate runs one thread; its configuration names at most two JWKS URLs.
@@ -201,7 +205,13 @@ async fn remote_key(
     now: u64,
 ) -> Result<KeyRef<'static>, Denial> {
     if !config.transmitter {
-        with_remote(url, |r| r.token = true);
+        with_remote(url, |_| ());
+        // The access tokens' set is this one (a discovered `jwks_uri` may have moved).
+        REMOTE.with(|cell| {
+            for r in cell.borrow_mut().iter_mut() {
+                r.token = r.url == url;
+            }
+        });
     }
     let v = view(url, config, now);
     let mut refreshed = false;
@@ -233,6 +243,137 @@ fn select(set: &Rc<KeySet>, header: &Header) -> Result<KeyRef<'static>, Denial> 
         .position(|k| std::ptr::eq(k, key))
         .ok_or(Denial::KeysUnavailable)?;
     Ok(KeyRef::Fetched(Rc::clone(set), index))
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenID Connect discovery (`WARDEN_OIDC_DISCOVERY=on`): where the token keys are.
+// ---------------------------------------------------------------------------------------------
+
+/// Largest accepted discovery document.
+pub const MAX_DISCOVERY_BYTES: usize = 64 * 1024;
+
+/// The isolate's copy of the discovery document: its checked `jwks_uri` (empty before the first
+/// good one), kept like a fetched JWKS — fresh for its `max-age` (300 s when absent, within the
+/// cooldown and 24 h), then while the endpoint fails for at most `WARDEN_JWKS_STALE_SECONDS`;
+/// asked at most once per cooldown.
+struct Discovered {
+    jwks_uri: String,
+    fresh_until: u64,
+    usable_until: u64,
+    last_attempt: Option<u64>,
+}
+
+thread_local! {
+    static DISCOVERED: RefCell<Discovered> = const {
+        RefCell::new(Discovered { jwks_uri: String::new(), fresh_until: 0, usable_until: 0, last_attempt: None })
+    };
+}
+
+/// The `jwks_uri` of a discovery document, or why it is unusable: its `issuer` must be exactly
+/// `issuer` (OpenID Connect Discovery §4.3) and its `jwks_uri` https (plain http only to a
+/// loopback host, as `WARDEN_JWKS_URL`).
+pub fn discovered_jwks_uri(document: &str, issuer: &str) -> Result<String, String> {
+    let doc: Value = serde_json::from_str(document).map_err(|_| "the document is not JSON")?;
+    match doc["issuer"].as_str() {
+        Some(found) if found == issuer => {}
+        Some(found) => {
+            return Err(format!(
+                "the document's issuer {found:?} is not WARDEN_ISSUER {issuer:?}"
+            ))
+        }
+        None => return Err("the document has no issuer".into()),
+    }
+    let uri = doc["jwks_uri"]
+        .as_str()
+        .ok_or("the document has no jwks_uri")?;
+    jwks_url(uri).map_err(|why| format!("jwks_uri: {why}"))
+}
+
+async fn discovered_key(
+    discovery: &Discovery,
+    config: &KeyConfig,
+    header: &Header,
+    now: u64,
+) -> Result<KeyRef<'static>, Denial> {
+    let uri = jwks_uri(discovery, config, now, false).await?;
+    match remote_key(&uri, config, header, now).await {
+        // Perhaps the keys moved: the document asked again (at most once per cooldown).
+        Err(Denial::UnknownKey) => match jwks_uri(discovery, config, now, true).await? {
+            moved if moved != uri => remote_key(&moved, config, header, now).await,
+            _ => Err(Denial::UnknownKey),
+        },
+        other => other,
+    }
+}
+
+/// The token keys' URL from the discovery document: held, or fetched (`refetch`: even while the
+/// held one is fresh). A document that cannot be fetched leaves the held one serving within the
+/// stale bound; one that is wrong (another `issuer`, a `jwks_uri` that is not https) is dropped
+/// at once. Each failure is a `config_error` audit line; with nothing usable,
+/// `DiscoveryFailed` (503 `config_error`).
+async fn jwks_uri(
+    discovery: &Discovery,
+    config: &KeyConfig,
+    now: u64,
+    refetch: bool,
+) -> Result<String, Denial> {
+    let (fresh, usable, may_fetch) = DISCOVERED.with(|cell| {
+        let d = cell.borrow();
+        let may_fetch = d
+            .last_attempt
+            .is_none_or(|t| now >= t.saturating_add(config.cooldown));
+        (now < d.fresh_until, now <= d.usable_until, may_fetch)
+    });
+    if !may_fetch || (fresh && !refetch) {
+        return DISCOVERED.with(|cell| match usable {
+            true => Ok(cell.borrow().jwks_uri.clone()),
+            false => Err(Denial::DiscoveryFailed),
+        });
+    }
+    let outcome = match fetch_document(&discovery.url).await {
+        Err(why) => Err((false, why)),
+        Ok((body, cache_control)) => discovered_jwks_uri(&body, &discovery.issuer)
+            .map(|uri| (uri, cache_control))
+            .map_err(|why| (true, why)),
+    };
+    DISCOVERED.with(|cell| {
+        let mut d = cell.borrow_mut();
+        d.last_attempt = Some(now);
+        match outcome {
+            Ok((uri, cache_control)) => {
+                let ttl = cache_control
+                    .as_deref()
+                    .and_then(max_age)
+                    .unwrap_or(DEFAULT_TTL_SECONDS)
+                    .clamp(config.cooldown, MAX_TTL_SECONDS);
+                if !d.jwks_uri.is_empty() && d.jwks_uri != uri {
+                    // Tokens verified with the old set's keys must be verified again.
+                    WITHDRAWALS.with(|w| w.set(w.get().wrapping_add(1)));
+                }
+                d.fresh_until = now + ttl;
+                d.usable_until = d.fresh_until.saturating_add(config.stale);
+                d.jwks_uri = uri;
+                Ok(d.jwks_uri.clone())
+            }
+            Err((wrong, why)) => {
+                if wrong {
+                    d.usable_until = 0;
+                    d.fresh_until = 0;
+                }
+                #[cfg(not(target_arch = "wasm32"))]
+                log(json!({"event": "discovery_failed", "error": why}));
+                #[cfg(target_arch = "wasm32")]
+                crate::audit::audit(
+                    crate::audit::AuditEvent::ConfigError,
+                    json!({"variable": "WARDEN_OIDC_DISCOVERY", "reason": why, "url": discovery.url}),
+                );
+                match now <= d.usable_until {
+                    true => Ok(d.jwks_uri.clone()),
+                    false => Err(Denial::DiscoveryFailed),
+                }
+            }
+        }
+    })
 }
 
 /// Polling step of a request that waits for another request's load of the JWKS.
@@ -480,7 +621,9 @@ pub fn jwks_status(now: u64) -> Option<JwksStatus> {
 }
 
 #[cfg(target_arch = "wasm32")]
-use io::{cache_get, cache_put, fetch, sleep_ms};
+pub use io::fetch_text;
+#[cfg(target_arch = "wasm32")]
+use io::{cache_get, cache_put, fetch, fetch_document, sleep_ms};
 
 #[cfg(target_arch = "wasm32")]
 mod io {
@@ -489,7 +632,9 @@ mod io {
     use warden_core::{hex, token_digest, KeySet};
     use worker::{Cache, Fetch, Headers, Response};
 
-    use super::{load_fetched, max_age, CachedJwks, FETCH_TIMEOUT_MS, MAX_JWKS_BYTES};
+    use super::{
+        load_fetched, max_age, CachedJwks, FETCH_TIMEOUT_MS, MAX_DISCOVERY_BYTES, MAX_JWKS_BYTES,
+    };
 
     /// The Cache API key for a JWKS URL: a name of Warden's own, never the URL itself (which the
     /// zone might cache for other reasons).
@@ -541,17 +686,38 @@ mod io {
             .map_err(|e| e.to_string())
     }
 
-    /// GETs the JWKS (no HTTP cache, no redirects), within [`FETCH_TIMEOUT_MS`], and loads it.
+    /// GETs the discovery document: its body and `Cache-Control`.
+    pub(super) async fn fetch_document(url: &str) -> Result<(String, Option<String>), String> {
+        let accept = ("accept", "application/json");
+        fetch_text(url, "GET", accept, None, MAX_DISCOVERY_BYTES).await
+    }
+
+    /// GETs the JWKS and loads it.
     pub(super) async fn fetch(url: &str) -> Result<(String, KeySet, Option<u64>), String> {
-        // No redirects (a JWKS that moves is a configuration change), no HTTP cache.
-        let req = crate::http::outbound(
-            "GET",
-            url,
-            &[("accept", "application/jwk-set+json, application/json")],
-            None,
-            true,
-        )
-        .map_err(|e| e.to_string())?;
+        let accept = ("accept", "application/jwk-set+json, application/json");
+        let (body, cache_control) = fetch_text(url, "GET", accept, None, MAX_JWKS_BYTES).await?;
+        let set = load_fetched(&body)?;
+        Ok((body, set, cache_control.as_deref().and_then(max_age)))
+    }
+
+    /// Sends `method` to `url` with the `accept` header (a name and value: `accept`, or
+    /// `authorization` for a JSON `body`), no HTTP cache, no redirects (a document that moves
+    /// is a configuration change), within [`FETCH_TIMEOUT_MS`]: the body of a `200` answer (at
+    /// most `max` bytes of UTF-8) and its `Cache-Control`, or why not.
+    pub async fn fetch_text(
+        url: &str,
+        method: &str,
+        header: (&str, &str),
+        body: Option<String>,
+        max: usize,
+    ) -> Result<(String, Option<String>), String> {
+        let mut headers = vec![header];
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+            headers.push(("accept", "application/json"));
+        }
+        let req = crate::http::outbound(method, url, &headers, body.as_deref(), true)
+            .map_err(|e| e.to_string())?;
         let signal =
             worker::AbortSignal::from(web_sys::AbortSignal::timeout_with_u32(FETCH_TIMEOUT_MS));
         let mut resp = Fetch::Request(req)
@@ -567,17 +733,16 @@ mod io {
             .ok()
             .flatten()
             .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > MAX_JWKS_BYTES) {
-            return Err(format!("body over {MAX_JWKS_BYTES} bytes"));
+        if declared.is_some_and(|n| n > max) {
+            return Err(format!("body over {max} bytes"));
         }
         let cache_control = resp.headers().get("cache-control").ok().flatten();
         let body = resp.bytes().await.map_err(|e| e.to_string())?;
-        if body.len() > MAX_JWKS_BYTES {
-            return Err(format!("body over {MAX_JWKS_BYTES} bytes"));
+        if body.len() > max {
+            return Err(format!("body over {max} bytes"));
         }
         let body = String::from_utf8(body).map_err(|_| "body is not UTF-8".to_owned())?;
-        let set = load_fetched(&body)?;
-        Ok((body, set, cache_control.as_deref().and_then(max_age)))
+        Ok((body, cache_control))
     }
 }
 
@@ -596,6 +761,11 @@ async fn cache_put(_url: &str, _entry: &CachedJwks, _stale: u64, _now: u64) -> R
 async fn sleep_ms(_ms: u64) {}
 
 #[cfg(not(target_arch = "wasm32"))]
+async fn fetch_document(_url: &str) -> Result<(String, Option<String>), String> {
+    Err("no network outside workerd".into())
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 async fn fetch(_url: &str) -> Result<(String, KeySet, Option<u64>), String> {
     Err("no network outside workerd".into())
 }
@@ -606,6 +776,38 @@ mod tests {
 
     const HS: &str = r#"{"keys":[{"kty":"oct","kid":"h","alg":"HS256","k":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}]}"#;
     const EC: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"e","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
+
+    #[test]
+    fn discovery_documents() {
+        let issuer = "https://id.example/tenant";
+        let doc = |iss: &str, uri: &str| format!(r#"{{"issuer":"{iss}","jwks_uri":"{uri}"}}"#);
+        assert_eq!(
+            discovered_jwks_uri(&doc(issuer, "https://id.example/keys"), issuer),
+            Ok("https://id.example/keys".to_owned())
+        );
+        assert_eq!(
+            discovered_jwks_uri(&doc(issuer, "http://127.0.0.1:9/keys"), issuer).as_deref(),
+            Ok("http://127.0.0.1:9/keys")
+        );
+        for (body, why) in [
+            (
+                doc("https://id.example/tenant/", "https://k"),
+                "is not WARDEN_ISSUER",
+            ),
+            (
+                doc("https://id.example", "https://k"),
+                "is not WARDEN_ISSUER",
+            ),
+            (doc(issuer, "http://id.example/keys"), "jwks_uri"),
+            (doc(issuer, "keys"), "jwks_uri"),
+            (format!(r#"{{"issuer":"{issuer}"}}"#), "no jwks_uri"),
+            (r#"{"jwks_uri":"https://k"}"#.to_owned(), "no issuer"),
+            ("<html>".to_owned(), "not JSON"),
+        ] {
+            let e = discovered_jwks_uri(&body, issuer).unwrap_err();
+            assert!(e.contains(why), "{body}: {e}");
+        }
+    }
 
     #[test]
     fn max_age_parsing() {

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod oauth;
 pub mod objects;
 pub mod pat;
+pub mod poll;
 #[cfg(target_arch = "wasm32")]
 pub mod protect;
 pub mod protocol;

@@ -87,13 +87,14 @@ mod io {
     use crate::http::{json_response, method_not_allowed};
     use crate::{keys, store, verify};
 
-    /// Whether the event under `key` was applied already.
-    async fn applied(env: &Env, key: &str) -> worker::Result<bool> {
-        Ok(store::kv(env)?.get(key).text().await?.is_some())
+    /// The record under `key` (an applied event's, or the poll's pending acknowledgements).
+    pub async fn stored(env: &Env, key: &str) -> worker::Result<Option<String>> {
+        Ok(store::kv(env)?.get(key).text().await?)
     }
 
-    /// Records the event under `key` as applied (`record`: what was done, for inspection).
-    async fn record(env: &Env, key: &str, record: &Value, now: u64) -> worker::Result<()> {
+    /// Writes `record` under `key` for [`LEDGER_SECONDS`] (an event applied: what was done,
+    /// for inspection; or the poll's pending acknowledgements).
+    pub async fn record(env: &Env, key: &str, record: &Value, now: u64) -> worker::Result<()> {
         store::kv(env)?
             .put_bytes(key, record.to_string().as_bytes())?
             .expiration(now + LEDGER_SECONDS)
@@ -114,7 +115,7 @@ mod io {
         let token = parse_set(raw)?;
         let key = match keys::key_for(key_config, &token.header, now).await {
             Ok(key) => key,
-            Err(Denial::KeysUnavailable) => return Err(None),
+            Err(Denial::KeysUnavailable | Denial::DiscoveryFailed) => return Err(None),
             Err(Denial::UnknownKey) => return Err(Some(SetError::UnknownKey)),
             Err(Denial::AlgorithmNotAllowed) => return Err(Some(SetError::AlgorithmNotAllowed)),
             Err(_) => return Err(Some(SetError::BadSignature)),
@@ -142,9 +143,9 @@ mod io {
             jti: Some(&event.jti),
             ..Line::default()
         };
-        match applied(env, &key).await {
-            Ok(true) => return Ok(line),
-            Ok(false) => {}
+        match stored(env, &key).await {
+            Ok(Some(_)) => return Ok(line),
+            Ok(None) => {}
             Err(e) => return Err((line, StoreFailure::new("get", e))),
         }
         line.action = event.action.name();

@@ -43,11 +43,24 @@ mod io {
     use super::*;
     use crate::admin::authorized;
     use crate::audit::AuditEvent;
-    use crate::config::Config;
+    use crate::config::{Config, SsfConfig};
     use crate::http::json_response;
     use crate::received::{self, logged};
 
-    const EVENT: AuditEvent = AuditEvent::SsfEvent;
+    /// What became of one SET, pushed or polled (the same checks, the same apply, the same
+    /// `ssf_event` line).
+    pub enum Delivery {
+        /// Applied, now or before (a `duplicate`): acknowledge it.
+        Accepted,
+        /// Refused (not yet audited): the RFC 8935 §2.3 code and the description.
+        Refused(SetErrorCode, &'static str),
+        /// The keys or the store cannot be had now (audited): not acknowledged, so that the
+        /// transmitter delivers it again; the push's 503.
+        Unavailable(Result<Response>),
+    }
+
+    /// The audit event of every received SET.
+    pub const EVENT: AuditEvent = AuditEvent::SsfEvent;
     const MEMBERS: received::Members = ("err", "description");
 
     /// Answers a request to the push endpoint.
@@ -74,12 +87,35 @@ mod io {
             Ok(raw) => raw,
             Err(why) => return refused(SetErrorCode::InvalidRequest, why),
         };
+        match deliver(raw, None, env, config, ssf, now).await {
+            Delivery::Accepted => Ok(Response::empty()?.with_status(202)),
+            Delivery::Refused(code, why) => refused(code, why),
+            Delivery::Unavailable(answer) => answer,
+        }
+    }
+
+    /// Checks and applies one SET: the core's parser, the transmitter's key, the signature,
+    /// [`warden_core::SetPolicy::validate`], then (for a polled one) its `sets` member name
+    /// (`member`) against its `jti`, then [`received::apply`]. Writes the `ssf_event` line
+    /// except for a refusal (the caller's, with its code).
+    pub async fn deliver(
+        raw: &str,
+        member: Option<&str>,
+        env: &Env,
+        config: &Config,
+        ssf: &SsfConfig,
+        now: u64,
+    ) -> Delivery {
         let validate = |token: &_| ssf.policy.validate(token, now);
         let event = match received::verified_event(raw, &ssf.keys, now, &validate).await {
             Ok(event) => event,
-            Err(Some(e)) => return refused(e.code(), e.description()),
-            Err(None) => return received::keys_unavailable(EVENT, MEMBERS),
+            Err(Some(e)) => return Delivery::Refused(e.code(), e.description()),
+            Err(None) => return Delivery::Unavailable(received::keys_unavailable(EVENT, MEMBERS)),
         };
+        if member.is_some_and(|m| m != event.jti) {
+            let why = "the sets member name is not the SET's jti";
+            return Delivery::Refused(SetErrorCode::InvalidRequest, why);
+        }
         let (mut line, failed) =
             match received::apply(env, config, "ssf", &ssf.policy.issuer, &event, now).await {
                 Ok(line) => (line, None),
@@ -89,9 +125,9 @@ mod io {
         match failed {
             None => {
                 logged(EVENT, &line);
-                Ok(Response::empty()?.with_status(202))
+                Delivery::Accepted
             }
-            Some(failed) => received::unavailable(EVENT, line, &failed),
+            Some(failed) => Delivery::Unavailable(received::unavailable(EVENT, line, &failed)),
         }
     }
 

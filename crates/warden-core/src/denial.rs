@@ -124,6 +124,10 @@ pub enum Denial {
     StoreUnavailable,
     /// No key set could be had.
     KeysUnavailable,
+    /// The issuer's OpenID Connect discovery document (`WARDEN_OIDC_DISCOVERY`) could not be
+    /// had or is unusable (its `issuer` is not the configured one, its `jwks_uri` not https):
+    /// a configuration error, answered 503.
+    DiscoveryFailed,
     /// An opaque token (a PAT) that no record knows.
     TokenUnknown,
     /// A claim that would reach the origin as an identity value (`sub`, `sid`, `jti`,
@@ -171,6 +175,7 @@ impl Denial {
             Self::RefreshReused => "refresh_reused",
             Self::StoreUnavailable => "store_unavailable",
             Self::KeysUnavailable => "keys_unavailable",
+            Self::DiscoveryFailed => "config_error",
             Self::TokenUnknown => "token_unknown",
             Self::ClaimInvalid(_) => "token_claim_invalid",
             Self::InsufficientScope { .. } => "insufficient_scope",
@@ -186,7 +191,10 @@ impl Denial {
             Self::InvalidRequest(_) => 400,
             Self::InsufficientScope { .. } => 403,
             Self::RefreshUpstream(_) => 502,
-            Self::StoreUnavailable | Self::KeysUnavailable | Self::RefreshUnavailable => 503,
+            Self::StoreUnavailable
+            | Self::KeysUnavailable
+            | Self::DiscoveryFailed
+            | Self::RefreshUnavailable => 503,
             _ => 401,
         }
     }
@@ -257,6 +265,7 @@ impl Denial {
             Self::RefreshReused => "refresh token reused",
             Self::StoreUnavailable => "revocation store unavailable",
             Self::KeysUnavailable => "signing keys unavailable",
+            Self::DiscoveryFailed => "the issuer discovery document is unusable",
             Self::TokenUnknown => "unknown token",
             Self::ClaimInvalid("sub") => "token sub is not a usable identity value",
             Self::ClaimInvalid("sid") => "token sid is not a usable identity value",

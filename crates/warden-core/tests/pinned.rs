@@ -71,7 +71,7 @@ fn each_refusal_has_its_rfc_6750_answer() {
     );
     // (denial, status, RFC 6750 error, body error, Retry-After)
     type Answer = (Denial, u16, Option<&'static str>, &'static str, Option<u32>);
-    let cases: [Answer; 7] = [
+    let cases: [Answer; 8] = [
         (Denial::Missing, 401, None, "unauthorized", None),
         (
             Denial::InvalidRequest("two Authorization headers"),
@@ -110,6 +110,13 @@ fn each_refusal_has_its_rfc_6750_answer() {
         ),
         (
             Denial::KeysUnavailable,
+            503,
+            None,
+            "temporarily_unavailable",
+            None,
+        ),
+        (
+            Denial::DiscoveryFailed,
             503,
             None,
             "temporarily_unavailable",

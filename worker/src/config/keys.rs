@@ -34,6 +34,26 @@ pub struct KeyConfig {
     /// A transmitter's keys (`WARDEN_SSF_JWKS`, `WARDEN_SSF_JWKS_URL`), not the access
     /// tokens'.
     pub transmitter: bool,
+    /// `WARDEN_OIDC_DISCOVERY=on`: the keys come from the `jwks_uri` of the issuer's discovery
+    /// document (then `inline` and `url` are unset).
+    pub discovery: Option<Discovery>,
+}
+
+/// OpenID Connect discovery of the token keys (`WARDEN_OIDC_DISCOVERY=on`).
+#[derive(Debug)]
+pub struct Discovery {
+    /// `WARDEN_ISSUER`: the document's `issuer` must be exactly this (OIDC Discovery §4.3).
+    pub issuer: String,
+    /// `<WARDEN_ISSUER>/.well-known/openid-configuration`.
+    pub url: String,
+}
+
+/// The discovery document's URL: the issuer's own path kept, no double slash.
+pub fn discovery_url(issuer: &str) -> String {
+    format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    )
 }
 
 fn config_error(variable: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -76,11 +96,42 @@ impl KeyConfig {
                 Some(set)
             }
         };
-        if inline.is_none() && url.is_none() && hmac.is_none() {
+        let discovery =
+            match get("WARDEN_OIDC_DISCOVERY").as_deref() {
+                None | Some("off") => None,
+                Some("on") if inline.is_some() || url.is_some() => return Err(config_error(
+                    "WARDEN_OIDC_DISCOVERY",
+                    "is on, so the token keys come from the issuer's jwks_uri: unset WARDEN_JWKS \
+                     and WARDEN_JWKS_URL",
+                )),
+                Some("on") => {
+                    let issuer = get("WARDEN_ISSUER").ok_or_else(|| {
+                        config_error(
+                        "WARDEN_ISSUER",
+                        "is required when WARDEN_OIDC_DISCOVERY is on (the discovery document is \
+                         the issuer's)",
+                    )
+                    })?;
+                    let url = jwks_url(&discovery_url(&issuer))
+                        .and_then(|url| match issuer.contains('?') {
+                            true => Err(format!("{issuer:?} has a query")),
+                            false => Ok(url),
+                        })
+                        .map_err(|why| config_error("WARDEN_ISSUER", why))?;
+                    Some(Discovery { issuer, url })
+                }
+                Some(v) => {
+                    return Err(config_error(
+                        "WARDEN_OIDC_DISCOVERY",
+                        format!("{v:?} is neither \"on\" nor \"off\""),
+                    ))
+                }
+            };
+        if inline.is_none() && url.is_none() && hmac.is_none() && discovery.is_none() {
             return Err(config_error(
                 "WARDEN_JWKS",
-                "a key source is required: WARDEN_JWKS (inline JWKS), WARDEN_JWKS_URL, or the \
-                 secret WARDEN_HMAC_KEYS",
+                "a key source is required: WARDEN_JWKS (inline JWKS), WARDEN_JWKS_URL, the \
+                 secret WARDEN_HMAC_KEYS, or WARDEN_OIDC_DISCOVERY=on",
             ));
         }
         if let (Some(inline), Some(hmac)) = (&inline, &hmac) {
@@ -118,13 +169,15 @@ impl KeyConfig {
             cooldown,
             stale,
             transmitter: false,
+            discovery,
         };
         if let Some(allowed) = &config.algorithms {
             let static_keys = config.inline.iter().chain(&config.hmac);
             let usable = static_keys
                 .flat_map(KeySet::keys)
                 .any(|k| allowed.contains(&k.alg));
-            let remote_usable = config.url.is_some() && allowed.iter().any(|a| !a.is_symmetric());
+            let remote = config.url.is_some() || config.discovery.is_some();
+            let remote_usable = remote && allowed.iter().any(|a| !a.is_symmetric());
             if !usable && !remote_usable {
                 return Err(config_error(
                     "WARDEN_ALGORITHMS",
@@ -143,10 +196,11 @@ impl KeyConfig {
     }
 }
 
-/// `https://…`, or `http://` to a loopback host only (local development): a JWKS fetched over
-/// plain HTTP could be swapped in transit for the attacker's keys.
-pub(super) fn jwks_url(value: &str) -> Result<String, String> {
-    let invalid = || format!("{value:?} is not a valid JWKS URL");
+/// `https://…`, or `http://` to a loopback host only (local development): a JWKS (or a
+/// discovery document, or a poll answer) fetched over plain HTTP could be swapped in transit
+/// for the attacker's.
+pub fn jwks_url(value: &str) -> Result<String, String> {
+    let invalid = || format!("{value:?} is not a valid URL");
     let (scheme, rest) = value
         .split_once("://")
         .ok_or_else(|| format!("{value:?} is not an absolute URL"))?;
@@ -280,6 +334,60 @@ mod tests {
         }
         let e = load(&[("WARDEN_JWKS_URL", "http://issuer.example/jwks")]).unwrap_err();
         assert!(e.reason.contains("https://"), "{}", e.reason);
+    }
+
+    #[test]
+    fn discovery() {
+        assert!(load(&[("WARDEN_JWKS", EC)]).unwrap().discovery.is_none());
+        for (issuer, url) in [
+            (
+                "https://id.example",
+                "https://id.example/.well-known/openid-configuration",
+            ),
+            (
+                "https://id.example/tenant",
+                "https://id.example/tenant/.well-known/openid-configuration",
+            ),
+            (
+                "https://id.example/tenant/",
+                "https://id.example/tenant/.well-known/openid-configuration",
+            ),
+            (
+                "http://127.0.0.1:8788",
+                "http://127.0.0.1:8788/.well-known/openid-configuration",
+            ),
+        ] {
+            let on = [("WARDEN_OIDC_DISCOVERY", "on"), ("WARDEN_ISSUER", issuer)];
+            let c = load(&on).unwrap();
+            let d = c.discovery.unwrap();
+            assert_eq!((d.issuer.as_str(), d.url.as_str()), (issuer, url));
+            // HMAC secrets may sit next to it (a discovered JWKS never supplies them).
+            assert!(load(&[on[0], on[1], ("WARDEN_HMAC_KEYS", HS)]).is_ok());
+        }
+        let off = load(&[("WARDEN_OIDC_DISCOVERY", "off"), ("WARDEN_JWKS", EC)]).unwrap();
+        assert!(off.discovery.is_none());
+        let var = |vars: &[(&str, &str)]| load(vars).unwrap_err().variable;
+        let on = ("WARDEN_OIDC_DISCOVERY", "on");
+        let issuer = ("WARDEN_ISSUER", "https://id.example");
+        for v in ["On", "yes", "1", "true"] {
+            assert_eq!(
+                var(&[("WARDEN_OIDC_DISCOVERY", v), issuer, ("WARDEN_JWKS", EC)]),
+                "WARDEN_OIDC_DISCOVERY"
+            );
+        }
+        assert_eq!(var(&[on]), "WARDEN_ISSUER");
+        for i in ["http://id.example", "id.example", "https://id.example/?t=1"] {
+            assert_eq!(var(&[on, ("WARDEN_ISSUER", i)]), "WARDEN_ISSUER", "{i}");
+        }
+        // Never two sources of the token keys.
+        assert_eq!(
+            var(&[on, issuer, ("WARDEN_JWKS", EC)]),
+            "WARDEN_OIDC_DISCOVERY"
+        );
+        assert_eq!(
+            var(&[on, issuer, ("WARDEN_JWKS_URL", "https://id.example/jwks")]),
+            "WARDEN_OIDC_DISCOVERY"
+        );
     }
 
     #[test]

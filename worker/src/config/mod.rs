@@ -15,7 +15,7 @@ mod keys;
 mod ssf;
 
 pub use keys::*;
-pub use ssf::SsfConfig;
+pub use ssf::{PollConfig, SsfConfig};
 
 /// Default for `WARDEN_SNAPSHOT_SECONDS`: how often an isolate rebuilds its revocation snapshot.
 pub const DEFAULT_SNAPSHOT_SECONDS: u64 = 30;
@@ -765,6 +765,41 @@ mod tests {
         assert_eq!(
             var(&[("WARDEN_SSF_ISSUER", "a\u{1}b")]),
             "WARDEN_SSF_ISSUER"
+        );
+
+        // Poll delivery: the URL and its token go together, and need the transmitter.
+        assert!(load(&tx).unwrap().ssf.unwrap().poll.is_none());
+        let mut polled = tx.to_vec();
+        polled.extend([
+            ("WARDEN_SSF_POLL_URL", "https://tx.example/poll"),
+            ("WARDEN_SSF_POLL_TOKEN", "poll-token-0123456789"),
+        ]);
+        let c = load(&polled).unwrap();
+        let p = c.ssf.as_ref().unwrap().poll.as_ref().unwrap();
+        assert_eq!(
+            (p.url.as_str(), p.token.as_str()),
+            ("https://tx.example/poll", "poll-token-0123456789")
+        );
+        assert!(!c.summary().to_string().contains("poll-token-0123456789"));
+        let poll_url = ("WARDEN_SSF_POLL_URL", "https://tx.example/poll");
+        let poll_token = ("WARDEN_SSF_POLL_TOKEN", "poll-token-0123456789");
+        assert_eq!(var(&[poll_url]), "WARDEN_SSF_POLL_TOKEN");
+        assert_eq!(var(&[poll_token]), "WARDEN_SSF_POLL_URL");
+        assert_eq!(
+            var(&[
+                ("WARDEN_SSF_POLL_URL", "http://tx.example/poll"),
+                poll_token
+            ]),
+            "WARDEN_SSF_POLL_URL"
+        );
+        assert_eq!(
+            var(&[poll_url, ("WARDEN_SSF_POLL_TOKEN", "short")]),
+            "WARDEN_SSF_POLL_TOKEN"
+        );
+        assert_eq!(
+            variable(&[poll_url, poll_token]),
+            "WARDEN_SSF_ISSUER",
+            "polling needs the transmitter"
         );
     }
 

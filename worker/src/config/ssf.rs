@@ -19,6 +19,18 @@ pub struct SsfConfig {
     pub keys: KeyConfig,
     /// `WARDEN_SSF_PUSH_TOKEN` (a secret): push requests must carry `Bearer <it>`.
     pub push_token: Option<String>,
+    /// Poll delivery (RFC 8936) by the cron trigger; `None` while `WARDEN_SSF_POLL_URL` is
+    /// unset.
+    pub poll: Option<PollConfig>,
+}
+
+/// Where and how the cron trigger polls the transmitter for SETs (RFC 8936).
+#[derive(Debug)]
+pub struct PollConfig {
+    /// `WARDEN_SSF_POLL_URL`: https, or http to a loopback host.
+    pub url: String,
+    /// `WARDEN_SSF_POLL_TOKEN` (a secret, required with the URL): sent as `Bearer <it>`.
+    pub token: String,
 }
 
 fn name(
@@ -41,7 +53,34 @@ pub(super) fn ssf_config(
     policy: &Policy,
     token_keys: &KeyConfig,
 ) -> Result<Option<SsfConfig>, ConfigError> {
+    let poll_url = match get("WARDEN_SSF_POLL_URL") {
+        None => None,
+        Some(url) => Some(jwks_url(&url).map_err(|why| err("WARDEN_SSF_POLL_URL", why))?),
+    };
+    let poll_token = secret(get("WARDEN_SSF_POLL_TOKEN"), "WARDEN_SSF_POLL_TOKEN")?;
+    let poll = match (poll_url, poll_token) {
+        (Some(url), Some(token)) => Some(PollConfig { url, token }),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(err(
+                "WARDEN_SSF_POLL_TOKEN",
+                "is required when WARDEN_SSF_POLL_URL is set (the poll requests' bearer token)",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(err(
+                "WARDEN_SSF_POLL_URL",
+                "is required when WARDEN_SSF_POLL_TOKEN is set",
+            ))
+        }
+    };
     let Some(issuer) = name(get, "WARDEN_SSF_ISSUER")? else {
+        if poll.is_some() {
+            return Err(err(
+                "WARDEN_SSF_ISSUER",
+                "is required when WARDEN_SSF_POLL_URL is set (the transmitter's iss)",
+            ));
+        }
         return Ok(None);
     };
     let audience = name(get, "WARDEN_SSF_AUDIENCE")?.ok_or_else(|| {
@@ -85,7 +124,9 @@ pub(super) fn ssf_config(
             cooldown: token_keys.cooldown,
             stale: token_keys.stale,
             transmitter: true,
+            discovery: None,
         },
         push_token: secret(get("WARDEN_SSF_PUSH_TOKEN"), "WARDEN_SSF_PUSH_TOKEN")?,
+        poll,
     }))
 }
