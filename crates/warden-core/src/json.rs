@@ -18,8 +18,8 @@ pub enum JsonError {
     DuplicateKey,
 }
 
-/// The message of the custom error a strict visitor raises on a repeated key.
-pub(crate) const DUPLICATE: &str = "duplicate key";
+/// The message of the custom error the strict visitor raises on a repeated key.
+const DUPLICATE: &str = "duplicate key";
 
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -50,8 +50,8 @@ pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonError> {
     }
 }
 
-/// What a serde_json error from a strict visitor means: a duplicate key or a syntax error.
-pub(crate) fn error_kind(e: &serde_json::Error) -> JsonError {
+/// What a serde_json error from the strict visitor means: a duplicate key or a syntax error.
+fn error_kind(e: &serde_json::Error) -> JsonError {
     // A custom error's message is the only channel serde offers; this runs on the error path only.
     use alloc::string::ToString;
     if e.is_data() && e.to_string().starts_with(DUPLICATE) {

@@ -272,7 +272,7 @@ fn json_error(e: JsonError, part: Part) -> ParseError {
 }
 
 /// The header parameters [`parse`] reads: `alg`, `typ`, `kid`, then [`FORBIDDEN_HEADERS`].
-const HEADER_NAMES: [&str; 9] = {
+pub(crate) const HEADER_NAMES: [&str; 9] = {
     let mut names = ["alg", "typ", "kid", "", "", "", "", "", ""];
     let mut i = 0;
     while i < FORBIDDEN_HEADERS.len() {

@@ -1,97 +1,438 @@
-//! A strict streaming reader for token headers and claims: it reads a few named members of a
-//! JSON object straight from the decoded bytes and walks every other value without building it,
-//! refusing exactly what [`crate::parse_json_object`] refuses (syntax, a non-object top level,
-//! duplicate keys at any depth, serde_json's nesting limit).
+//! A strict JSON reader for token headers and claims: it reads a few named members of a JSON
+//! object straight from the decoded bytes and walks every other value without building it.
 //!
-//! Keys and strings borrow from the input where they have no escapes. What allocates: a captured
-//! string with escapes, a captured array, and one key list per object that has members not
+//! It accepts exactly the texts [`crate::parse_json_object`] (serde_json, building a `Value`)
+//! accepts, and refuses the others with the same [`JsonError`]: RFC 8259 syntax as serde_json
+//! reads it (its number forms and range, its string escapes with `\u` surrogates in pairs, UTF-8,
+//! its whitespace), a non-object top level, duplicate keys at any depth (compared after
+//! unescaping), serde_json's nesting limit of 128. Like serde_json it reads the text once, from
+//! the start, so the first problem in the text decides the error. `differential.rs` holds the
+//! two side by side; the fuzz target `json_reader` does the same on arbitrary bytes.
+//!
+//! Keys and strings borrow from the input where they have no escapes. What allocates: a string
+//! with escapes, a captured array of strings, and one key list per object that has members not
 //! named (a tree instead of a list for an object of many keys).
 
 use alloc::borrow::Cow;
 use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::json::{self, JsonError, DUPLICATE};
+use crate::json::JsonError;
+
+#[cfg(test)]
+pub(crate) mod differential;
 
 /// A captured member value: just enough of its shape for the typed checks that follow.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Member<'de> {
+pub(crate) enum Member<'a> {
     /// A JSON string.
-    Str(Cow<'de, str>),
-    /// A non-negative JSON integer that fits a `u64`.
+    Str(Cow<'a, str>),
+    /// A non-negative JSON integer written without fraction or exponent that fits a `u64` (what
+    /// serde_json reads as a `u64`: `1.0`, `1e3` and `-0` are not).
     U64(u64),
     /// An array whose elements are all strings (possibly none).
-    Strs(Vec<Cow<'de, str>>),
+    Strs(Vec<Cow<'a, str>>),
     /// Anything else (walked and checked, not kept).
     Other,
 }
 
 /// Reads the JSON object in `bytes`, capturing the members named in `names` (in that order) and
-/// walking every other value. Refuses what [`json::parse_object`] refuses, with the same
-/// [`JsonError`]: the first problem in the text wins, as when the whole object is built.
-pub(crate) fn read_object<'de, const N: usize>(
-    bytes: &'de [u8],
+/// walking every other value. Refuses what [`crate::parse_json_object`] refuses, with the same
+/// [`JsonError`].
+pub(crate) fn read_object<'a, const N: usize>(
+    bytes: &'a [u8],
     names: &[&'static str; N],
-) -> Result<[Option<Member<'de>>; N], JsonError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let top = de
-        .deserialize_any(Object { names })
-        .and_then(|v| de.end().map(|()| v));
-    match top {
-        Ok(Some(members)) => Ok(members),
-        Ok(None) => Err(JsonError::NotAnObject),
-        Err(e) => Err(json::error_kind(&e)),
+) -> Result<[Option<Member<'a>>; N], JsonError> {
+    let mut r = Reader {
+        bytes,
+        at: 0,
+        depth: MAX_DEPTH,
+    };
+    // As serde_json: the whole value first, then only whitespace, then the object check.
+    let members = if r.skip_whitespace() == Some(b'{') {
+        Some(r.object(names)?)
+    } else {
+        r.value(false)?;
+        None
+    };
+    if r.skip_whitespace().is_some() {
+        return Err(JsonError::Syntax);
+    }
+    members.ok_or(JsonError::NotAnObject)
+}
+
+/// serde_json's nesting limit: an array or object nested 128 deep is refused.
+const MAX_DEPTH: u8 = 128;
+
+/// Every refusal but a duplicate key and a non-object top level.
+const SYNTAX: JsonError = JsonError::Syntax;
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    /// The next byte to read.
+    at: usize,
+    /// How many more arrays and objects may open before the limit.
+    depth: u8,
+}
+
+impl<'a> Reader<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    /// The next byte, read (never past the end).
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek();
+        if b.is_some() {
+            self.at += 1;
+        }
+        b
+    }
+
+    /// Reads `byte` if it is next.
+    fn eat(&mut self, byte: u8) -> bool {
+        let here = self.peek() == Some(byte);
+        if here {
+            self.at += 1;
+        }
+        here
+    }
+
+    /// The value of the next byte if it is a decimal digit, not read.
+    fn peek_digit(&self) -> Option<u8> {
+        self.peek().filter(u8::is_ascii_digit).map(|b| b - b'0')
+    }
+
+    /// The value of the next byte if it is a decimal digit, read.
+    fn digit(&mut self) -> Option<u8> {
+        let d = self.peek_digit();
+        if d.is_some() {
+            self.at += 1;
+        }
+        d
+    }
+
+    /// Skips JSON whitespace (space, tab, line feed, carriage return); the next byte, if any.
+    fn skip_whitespace(&mut self) -> Option<u8> {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+        self.peek()
+    }
+
+    /// Reads `byte` after optional whitespace.
+    fn expect(&mut self, byte: u8) -> Result<(), JsonError> {
+        if self.skip_whitespace() != Some(byte) {
+            return Err(SYNTAX);
+        }
+        self.at += 1;
+        Ok(())
+    }
+
+    /// Reads any value; [`Member::Other`] for one not worth capturing, and for every array
+    /// unless `capture`.
+    fn value(&mut self, capture: bool) -> Result<Member<'a>, JsonError> {
+        match self.skip_whitespace() {
+            Some(b'{') => self.object(&[]).map(|[]| Member::Other),
+            Some(b'[') => self.array(capture),
+            Some(b'"') => {
+                self.at += 1;
+                self.string().map(Member::Str)
+            }
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => Ok(self.number()?.map_or(Member::Other, Member::U64)),
+            _ => Err(SYNTAX),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<Member<'a>, JsonError> {
+        if !self.bytes[self.at..].starts_with(word) {
+            return Err(SYNTAX);
+        }
+        self.at += word.len();
+        Ok(Member::Other)
+    }
+
+    /// Counts one more level of nesting, refused at serde_json's limit.
+    fn enter(&mut self) -> Result<(), JsonError> {
+        self.depth -= 1;
+        if self.depth == 0 {
+            return Err(SYNTAX);
+        }
+        self.at += 1;
+        Ok(())
+    }
+
+    /// Reads an object (at its `{`), capturing the members named in `names`. A key is checked
+    /// for duplicates as soon as it is read, before its colon, as serde_json's visitor does.
+    fn object<const N: usize>(
+        &mut self,
+        names: &[&'static str; N],
+    ) -> Result<[Option<Member<'a>>; N], JsonError> {
+        self.enter()?;
+        let mut members: [Option<Member<'a>>; N] = core::array::from_fn(|_| None);
+        // Only the keys of unnamed members: a named member's slot says whether it was seen.
+        let mut others = Keys::new();
+        if self.skip_whitespace() != Some(b'}') {
+            loop {
+                self.expect(b'"')?;
+                let key = self.string()?;
+                let slot = names.iter().position(|n| **n == *key);
+                let repeated = match slot {
+                    Some(i) => members[i].is_some(),
+                    None => !others.insert(key),
+                };
+                if repeated {
+                    return Err(JsonError::DuplicateKey);
+                }
+                self.expect(b':')?;
+                let value = self.value(slot.is_some())?;
+                if let Some(i) = slot {
+                    members[i] = Some(value);
+                }
+                if self.skip_whitespace() != Some(b',') {
+                    break;
+                }
+                self.at += 1;
+            }
+        }
+        self.expect(b'}')?;
+        self.depth += 1;
+        Ok(members)
+    }
+
+    /// Reads an array (at its `[`): [`Member::Strs`] when `capture` and every element is a
+    /// string. Every element is read to the end either way (a duplicate key further on must still
+    /// be refused).
+    fn array(&mut self, capture: bool) -> Result<Member<'a>, JsonError> {
+        self.enter()?;
+        let mut strings = capture.then(Vec::new);
+        if self.skip_whitespace() != Some(b']') {
+            loop {
+                match (self.value(false)?, &mut strings) {
+                    (Member::Str(s), Some(list)) => list.push(s),
+                    _ => strings = None,
+                }
+                if self.skip_whitespace() != Some(b',') {
+                    break;
+                }
+                self.at += 1;
+            }
+        }
+        self.expect(b']')?;
+        self.depth += 1;
+        Ok(strings.map_or(Member::Other, Member::Strs))
+    }
+
+    /// Reads a string's contents and its closing quote (the opening one is read). Control
+    /// characters are refused, escapes decoded (`\u` surrogates only in pairs), and the result
+    /// must be UTF-8.
+    fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
+        let start = self.at;
+        loop {
+            match self.next() {
+                Some(b'"') => {
+                    let text = &self.bytes[start..self.at - 1];
+                    return core::str::from_utf8(text)
+                        .map(Cow::Borrowed)
+                        .map_err(|_| SYNTAX);
+                }
+                Some(b'\\') => break,
+                Some(0x20..) => {}
+                Some(_) | None => return Err(SYNTAX),
+            }
+        }
+        // Escapes: the text so far, then the rest decoded.
+        let mut out = Vec::from(&self.bytes[start..self.at - 1]);
+        loop {
+            self.escape(&mut out)?;
+            loop {
+                match self.next() {
+                    Some(b'"') => {
+                        return String::from_utf8(out).map(Cow::Owned).map_err(|_| SYNTAX)
+                    }
+                    Some(b'\\') => break,
+                    Some(b @ 0x20..) => out.push(b),
+                    Some(_) | None => return Err(SYNTAX),
+                }
+            }
+        }
+    }
+
+    /// Decodes the escape after a backslash onto `out`.
+    fn escape(&mut self, out: &mut Vec<u8>) -> Result<(), JsonError> {
+        let c = match self.next().ok_or(SYNTAX)? {
+            b @ (b'"' | b'\\' | b'/') => char::from(b),
+            b'b' => '\x08',
+            b'f' => '\x0c',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let code = match self.hex4()? {
+                    0xDC00..=0xDFFF => return Err(SYNTAX),
+                    high @ 0xD800..=0xDBFF => {
+                        if (self.next(), self.next()) != (Some(b'\\'), Some(b'u')) {
+                            return Err(SYNTAX);
+                        }
+                        let low = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return Err(SYNTAX);
+                        }
+                        0x1_0000 + (((high - 0xD800) << 10) | (low - 0xDC00))
+                    }
+                    code => code,
+                };
+                char::from_u32(code).ok_or(SYNTAX)?
+            }
+            _ => return Err(SYNTAX),
+        };
+        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        Ok(())
+    }
+
+    /// Four hex digits, either case.
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let mut n = 0;
+        for _ in 0..4 {
+            let digit = char::from(self.next().ok_or(SYNTAX)?)
+                .to_digit(16)
+                .ok_or(SYNTAX)?;
+            n = (n << 4) | digit;
+        }
+        Ok(n)
+    }
+
+    /// Reads a number as serde_json does (without its `float_roundtrip` feature): `Some` for a
+    /// non-negative integer without fraction or exponent that fits a `u64`, `None` for any other
+    /// number. Refused, as there: a leading zero before a digit; a `-`, `.` or exponent without a
+    /// digit after it; a value serde_json's float arithmetic takes to infinity.
+    fn number(&mut self) -> Result<Option<u64>, JsonError> {
+        let negative = self.eat(b'-');
+        // The value is `significand × 10^exponent`. Digits a u64 cannot hold are dropped where
+        // serde_json drops them: before the point each still scales the value, after it none.
+        let mut significand = 0u64;
+        let mut exponent = 0i32;
+        match self.digit() {
+            Some(0) => {
+                if self.peek_digit().is_some() {
+                    return Err(SYNTAX);
+                }
+            }
+            Some(d) => {
+                significand = u64::from(d);
+                let mut full = false;
+                while let Some(d) = self.digit() {
+                    full = full || !push_digit(&mut significand, d);
+                    if full {
+                        exponent = exponent.saturating_add(1);
+                    }
+                }
+            }
+            None => return Err(SYNTAX),
+        }
+        // An integer too long for a u64 is a float to serde_json.
+        let mut float = exponent != 0;
+        if self.eat(b'.') {
+            float = true;
+            if self.peek_digit().is_none() {
+                return Err(SYNTAX);
+            }
+            let mut full = false;
+            while let Some(d) = self.digit() {
+                full = full || !push_digit(&mut significand, d);
+                if !full {
+                    exponent = exponent.saturating_sub(1);
+                }
+            }
+        }
+        if self.eat(b'e') || self.eat(b'E') {
+            float = true;
+            let positive = !self.eat(b'-');
+            if positive {
+                self.eat(b'+');
+            }
+            if self.peek_digit().is_none() {
+                return Err(SYNTAX);
+            }
+            let mut e = Some(0i32);
+            while let Some(d) = self.digit() {
+                e = e.and_then(|e| e.checked_mul(10)?.checked_add(i32::from(d)));
+            }
+            let Some(e) = e else {
+                // An exponent past i32: serde_json refuses infinity and reads zero otherwise.
+                return if significand != 0 && positive {
+                    Err(SYNTAX)
+                } else {
+                    Ok(None)
+                };
+            };
+            exponent = if positive {
+                exponent.saturating_add(e)
+            } else {
+                exponent.saturating_sub(e)
+            };
+        }
+        if !float {
+            return Ok((!negative).then_some(significand));
+        }
+        if significand != 0 && overflows(significand, exponent) {
+            return Err(SYNTAX);
+        }
+        Ok(None)
     }
 }
 
-/// An object key, borrowed from the input when it has no escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(KeyVisitor)
+/// `n = n × 10 + d` if that fits a u64 (serde_json's own test, so the same digit stops).
+fn push_digit(n: &mut u64, d: u8) -> bool {
+    match n.checked_mul(10).and_then(|n| n.checked_add(u64::from(d))) {
+        Some(next) => {
+            *n = next;
+            true
+        }
+        None => false,
     }
 }
 
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Key<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Borrowed(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Owned(String::from(v))))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Owned(v)))
+/// Whether serde_json takes `significand × 10^exponent` (significand not zero) to infinity: it
+/// multiplies `significand as f64` by its table's `10^exponent` (`1e0` to `1e308`, correctly
+/// rounded literals as here) and refuses any larger exponent. Below `1e289` no u64 reaches
+/// `f64::MAX`, so only the table's top entries are needed. Negative exponents never overflow.
+fn overflows(significand: u64, exponent: i32) -> bool {
+    const FROM: i32 = 289;
+    const POW10: [f64; 20] = [
+        1e289, 1e290, 1e291, 1e292, 1e293, 1e294, 1e295, 1e296, 1e297, 1e298, 1e299, 1e300, 1e301,
+        1e302, 1e303, 1e304, 1e305, 1e306, 1e307, 1e308,
+    ];
+    match exponent {
+        ..FROM => false,
+        FROM..=308 => POW10
+            .get((exponent - FROM) as usize)
+            .is_some_and(|pow| (significand as f64 * pow).is_infinite()),
+        _ => true,
     }
 }
 
 /// The keys one object has named so far: a short list, then a tree once the object is large
 /// (so a hostile object of many keys costs `n log n` comparisons, not `n²`).
-enum Keys<'de> {
-    Few(Vec<Cow<'de, str>>),
-    Many(BTreeSet<Cow<'de, str>>),
+enum Keys<'a> {
+    Few(Vec<Cow<'a, str>>),
+    Many(BTreeSet<Cow<'a, str>>),
 }
 
 /// Above this many keys an object's keys move from a list to a tree.
 const FEW_KEYS: usize = 16;
 
-impl<'de> Keys<'de> {
+impl<'a> Keys<'a> {
     const fn new() -> Self {
         Keys::Few(Vec::new())
     }
 
     /// Records `key`; `false` when the object already named it.
-    fn insert(&mut self, key: Cow<'de, str>) -> bool {
+    fn insert(&mut self, key: Cow<'a, str>) -> bool {
         match self {
             Keys::Few(list) => {
                 if list.contains(&key) {
@@ -111,174 +452,6 @@ impl<'de> Keys<'de> {
             }
             Keys::Many(set) => set.insert(key),
         }
-    }
-}
-
-fn duplicate<E: de::Error>() -> E {
-    E::custom(DUPLICATE)
-}
-
-/// The top-level value: `Some` captured members for an object, `None` for any other (valid,
-/// walked) JSON value.
-struct Object<'n, const N: usize> {
-    names: &'n [&'static str; N],
-}
-
-impl<'de, const N: usize> Visitor<'de> for Object<'_, N> {
-    type Value = Option<[Option<Member<'de>>; N]>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members: [Option<Member<'de>>; N] = core::array::from_fn(|_| None);
-        // Only the keys of unnamed members: a named member's slot says whether it was seen.
-        let mut others = Keys::new();
-        while let Some(Key(key)) = map.next_key()? {
-            match self.names.iter().position(|n| *n == key) {
-                Some(i) => {
-                    if members[i].is_some() {
-                        return Err(duplicate());
-                    }
-                    members[i] = Some(map.next_value()?);
-                }
-                None => {
-                    if !others.insert(key) {
-                        return Err(duplicate());
-                    }
-                    map.next_value::<Walked>()?;
-                }
-            }
-        }
-        Ok(Some(members))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        Walk.visit_seq(seq).map(|()| None)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-}
-
-/// Any JSON value, walked to its end and checked for duplicate keys, never built.
-struct Walked;
-
-impl<'de> Deserialize<'de> for Walked {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(Walk).map(|()| Walked)
-    }
-}
-
-struct Walk;
-
-impl<'de> Visitor<'de> for Walk {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut keys = Keys::new();
-        while let Some(Key(key)) = map.next_key()? {
-            if !keys.insert(key) {
-                return Err(duplicate());
-            }
-            map.next_value::<Walked>()?;
-        }
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<Walked>()?.is_some() {}
-        Ok(())
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-impl<'de> Deserialize<'de> for Member<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(Capture)
-    }
-}
-
-/// Captures a named member's value as a [`Member`].
-struct Capture;
-
-impl<'de> Visitor<'de> for Capture {
-    type Value = Member<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Member<'de>, E> {
-        Ok(Member::Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Member<'de>, E> {
-        Ok(Member::Str(Cow::Owned(String::from(v))))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Member<'de>, E> {
-        Ok(Member::Str(Cow::Owned(v)))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Member<'de>, E> {
-        Ok(Member::U64(v))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Member<'de>, A::Error> {
-        // Every element is read to the end, even after one that is not a string: a duplicate
-        // key further on must still be refused.
-        let mut strings = Some(Vec::new());
-        while let Some(item) = seq.next_element()? {
-            match (&mut strings, item) {
-                (Some(list), Member::Str(s)) => list.push(s),
-                _ => strings = None,
-            }
-        }
-        Ok(strings.map_or(Member::Other, Member::Strs))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Member<'de>, A::Error> {
-        Walk.visit_map(map).map(|()| Member::Other)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Member<'de>, E> {
-        Ok(Member::Other)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Member<'de>, E> {
-        Ok(Member::Other)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Member<'de>, E> {
-        Ok(Member::Other)
-    }
-    fn visit_unit<E>(self) -> Result<Member<'de>, E> {
-        Ok(Member::Other)
     }
 }
 
@@ -306,5 +479,19 @@ mod tests {
         assert!(!keys.insert(Cow::Borrowed("k0")));
         assert!(!keys.insert(Cow::Borrowed("one more")));
         assert!(keys.insert(Cow::Borrowed("and another")));
+    }
+
+    /// Only the top of serde_json's power table can overflow, and the table's edges hold.
+    #[test]
+    fn overflow_at_the_top_of_the_table() {
+        assert!(!overflows(u64::MAX, 288));
+        assert!(!overflows(1, 308));
+        assert!(overflows(10, 308));
+        assert!(overflows(1, 309));
+        assert!(overflows(1, i32::MAX));
+        assert!(!overflows(u64::MAX, -1));
+        assert!(!overflows(u64::MAX, i32::MIN));
+        assert!(overflows(u64::MAX, 289));
+        assert!(!overflows(17, 289));
     }
 }
