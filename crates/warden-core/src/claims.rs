@@ -124,7 +124,7 @@ fn audience(member: Option<Member<'_>>) -> Result<Vec<String>, ClaimError> {
 
 /// The reading [`Claims::read`] replaced, from a whole owned object: kept as the oracle of the
 /// differential tests.
-#[cfg(test)]
+#[cfg(all(test, feature = "json"))]
 pub(crate) mod owned {
     use super::{ClaimError, Claims, MAX_ID_LEN, MAX_NUMERIC_DATE};
     use crate::UnixTime;

@@ -3,13 +3,14 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+#[cfg(feature = "json")]
 use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
-use crate::b64;
 use crate::denial::Denial;
-use crate::json;
-use crate::parse::{valid_kid, Header, Token};
+use crate::parse::{Header, Token};
+#[cfg(feature = "json")]
+use crate::{b64, json, parse::valid_kid};
 
 /// Smallest accepted RSA modulus, in bits (RFC 7518 §3.3).
 pub const MIN_RSA_BITS: usize = 2048;
@@ -145,6 +146,7 @@ impl KeySet {
     /// parameters; HMAC secrets shorter than the hash output; RSA moduli under 2048 bits;
     /// unsupported key types or curves; an `alg` that does not fit the key; secret and public
     /// keys in one set; duplicate `kid`s; more than one key without `kid`.
+    #[cfg(feature = "json")]
     pub fn from_jwks(jwks: &str) -> Result<Self, KeyError> {
         let root = json::parse_object(jwks.as_bytes()).map_err(|_| KeyError::NotAJwks)?;
         let Some(Value::Array(entries)) = root.get("keys") else {
@@ -214,6 +216,7 @@ impl KeySet {
     }
 }
 
+#[cfg(feature = "json")]
 fn key_name(entry: &Value, index: usize) -> String {
     match entry.get("kid").and_then(Value::as_str) {
         Some(kid) if valid_kid(kid) => alloc::format!("{kid:?}"),
@@ -221,8 +224,10 @@ fn key_name(entry: &Value, index: usize) -> String {
     }
 }
 
+#[cfg(feature = "json")]
 const PRIVATE_PARAMS: [&str; 6] = ["d", "p", "q", "dp", "dq", "qi"];
 
+#[cfg(feature = "json")]
 fn load_key(jwk: &Map<String, Value>) -> Result<Key, &'static str> {
     let text = |name: &str| -> Result<Option<&str>, &'static str> {
         match jwk.get(name) {
@@ -358,6 +363,7 @@ fn decoding_key(material: &KeyMaterial) -> jsonwebtoken::DecodingKey {
 
 /// The ROCA test (Nemec et al., CCS 2017): moduli from the vulnerable library satisfy
 /// `n ≡ 65537^k (mod p)` for every small prime `p` below; a random modulus almost never does.
+#[cfg(feature = "json")]
 fn roca_fingerprint(n: &[u8]) -> bool {
     const PRIMES: [u32; 38] = [
         3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89,

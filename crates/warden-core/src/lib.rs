@@ -25,6 +25,7 @@ mod policy;
 mod reader;
 mod records;
 mod revocation;
+#[cfg(feature = "json")]
 mod secevent;
 mod session;
 #[cfg(feature = "jwt")]
@@ -44,7 +45,9 @@ pub use gate::{
     MAX_PATH_LEN, MAX_PREFIX_LEN, MAX_SCOPE_LEN, SSF_PUSH_PATH,
 };
 pub use grant::{Grant, RefreshHint, TokenClass};
-pub use json::{parse_object as parse_json_object, JsonError};
+#[cfg(feature = "json")]
+pub use json::parse_object as parse_json_object;
+pub use json::JsonError;
 pub use keys::{
     Key, KeyError, KeyMaterial, KeySet, SignatureError, SignatureVerifier, MIN_RSA_BITS,
 };
@@ -61,6 +64,7 @@ pub use revocation::{
     under_cutoff, Fact, RevocationIds, RevocationReason, RevocationStatus, StoreAnswers,
     Unavailable,
 };
+#[cfg(feature = "json")]
 pub use secevent::{
     parse_set, select_set_key, verify_set_signature, EventAction, EventKind, LogoutPolicy,
     Received, SetError, SetErrorCode, SetPolicy, BACKCHANNEL_LOGOUT_EVENT, LOGOUT_TYP, SET_TYP,

@@ -3,12 +3,15 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+#[cfg(feature = "json")]
 use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
 use crate::b64;
 use crate::claims::{ClaimError, Claims, ReadError};
-use crate::json::{self, JsonError};
+#[cfg(feature = "json")]
+use crate::json;
+use crate::json::JsonError;
 use crate::reader::{self, Member};
 
 /// Longest accepted `kid`, in bytes, in a token or a key set.
@@ -166,6 +169,7 @@ impl Token {
     ///
     /// Fails only if `signing_input` was changed after [`parse`] and no longer holds a header
     /// segment that is a JSON object without duplicate keys.
+    #[cfg(feature = "json")]
     pub fn header_map(&self) -> Result<Map<String, Value>, ParseError> {
         self.segment_map(Part::Header)
     }
@@ -184,10 +188,12 @@ impl Token {
     /// assert_eq!(token.claims_map()?["team"], "blue");
     /// # Ok::<(), warden_core::ParseError>(())
     /// ```
+    #[cfg(feature = "json")]
     pub fn claims_map(&self) -> Result<Map<String, Value>, ParseError> {
         self.segment_map(Part::Claims)
     }
 
+    #[cfg(feature = "json")]
     fn segment_map(&self, part: Part) -> Result<Map<String, Value>, ParseError> {
         let index = if part == Part::Header { 0 } else { 1 };
         let segment = self
@@ -320,10 +326,10 @@ fn header_string(
 /// The parse [`parse`] replaced, which builds the whole header and claims objects first: kept as
 /// the oracle of the differential tests.
 /// The borrowing parse against the owned reading it replaced.
-#[cfg(test)]
+#[cfg(all(test, feature = "json"))]
 mod differential;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "json"))]
 pub(crate) mod owned {
     use super::*;
     use crate::claims::owned::from_map;
