@@ -77,11 +77,13 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
 
     /// The next byte, read (never past the end).
+    #[inline(always)]
     fn next(&mut self) -> Option<u8> {
         let b = self.peek();
         if b.is_some() {
@@ -91,6 +93,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads `byte` if it is next.
+    #[inline(always)]
     fn eat(&mut self, byte: u8) -> bool {
         let here = self.peek() == Some(byte);
         if here {
@@ -100,11 +103,13 @@ impl<'a> Reader<'a> {
     }
 
     /// The value of the next byte if it is a decimal digit, not read.
+    #[inline(always)]
     fn peek_digit(&self) -> Option<u8> {
         self.peek().filter(u8::is_ascii_digit).map(|b| b - b'0')
     }
 
     /// The value of the next byte if it is a decimal digit, read.
+    #[inline(always)]
     fn digit(&mut self) -> Option<u8> {
         let d = self.peek_digit();
         if d.is_some() {
@@ -114,6 +119,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips JSON whitespace (space, tab, line feed, carriage return); the next byte, if any.
+    #[inline(always)]
     fn skip_whitespace(&mut self) -> Option<u8> {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.at += 1;
@@ -232,34 +238,38 @@ impl<'a> Reader<'a> {
     /// must be UTF-8.
     fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
         let start = self.at;
-        loop {
-            match self.next() {
-                Some(b'"') => {
-                    let text = &self.bytes[start..self.at - 1];
-                    return core::str::from_utf8(text)
-                        .map(Cow::Borrowed)
-                        .map_err(|_| SYNTAX);
-                }
-                Some(b'\\') => break,
-                Some(0x20..) => {}
-                Some(_) | None => return Err(SYNTAX),
-            }
+        let mut end = self.plain_run();
+        let text = &self.bytes[start..end];
+        if self.bytes.get(end) == Some(&b'"') {
+            self.at = end + 1;
+            return core::str::from_utf8(text)
+                .map(Cow::Borrowed)
+                .map_err(|_| SYNTAX);
         }
         // Escapes: the text so far, then the rest decoded.
-        let mut out = Vec::from(&self.bytes[start..self.at - 1]);
-        loop {
+        let mut out = Vec::from(text);
+        while self.bytes.get(end) == Some(&b'\\') {
+            self.at = end + 1;
             self.escape(&mut out)?;
-            loop {
-                match self.next() {
-                    Some(b'"') => {
-                        return String::from_utf8(out).map(Cow::Owned).map_err(|_| SYNTAX)
-                    }
-                    Some(b'\\') => break,
-                    Some(b @ 0x20..) => out.push(b),
-                    Some(_) | None => return Err(SYNTAX),
-                }
-            }
+            end = self.plain_run();
+            out.extend_from_slice(&self.bytes[self.at..end]);
         }
+        if self.bytes.get(end) != Some(&b'"') {
+            return Err(SYNTAX);
+        }
+        self.at = end + 1;
+        String::from_utf8(out).map(Cow::Owned).map_err(|_| SYNTAX)
+    }
+
+    /// Where the run of string bytes from here ends: at a quote, a backslash, a control
+    /// character or the end of the text (none of them read).
+    #[inline(always)]
+    fn plain_run(&self) -> usize {
+        let mut end = self.at;
+        while let Some(b' ' | b'!' | b'#'..=b'[' | b']'..) = self.bytes.get(end) {
+            end += 1;
+        }
+        end
     }
 
     /// Decodes the escape after a backslash onto `out`.
@@ -386,15 +396,16 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// `n = n × 10 + d` if that fits a u64 (serde_json's own test, so the same digit stops).
+/// `n = n × 10 + d` if that fits a u64: serde_json's own test, so the same digit stops (and no
+/// 128-bit multiplication, which wasm does in software).
+#[inline(always)]
 fn push_digit(n: &mut u64, d: u8) -> bool {
-    match n.checked_mul(10).and_then(|n| n.checked_add(u64::from(d))) {
-        Some(next) => {
-            *n = next;
-            true
-        }
-        None => false,
+    const MAX: u64 = u64::MAX;
+    if *n > MAX / 10 || (*n == MAX / 10 && u64::from(d) > MAX % 10) {
+        return false;
     }
+    *n = *n * 10 + u64::from(d);
+    true
 }
 
 /// Whether serde_json takes `significand × 10^exponent` (significand not zero) to infinity: it
