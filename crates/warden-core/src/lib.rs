@@ -73,5 +73,13 @@ pub use session::{SessionPolicy, SessionState};
 #[cfg(feature = "jwt")]
 pub use verify_jwt::JwtVerifier;
 
+/// Checks the token reader against serde_json on `bytes` (panics when they disagree): the fuzz
+/// target `json_reader`. Only in fuzzing builds (cargo-fuzz sets `--cfg fuzzing`).
+#[cfg(all(fuzzing, feature = "json"))]
+#[doc(hidden)]
+pub fn fuzz_json_reader(bytes: &[u8]) {
+    let _ = reader::differential::agree(bytes);
+}
+
 /// Seconds since the Unix epoch. Warden never reads a clock: the caller passes `now`.
 pub type UnixTime = u64;

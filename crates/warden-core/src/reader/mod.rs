@@ -20,7 +20,7 @@ use alloc::vec::Vec;
 
 use crate::json::JsonError;
 
-#[cfg(all(test, feature = "json"))]
+#[cfg(all(any(test, fuzzing), feature = "json"))]
 pub(crate) mod differential;
 
 /// A captured member value: just enough of its shape for the typed checks that follow.
