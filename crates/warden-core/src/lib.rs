@@ -78,7 +78,8 @@ pub use verify_jwt::JwtVerifier;
 #[cfg(all(fuzzing, feature = "json"))]
 #[doc(hidden)]
 pub fn fuzz_json_reader(bytes: &[u8]) {
-    let _ = reader::differential::agree(bytes);
+    let _ = reader::differential::agree(bytes, &claims::CLAIM_NAMES);
+    let _ = reader::differential::agree(bytes, &parse::HEADER_NAMES);
 }
 
 /// Seconds since the Unix epoch. Warden never reads a clock: the caller passes `now`.
