@@ -51,28 +51,51 @@ pub(crate) const CLAIM_NAMES: [&str; 9] = [
     "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "scope",
 ];
 
+/// A token's time claims (`exp`, `nbf`, `iat`), typed as in [`Claims`]: what [`crate::parse_times`]
+/// returns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimeClaims {
+    /// `exp`: expiry.
+    pub exp: Option<UnixTime>,
+    /// `nbf`: not before.
+    pub nbf: Option<UnixTime>,
+    /// `iat`: issued at.
+    pub iat: Option<UnixTime>,
+}
+
 impl Claims {
     /// Reads the claims object in `bytes` (the decoded payload) without building it: the
     /// registered claims are captured, every other member is only walked and checked.
     pub(crate) fn read(bytes: &[u8]) -> Result<Self, ReadError> {
         let members = reader::read_object(bytes, &CLAIM_NAMES).map_err(ReadError::Json)?;
-        Self::from_members(members).map_err(ReadError::Claim)
+        let times = check(&members).map_err(ReadError::Claim)?;
+        let [iss, sub, aud, _, _, _, jti, sid, scope] = members;
+        Ok(Claims {
+            iss: owned(iss),
+            sub: owned(sub),
+            aud: audiences(aud),
+            exp: times.exp,
+            nbf: times.nbf,
+            iat: times.iat,
+            jti: owned(jti),
+            sid: owned(sid),
+            scope: owned(scope),
+        })
     }
 
-    /// Types the captured registered claims (in [`CLAIM_NAMES`] order).
-    fn from_members(members: [Option<Member<'_>>; 9]) -> Result<Self, ClaimError> {
-        let [iss, sub, aud, exp, nbf, iat, jti, sid, scope] = members;
-        Ok(Claims {
-            iss: string(iss, "iss", usize::MAX)?,
-            sub: string(sub, "sub", MAX_ID_LEN)?,
-            aud: audience(aud)?,
-            exp: numeric_date(exp, "exp")?,
-            nbf: numeric_date(nbf, "nbf")?,
-            iat: numeric_date(iat, "iat")?,
-            jti: string(jti, "jti", MAX_ID_LEN)?,
-            sid: string(sid, "sid", MAX_ID_LEN)?,
-            scope: string(scope, "scope", usize::MAX)?,
-        })
+    /// [`Claims::read`]'s verdict and the time claims, without owned copies of the strings.
+    pub(crate) fn read_times(bytes: &[u8]) -> Result<TimeClaims, ReadError> {
+        let members = reader::read_object(bytes, &CLAIM_NAMES).map_err(ReadError::Json)?;
+        check(&members).map_err(ReadError::Claim)
+    }
+
+    /// The time claims.
+    pub fn times(&self) -> TimeClaims {
+        TimeClaims {
+            exp: self.exp,
+            nbf: self.nbf,
+            iat: self.iat,
+        }
     }
 
     /// Whether `scope` lists `wanted` as one of its space-separated entries.
@@ -90,35 +113,61 @@ pub(crate) enum ReadError {
     Claim(ClaimError),
 }
 
-fn string(
-    member: Option<Member<'_>>,
-    name: &'static str,
-    max: usize,
-) -> Result<Option<String>, ClaimError> {
+/// Checks the captured registered claims' types and values, in [`CLAIM_NAMES`] order (the first
+/// wrong one is the error); the time claims.
+fn check(members: &[Option<Member<'_>>; 9]) -> Result<TimeClaims, ClaimError> {
+    let [iss, sub, aud, exp, nbf, iat, jti, sid, scope] = members;
+    string(iss, "iss", usize::MAX)?;
+    string(sub, "sub", MAX_ID_LEN)?;
+    if !matches!(aud, None | Some(Member::Str(_) | Member::Strs(_))) {
+        return Err(ClaimError("aud"));
+    }
+    let times = TimeClaims {
+        exp: numeric_date(exp, "exp")?,
+        nbf: numeric_date(nbf, "nbf")?,
+        iat: numeric_date(iat, "iat")?,
+    };
+    string(jti, "jti", MAX_ID_LEN)?;
+    string(sid, "sid", MAX_ID_LEN)?;
+    string(scope, "scope", usize::MAX)?;
+    Ok(times)
+}
+
+/// A string claim: absent, or a non-empty string of at most `max` bytes.
+fn string(member: &Option<Member<'_>>, name: &'static str, max: usize) -> Result<(), ClaimError> {
     match member {
-        None => Ok(None),
-        Some(Member::Str(s)) if s.len() <= max && !s.is_empty() => Ok(Some(s.into_owned())),
+        None => Ok(()),
+        Some(Member::Str(s)) if s.len() <= max && !s.is_empty() => Ok(()),
         Some(_) => Err(ClaimError(name)),
     }
 }
 
+/// A NumericDate claim: absent, or a non-negative integer up to [`MAX_NUMERIC_DATE`].
 fn numeric_date(
-    member: Option<Member<'_>>,
+    member: &Option<Member<'_>>,
     name: &'static str,
 ) -> Result<Option<UnixTime>, ClaimError> {
     match member {
         None => Ok(None),
-        Some(Member::U64(t)) if t <= MAX_NUMERIC_DATE => Ok(Some(t)),
+        Some(Member::U64(t)) if *t <= MAX_NUMERIC_DATE => Ok(Some(*t)),
         Some(_) => Err(ClaimError(name)),
     }
 }
 
-fn audience(member: Option<Member<'_>>) -> Result<Vec<String>, ClaimError> {
+/// A string claim [`check`] accepted, owned.
+fn owned(member: Option<Member<'_>>) -> Option<String> {
     match member {
-        None => Ok(Vec::new()),
-        Some(Member::Str(s)) => Ok(alloc::vec![s.into_owned()]),
-        Some(Member::Strs(items)) => Ok(items.into_iter().map(Cow::into_owned).collect()),
-        Some(_) => Err(ClaimError("aud")),
+        Some(Member::Str(s)) => Some(s.into_owned()),
+        _ => None,
+    }
+}
+
+/// The `aud` [`check`] accepted, owned: a single string becomes a one-element list.
+fn audiences(member: Option<Member<'_>>) -> Vec<String> {
+    match member {
+        Some(Member::Str(s)) => alloc::vec![s.into_owned()],
+        Some(Member::Strs(items)) => items.into_iter().map(Cow::into_owned).collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -32,7 +32,7 @@ mod session;
 mod verify_jwt;
 
 pub use algorithm::Algorithm;
-pub use claims::{Claims, MAX_ID_LEN, MAX_NUMERIC_DATE};
+pub use claims::{Claims, TimeClaims, MAX_ID_LEN, MAX_NUMERIC_DATE};
 pub use denial::{Denial, Verdict};
 pub use digest::{hex, token_digest};
 pub use gate::{
@@ -52,7 +52,8 @@ pub use keys::{
     Key, KeyError, KeyMaterial, KeySet, SignatureError, SignatureVerifier, MIN_RSA_BITS,
 };
 pub use parse::{
-    parse, Header, ParseError, Part, Token, FORBIDDEN_HEADERS, MAX_KID_LEN, MAX_TOKEN_LEN,
+    parse, parse_times, Header, ParseError, Part, Token, FORBIDDEN_HEADERS, MAX_KID_LEN,
+    MAX_TOKEN_LEN,
 };
 pub use pat::{PatRecord, NEVER};
 pub use policy::{typ_matches, Policy, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME};

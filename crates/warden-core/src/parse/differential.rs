@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 
 use crate::json::{parse_object, JsonError};
 use crate::parse::owned;
-use crate::{parse, ParseError, Part};
+use crate::{parse, parse_times, ParseError, Part};
 
 fn b64(bytes: &[u8]) -> String {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -23,9 +23,17 @@ fn token(header: &str, claims: &str) -> String {
     format!("{}.{}.AA", b64(header.as_bytes()), b64(claims.as_bytes()))
 }
 
-/// Parses `token` both ways and checks they agree; returns the borrowing parse's verdict.
+/// Parses `token` both ways and checks they agree, and that [`parse_times`] gives the same
+/// verdict and times; returns the borrowing parse's verdict.
 fn agree(token: &str) -> Result<(), ParseError> {
     let ours = parse(token);
+    assert_eq!(
+        parse_times(token),
+        ours.as_ref()
+            .map(|t| t.claims.times())
+            .map_err(Clone::clone),
+        "{token}"
+    );
     match (&ours, owned::parse(token)) {
         (Ok(t), Ok((oracle, header, claims))) => {
             assert_eq!(t, &oracle, "{token}");

@@ -1,5 +1,6 @@
 //! Strict compact-JWS parsing (RFC 7515 §7.1), before any signature check.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -8,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
 use crate::b64;
-use crate::claims::{ClaimError, Claims, ReadError};
+use crate::claims::{ClaimError, Claims, ReadError, TimeClaims};
 #[cfg(feature = "json")]
 use crate::json;
 use crate::json::JsonError;
@@ -228,17 +229,42 @@ impl Token {
 /// ```
 pub fn parse(token: &str) -> Result<Token, ParseError> {
     let s = segments(token)?;
-    let header = parse_header(&s.header)?;
-    let claims = Claims::read(&s.claims).map_err(|e| match e {
-        ReadError::Json(e) => json_error(e, Part::Claims),
-        ReadError::Claim(ClaimError(name)) => ParseError::InvalidClaim(name),
-    })?;
+    let header = read_header(&s.header)?.into_owned();
+    let claims = Claims::read(&s.claims).map_err(claims_error)?;
     Ok(Token {
         header,
         claims,
         signing_input: String::from(s.signing_input),
         signature: s.signature,
     })
+}
+
+/// [`parse`]'s verdict on `token` and its time claims, without building the [`Token`]: the same
+/// checks in the same order, the same [`ParseError`], but no owned copy of the header's or the
+/// claims' strings. For a caller that only asks when a token expires (e.g. the npm package's
+/// `inspect`).
+///
+/// ```
+/// use warden_core::{parse, parse_times, ParseError};
+///
+/// // {"alg":"HS256"} . {"sub":"alice","exp":1700000600} . (a signature, unchecked here)
+/// let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6MTcwMDAwMDYwMH0.AA";
+/// assert_eq!(parse_times(token)?.exp, Some(1_700_000_600));
+/// assert_eq!(parse_times(token)?, parse(token)?.claims.times());
+/// assert_eq!(parse_times("a.b"), Err(ParseError::SegmentCount));
+/// # Ok::<(), ParseError>(())
+/// ```
+pub fn parse_times(token: &str) -> Result<TimeClaims, ParseError> {
+    let s = segments(token)?;
+    read_header(&s.header)?;
+    Claims::read_times(&s.claims).map_err(claims_error)
+}
+
+fn claims_error(e: ReadError) -> ParseError {
+    match e {
+        ReadError::Json(e) => json_error(e, Part::Claims),
+        ReadError::Claim(ClaimError(name)) => ParseError::InvalidClaim(name),
+    }
 }
 
 /// A token's three segments, decoded, and the text its signature covers.
@@ -288,7 +314,24 @@ pub(crate) const HEADER_NAMES: [&str; 9] = {
     names
 };
 
-fn parse_header(bytes: &[u8]) -> Result<Header, ParseError> {
+/// A header [`read_header`] accepted, its strings borrowed where they have no escapes.
+struct HeaderRef<'a> {
+    alg: Algorithm,
+    typ: Option<Cow<'a, str>>,
+    kid: Option<Cow<'a, str>>,
+}
+
+impl HeaderRef<'_> {
+    fn into_owned(self) -> Header {
+        Header {
+            alg: self.alg,
+            typ: self.typ.map(Cow::into_owned),
+            kid: self.kid.map(Cow::into_owned),
+        }
+    }
+}
+
+fn read_header(bytes: &[u8]) -> Result<HeaderRef<'_>, ParseError> {
     let [alg, typ, kid, forbidden @ ..] =
         reader::read_object(bytes, &HEADER_NAMES).map_err(|e| json_error(e, Part::Header))?;
     let alg = match alg {
@@ -309,16 +352,16 @@ fn parse_header(bytes: &[u8]) -> Result<Header, ParseError> {
     if kid.as_deref().is_some_and(|k| !valid_kid(k)) {
         return Err(ParseError::InvalidKeyId);
     }
-    Ok(Header { alg, typ, kid })
+    Ok(HeaderRef { alg, typ, kid })
 }
 
-fn header_string(
-    member: Option<Member<'_>>,
+fn header_string<'a>(
+    member: Option<Member<'a>>,
     name: &'static str,
-) -> Result<Option<String>, ParseError> {
+) -> Result<Option<Cow<'a, str>>, ParseError> {
     match member {
         None => Ok(None),
-        Some(Member::Str(s)) => Ok(Some(s.into_owned())),
+        Some(Member::Str(s)) => Ok(Some(s)),
         Some(_) => Err(ParseError::InvalidHeader(name)),
     }
 }
