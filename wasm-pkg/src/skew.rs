@@ -1,6 +1,6 @@
 //! Clock skew: how far the local clock is from the server's, measured from what the server said.
 
-use warden_core::{parse, Denial, UnixTime, MAX_NUMERIC_DATE};
+use warden_core::{parse_times, Denial, UnixTime, MAX_NUMERIC_DATE};
 use wasm_bindgen::prelude::*;
 
 use crate::js::{date_now, denial_error, malformed, range_error, type_error, Options, UNIX_MILLIS};
@@ -48,13 +48,9 @@ pub fn estimate_clock_offset(
         stamp = Some(secs);
     }
     if let Some(token) = o.string("token")? {
-        let iat = parse(&token)
-            .map_err(malformed)?
-            .claims
-            .iat
-            .ok_or_else(|| {
-                denial_error(&Denial::MissingClaim("iat"), "the token has no `iat` claim")
-            })?;
+        let iat = parse_times(&token).map_err(malformed)?.iat.ok_or_else(|| {
+            denial_error(&Denial::MissingClaim("iat"), "the token has no `iat` claim")
+        })?;
         stamp = stamp.max(Some(iat));
     }
     let stamp = stamp.ok_or_else(|| {
