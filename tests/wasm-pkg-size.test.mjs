@@ -3,10 +3,11 @@
 // own: it verifies through the platform's WebCrypto (crates/warden-webcrypto), HMAC in wasm, and
 // no Rust future either (WebCrypto's Promise is chained in JavaScript: 62 → 59.2 KiB).
 // Both read tokens with the core's hand-written strict JSON reader (crates/warden-core/src/reader:
-// exactly serde_json's verdicts, nothing built but the members it checks). Lite links no serde or
-// serde_json at all (the core's feature `json` is off): 30.1 → 23.6 KiB (30,837 → 24,161 B); before,
-// about half of it was a streaming reader with serde_json under it. Full keeps serde_json for
-// KeySet's JWKS and so carries both: 56.0 → 56.6 KiB.
+// exactly serde_json's verdicts, nothing built but the members it checks), and lite's functions ask
+// the core for `parse_times` rather than a whole token. Lite links no serde or serde_json at all
+// (the core's feature `json` is off): 30.1 → 23.1 KiB (30,837 → 23,611 B); before, about half of it
+// was a streaming reader with serde_json under it. Full keeps serde_json for KeySet's JWKS and
+// carries both readers' callers (`parse` for verify, `parse_times` for inspect): 56.0 → 57.1 KiB.
 // Every target of a build (web, bundler, node) ships the same module; each is measured. Fails
 // when a budget is exceeded.
 import { test } from "node:test";
