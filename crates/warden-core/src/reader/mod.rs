@@ -76,6 +76,8 @@ struct Reader<'a> {
     depth: u8,
 }
 
+// The per-byte helpers are `#[inline(always)]`: at the npm package's opt-level "z" LLVM keeps
+// them as calls otherwise, one or more per byte of the token.
 impl<'a> Reader<'a> {
     #[inline(always)]
     fn peek(&self) -> Option<u8> {
@@ -155,7 +157,8 @@ impl<'a> Reader<'a> {
     }
 
     fn literal(&mut self, word: &[u8]) -> Result<Member<'a>, JsonError> {
-        if !self.bytes[self.at..].starts_with(word) {
+        let rest = self.bytes.get(self.at..).unwrap_or_default();
+        if !rest.starts_with(word) {
             return Err(SYNTAX);
         }
         self.at += word.len();
@@ -266,6 +269,7 @@ impl<'a> Reader<'a> {
     #[inline(always)]
     fn plain_run(&self) -> usize {
         let mut end = self.at;
+        // Every byte but `"` (0x22), `\` (0x5C) and the control characters below 0x20.
         while let Some(b' ' | b'!' | b'#'..=b'[' | b']'..) = self.bytes.get(end) {
             end += 1;
         }
