@@ -255,9 +255,21 @@ pub fn parse(token: &str) -> Result<Token, ParseError> {
 /// # Ok::<(), ParseError>(())
 /// ```
 pub fn parse_times(token: &str) -> Result<TimeClaims, ParseError> {
-    let s = segments(token)?;
-    read_header(&s.header)?;
-    Claims::read_times(&s.claims).map_err(claims_error)
+    let (h, c, s) = split(token)?;
+    // Most headers and claims fit these buffers on the stack: no allocation for them.
+    let (mut header, mut claims) = ([0u8; 512], [0u8; 2048]);
+    b64::decode_with(h, &mut header, |header| {
+        b64::decode_with(c, &mut claims, |claims| {
+            // The signature is only checked to be base64url, as `parse` decodes it.
+            if !b64::is_valid(s) {
+                return Err(ParseError::Base64(Part::Signature));
+            }
+            read_header(header)?;
+            Claims::read_times(claims).map_err(claims_error)
+        })
+        .ok_or(ParseError::Base64(Part::Claims))?
+    })
+    .ok_or(ParseError::Base64(Part::Header))?
 }
 
 fn claims_error(e: ReadError) -> ParseError {
@@ -275,7 +287,8 @@ struct Segments<'t> {
     signing_input: &'t str,
 }
 
-fn segments(token: &str) -> Result<Segments<'_>, ParseError> {
+/// A token's three segments, still encoded.
+fn split(token: &str) -> Result<(&str, &str, &str), ParseError> {
     if token.is_empty() {
         return Err(ParseError::Empty);
     }
@@ -283,11 +296,14 @@ fn segments(token: &str) -> Result<Segments<'_>, ParseError> {
         return Err(ParseError::TooLarge { len: token.len() });
     }
     let mut parts = token.split('.');
-    let (Some(h), Some(c), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(ParseError::SegmentCount);
-    };
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(c), Some(s), None) => Ok((h, c, s)),
+        _ => Err(ParseError::SegmentCount),
+    }
+}
+
+fn segments(token: &str) -> Result<Segments<'_>, ParseError> {
+    let (h, c, s) = split(token)?;
     Ok(Segments {
         header: b64::decode(h).ok_or(ParseError::Base64(Part::Header))?,
         claims: b64::decode(c).ok_or(ParseError::Base64(Part::Claims))?,
