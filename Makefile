@@ -71,7 +71,7 @@ test-js:
 ## Benchmarks (not part of `make test`): figures go to docs/benchmarks.md.
 bench: bench-core bench-npm bench-worker bench-edge
 
-bench-worker: setup
+bench-worker: build-worker
 	@echo "==> worker allow path vs a jose worker, in workerd (Miniflare)"
 	bash scripts/bench-worker.sh --write
 
