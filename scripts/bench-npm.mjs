@@ -25,8 +25,9 @@
 //   node scripts/bench-npm.mjs --write         also replace the "## npm package (wasm-pkg)" section of
 //                                              docs/benchmarks.md (created if missing)
 import { provenance } from "./lib/provenance.mjs";
+import { writeSection } from "./lib/sections.mjs";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
@@ -353,14 +354,6 @@ ${table}
 
 ${reading}
 `;
-  let text = existsSync(doc) ? readFileSync(doc, "utf8") : "# Benchmarks\n\nEach part of Warden keeps its own section here.\n";
-  const start = text.indexOf("## npm package (wasm-pkg)");
-  if (start >= 0) {
-    const next = text.indexOf("\n## ", start + 1);
-    text = text.slice(0, start) + section + (next >= 0 ? `\n${text.slice(next + 1)}` : "");
-  } else {
-    text = `${text.trimEnd()}\n\n${section}`;
-  }
-  writeFileSync(doc, text);
+  writeSection(doc, "## npm package (wasm-pkg)", `${section}\n`);
   console.log(`\nwrote the "## npm package (wasm-pkg)" section of docs/benchmarks.md`);
 }

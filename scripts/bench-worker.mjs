@@ -11,9 +11,10 @@
 // Targets (reported, not asserted): uncached <= 1.0x jose for every algorithm, <= 0.3x for
 // HS256, a cached hit <= 5 us.
 import { provenance } from "./lib/provenance.mjs";
+import { writeSection } from "./lib/sections.mjs";
 import { Miniflare } from "miniflare";
 import { build } from "esbuild";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { randomBytes, randomUUID } from "node:crypto";
 import { SignJWT, exportJWK, generateKeyPair } from "jose";
@@ -227,15 +228,7 @@ ${reading}
 `;
   if (WRITE) {
     const doc = `${ROOT}/docs/benchmarks.md`;
-    let text = existsSync(doc) ? readFileSync(doc, "utf8") : "# Benchmarks\n\nEach part of Warden keeps its own section here.\n";
-    const at = text.indexOf("## Worker (workerd)");
-    if (at >= 0) {
-      const next = text.indexOf("\n## ", at + 1);
-      text = text.slice(0, at) + section + (next >= 0 ? text.slice(next) : "");
-    } else {
-      text = `${text.trimEnd()}\n\n${section}`;
-    }
-    writeFileSync(doc, text);
+    writeSection(doc, "## Worker (workerd)", section);
     console.log(section);
     console.log(`wrote the "## Worker (workerd)" section of docs/benchmarks.md`);
   } else {

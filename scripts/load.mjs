@@ -19,9 +19,10 @@
 // the latency percentiles is Warden's added latency. `--write` records the figures in
 // docs/benchmarks.md under "## Load (make load)" (only that section is replaced).
 import { provenance } from "./lib/provenance.mjs";
+import { writeSection } from "./lib/sections.mjs";
 import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, totalmem, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -549,17 +550,8 @@ function table(rows) {
 const ms = (x) => `${x.toFixed(2)} ms`;
 
 function writeDocs(text) {
-  const path = join(ROOT, "docs/benchmarks.md");
-  const doc = readFileSync(path, "utf8");
   const heading = "## Load (make load)";
-  const start = doc.indexOf(heading);
-  let next;
-  if (start < 0) next = doc.trimEnd() + "\n\n" + text.trimEnd() + "\n";
-  else {
-    const after = doc.indexOf("\n## ", start + heading.length);
-    next = doc.slice(0, start) + text.trimEnd() + "\n" + (after < 0 ? "" : doc.slice(after));
-  }
-  writeFileSync(path, next);
+  writeSection(join(ROOT, "docs/benchmarks.md"), heading, text);
   say(`==> wrote the "${heading}" section of docs/benchmarks.md`);
 }
 
