@@ -8,3 +8,8 @@ use base64::Engine as _;
 pub(crate) fn decode(input: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(input).ok()
 }
+
+/// Encodes as unpadded base64url.
+pub(crate) fn encode(bytes: &[u8]) -> alloc::string::String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}

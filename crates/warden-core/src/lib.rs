@@ -14,6 +14,7 @@ mod b64;
 mod claims;
 mod denial;
 mod digest;
+mod dpop;
 mod gate;
 mod grant;
 mod json;
@@ -34,6 +35,11 @@ pub use algorithm::Algorithm;
 pub use claims::{Claims, MAX_ID_LEN, MAX_NUMERIC_DATE};
 pub use denial::{Denial, Verdict};
 pub use digest::{hex, token_digest};
+pub use dpop::{
+    certificate_matches, jwk_thumbprint, normalize_htu, parse_proof, Binding, Confirmation,
+    DpopError, DpopMode, DpopPolicy, NonceKey, Proof, ProofContext, ReplayId,
+    DEFAULT_DPOP_ALGORITHMS, DEFAULT_DPOP_MAX_AGE, MAX_PROOF_LEN, NONCE_STEP_SECONDS,
+};
 pub use gate::{
     canonical_path, check_authorization, check_identity, check_scopes, cookie, cookie_max_age,
     cookie_safe, header_value, identity_headers, is_identity_value, is_pat, is_reserved_header,
