@@ -44,10 +44,10 @@ pub use gate::{
     canonical_path, check_authorization, check_identity, check_scopes, cookie, cookie_max_age,
     cookie_safe, header_value, identity_headers, is_identity_value, is_pat, is_reserved_header,
     is_scope_list, is_scope_token, path_and_query, path_prefix, refresh_cookie,
-    rewrite_cookie_header, scopes, select_credential, Admission, CanonicalPath, Decision, FailMode,
-    Forward, Gate, PathRules, Receiver, Refusal, Request, RequestFacts, Route, Source, Step, Who,
-    ADMIN_PREFIX, BACKCHANNEL_LOGOUT_PATH, DEFAULT_PAT_PREFIX, IDENTITY_PREFIX, MAX_LIST_ENTRIES,
-    MAX_PATH_LEN, MAX_PREFIX_LEN, MAX_SCOPE_LEN, SSF_PUSH_PATH,
+    rewrite_cookie_header, scopes, select_credential, Admission, CanonicalPath, Decision,
+    DpopAnswer, FailMode, Forward, Gate, PathRules, Receiver, Refusal, Request, RequestFacts,
+    Route, Sender, Source, Step, Who, ADMIN_PREFIX, BACKCHANNEL_LOGOUT_PATH, DEFAULT_PAT_PREFIX,
+    IDENTITY_PREFIX, MAX_LIST_ENTRIES, MAX_PATH_LEN, MAX_PREFIX_LEN, MAX_SCOPE_LEN, SSF_PUSH_PATH,
 };
 pub use grant::{Grant, RefreshHint, TokenClass};
 pub use json::{parse_object as parse_json_object, JsonError};

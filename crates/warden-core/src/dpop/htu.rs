@@ -54,12 +54,21 @@ pub fn normalize_htu(url: &str) -> Option<String> {
     match port {
         None | Some("") => {}
         Some(p) => {
-            if !p.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
+            let mut number: u32 = 0;
+            for b in p.bytes() {
+                if !b.is_ascii_digit() {
+                    return None;
+                }
+                number = number * 10 + u32::from(b - b'0');
+                if number > 65_535 {
+                    return None;
+                }
             }
-            let number: u16 = p.parse().ok()?;
             if number != default_port {
-                out.push_str(&alloc::format!(":{number}"));
+                out.push(':');
+                // Without leading zeros.
+                let digits = p.trim_start_matches('0');
+                out.push_str(if digits.is_empty() { "0" } else { digits });
             }
         }
     }

@@ -1,6 +1,5 @@
 //! The proof's public key (its `jwk` header) and its RFC 7638 thumbprint.
 
-use alloc::format;
 use alloc::string::String;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -28,13 +27,22 @@ pub(crate) fn proof_key(jwk: &Map<String, Value>, alg: Algorithm) -> Result<Key,
             ))
         }
     }
-    // The key set loader's rules (types, curves, lengths, RSA strength), bound to `alg`. A
-    // `kid` plays no part in a proof: it is left out rather than judged.
-    let mut bound = jwk.clone();
-    bound.remove("kid");
+    // The key set loader's rules (types, curves, lengths, RSA strength), bound to `alg`, on the
+    // members that make the key. `kid`, `use` and `key_ops` play no part in a proof: they are
+    // left out rather than judged.
+    let not_public = DpopError::Invalid("DPoP proof jwk is not a public key for its alg");
+    let mut bound = Map::new();
+    for name in ["kty", "crv", "x", "y", "n", "e"] {
+        match jwk.get(name) {
+            None => {}
+            Some(Value::String(v)) => {
+                bound.insert(name.into(), Value::String(v.clone()));
+            }
+            Some(_) => return Err(not_public),
+        }
+    }
     bound.insert("alg".into(), Value::String(alg.name().into()));
-    load_key(&bound)
-        .map_err(|_| DpopError::Invalid("DPoP proof jwk is not a public key for its alg"))
+    load_key(&bound).map_err(|_| not_public)
 }
 
 /// The RFC 7638 JWK SHA-256 thumbprint, base64url: SHA-256 of the required members (EC: `crv`,
@@ -58,12 +66,22 @@ pub fn jwk_thumbprint(jwk: &Map<String, Value>) -> Option<String> {
     let mut json = String::from("{");
     for (i, name) in members.iter().enumerate() {
         let value = get(name)?;
+        // The members of a usable key are base64url or a curve name: nothing to escape
+        // (RFC 7638 §3.1). A value that would need escaping names no key.
+        if !value
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+        {
+            return None;
+        }
         if i > 0 {
             json.push(',');
         }
-        // serde_json escapes the value exactly as RFC 7638 §3.1 requires (RFC 8259 strings).
-        let quoted = serde_json::to_string(value).ok()?;
-        json.push_str(&format!("\"{name}\":{quoted}"));
+        json.push('"');
+        json.push_str(name);
+        json.push_str("\":\"");
+        json.push_str(value);
+        json.push('"');
     }
     json.push('}');
     Some(crate::b64::encode(&Sha256::digest(json.as_bytes())))

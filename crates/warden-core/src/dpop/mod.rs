@@ -15,7 +15,7 @@ mod jwk;
 mod nonce;
 mod proof;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -43,6 +43,15 @@ pub enum DpopMode {
 }
 
 impl DpopMode {
+    /// `allowed`, `required` or `off`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Allowed => "allowed",
+            Self::Required => "required",
+            Self::Off => "off",
+        }
+    }
+
     /// `allowed`, `required` or `off` (exactly; anything else is `None`).
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
@@ -108,4 +117,10 @@ impl DpopPolicy {
     pub fn accepts(&self, alg: Algorithm) -> bool {
         !alg.is_symmetric() && self.algorithms.contains(&alg)
     }
+}
+
+/// base64url(SHA-256(token)), for tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) fn tests_ath(token: &str) -> String {
+    proof::ath_of(token)
 }

@@ -105,12 +105,12 @@ fn rfc9449_examples() {
 }
 
 /// A test signer: a P-256 key and proofs with any header and claims.
-struct Signer256 {
+pub(crate) struct Signer256 {
     sk: SigningKey,
 }
 
 impl Signer256 {
-    fn new(seed: u8) -> Self {
+    pub(crate) fn new(seed: u8) -> Self {
         let mut bytes = [seed; 32];
         bytes[0] = 1;
         Signer256 {
@@ -118,7 +118,7 @@ impl Signer256 {
         }
     }
 
-    fn jwk(&self) -> String {
+    pub(crate) fn jwk(&self) -> String {
         let point = self.sk.verifying_key().to_encoded_point(false);
         format!(
             r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
@@ -127,7 +127,7 @@ impl Signer256 {
         )
     }
 
-    fn sign(&self, header: &str, claims: &str) -> String {
+    pub(crate) fn sign(&self, header: &str, claims: &str) -> String {
         let input = format!(
             "{}.{}",
             b64::encode(header.as_bytes()),
@@ -137,11 +137,11 @@ impl Signer256 {
         format!("{input}.{}", b64::encode(&sig.to_bytes()))
     }
 
-    fn header(&self) -> String {
+    pub(crate) fn header(&self) -> String {
         format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{}}}"#, self.jwk())
     }
 
-    fn proof(&self, claims: &str) -> String {
+    pub(crate) fn proof(&self, claims: &str) -> String {
         self.sign(&self.header(), claims)
     }
 
