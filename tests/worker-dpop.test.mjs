@@ -255,3 +255,23 @@ test("WARDEN_DPOP=required refuses bearer tokens; WARDEN_DPOP=off refuses DPoP r
     await off.dispose();
   }
 });
+
+test("the demo origin's POST /login with a DPoP proof issues a DPoP-bound token that Warden accepts with proofs of that key only", async () => {
+  const key = await dpopKey();
+  const loginUrl = `${origin.url}/login`;
+  const login = (headers) => fetch(loginUrl, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ username: "dana" }) });
+  const r = await login({ dpop: await proof(key, { htm: "POST", htu: loginUrl }) });
+  assert.equal(r.status, 200);
+  const body = await r.json();
+  assert.equal(body.token_type, "DPoP");
+  const claims = JSON.parse(Buffer.from(body.access_token.split(".")[1], "base64url"));
+  assert.deepEqual(claims.cnf, { jkt: key.jkt });
+  const token = body.access_token;
+  assert.equal((await send(w, { token, proofs: [await proof(key, { token })] })).status, 200);
+  await assertDpopDenied(await send(w, { token, scheme: "Bearer" }), 401, "dpop_bound_token_as_bearer", "invalid_token");
+  // A proof for another URL is refused by the authorization server; no proof: a bearer token.
+  assert.equal((await login({ dpop: await proof(key, { htm: "POST", htu: `${origin.url}/elsewhere` }) })).status, 400);
+  const plain = await (await login({})).json();
+  assert.equal(plain.token_type, "Bearer");
+  assert.equal(JSON.parse(Buffer.from(plain.access_token.split(".")[1], "base64url")).cnf, undefined);
+});
