@@ -44,19 +44,14 @@ async function handle(request, env, ctx) {
   const cookie = headers.get("cookie");
   const preflight = headers.has("access-control-request-method");
   const names = [...headers.keys()].join(" ");
-  // `Headers.get` joins repeated headers with ", ": a compact JWS never holds a comma, so two
-  // DPoP headers reach the core as one value with a comma (refused, 400).
+  // Repeated headers are joined with ", ": a compact JWS has no comma, so two DPoP headers show.
   const dpop = headers.get("dpop");
-  // The client certificate, when the zone verified one (RFC 8705 mTLS-bound tokens).
+  // A client certificate the zone verified (RFC 8705 mTLS-bound tokens).
   const tls = request.cf?.tlsClientAuth;
   const clientCert =
-    tls?.certPresented === "1" && tls.certVerified === "SUCCESS" && typeof tls.certFingerprintSHA256 === "string"
-      ? tls.certFingerprintSHA256
-      : null;
-  // No part can hold a line break (a serialised URL, header values and names, a hex
-  // fingerprint), and absent headers are told apart from present ones: one spelling per
-  // request. Every fact passed to `decide` is in the key (a DPoP or mTLS decision is never
-  // replayable anyway: edge.rs marks it so).
+    tls?.certVerified === "SUCCESS" && typeof tls.certFingerprintSHA256 === "string" ? tls.certFingerprintSHA256 : null;
+  // Every fact passed to `decide`, none with a line break, absent ones told apart from present
+  // ones: one spelling per request. (A DPoP or mTLS decision is never replayable anyway.)
   const key = `${method}\n${url}\n${authorization === null ? "-" : `+${authorization}`}\n${
     cookie === null ? "-" : `+${cookie}`
   }\n${preflight ? 1 : 0}\n${names}\n${dpop === null ? "-" : `+${dpop}`}\n${clientCert === null ? "-" : `+${clientCert}`}`;

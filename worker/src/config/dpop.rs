@@ -53,7 +53,13 @@ pub(crate) fn dpop_config(
                     "is required when WARDEN_DPOP_NONCE is on",
                 )
             })?;
-            policy.nonce = NonceKey::new(secret.as_bytes());
+            // Never read as "nonces off": a key that cannot be made is a configuration error.
+            policy.nonce = Some(NonceKey::new(secret.as_bytes()).ok_or_else(|| {
+                err(
+                    "WARDEN_DPOP_NONCE_SECRET",
+                    "is not a usable key (value not logged)",
+                )
+            })?);
         }
         Some(v) => {
             return Err(err(
