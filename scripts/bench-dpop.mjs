@@ -43,7 +43,10 @@ const load = loadavg();
 const origin = await startOrigin({ port: 0 });
 const before = workerds();
 const mf = await startWorker(origin);
-const pid = [...workerds()].find((p) => !before.has(p));
+// The workerd this process started (other workerd processes may come and go meanwhile).
+const parent = (p) => Number(readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+const pid = [...workerds()].find((p) => !before.has(p) && parent(p) === process.pid);
+if (!pid) throw new Error("no workerd process of this run found");
 const pair = await generateKeyPair("ES256", { extractable: true });
 const jwk = await exportJWK(pair.publicKey);
 const bearer = await origin.issue({ sub: "bench" }, { ttl: 3600 });
@@ -64,7 +67,7 @@ async function batch(kind) {
   for (let i = 0; i < N; i++) {
     const headers = kind === "dpop" ? { authorization: `DPoP ${bound}`, dpop: proofs[i] } : { authorization: `Bearer ${bearer}` };
     const r = await mf.dispatchFetch(`${URL_}?i=${i}`, { headers });
-    if (r.status !== 200) throw new Error(`${kind}: ${r.status} ${await r.text()}`);
+    if (r.status !== 200) throw new Error(`${kind} #${i} at ${new Date().toISOString()}: ${r.status} ${await r.text()}`);
     await r.arrayBuffer();
   }
   return { cpu: ((cpu(pid) - c0) * 10_000) / N, wall: ((performance.now() - t0) * 1000) / N };

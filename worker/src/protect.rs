@@ -207,11 +207,14 @@ impl<'a> Call<'a> {
                 if let Some(Binding::Dpop { replay, .. }) = &f.binding {
                     let denial = match replay::consume(replay, now) {
                         Seen::First => None,
-                        Seen::Again => Some(Denial::Dpop(DpopError::Replayed)),
-                        Seen::Full => Some(Denial::StoreUnavailable),
+                        Seen::Again => Some((Denial::Dpop(DpopError::Replayed), None)),
+                        Seen::Full => {
+                            Some((Denial::StoreUnavailable, Some("dpop replay table full")))
+                        }
                     };
-                    if let Some(d) = denial {
+                    if let Some((d, detail)) = denial {
                         let mut r = self.config.gate.refuse(self.request, d, now);
+                        r.detail = detail;
                         r.who = Who {
                             class: Some(f.grant.class),
                             sub: f.grant.subject.clone(),

@@ -110,3 +110,21 @@ mod tests {
         assert_eq!(use_up(&mut t, &b, 100, 8), Seen::Again);
     }
 }
+
+#[cfg(test)]
+mod load {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn half_full_table_takes_every_new_id() {
+        let mut t = Vec::new();
+        for i in 0u32..(REPLAY_CAPACITY as u32 / 2) {
+            let id = ReplayId {
+                id: Sha256::digest(i.to_be_bytes()).into(),
+                until: 1_000,
+            };
+            assert_eq!(use_up(&mut t, &id, 10, REPLAY_CAPACITY), Seen::First, "{i}");
+        }
+    }
+}
