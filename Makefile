@@ -47,6 +47,7 @@ lint:
 nostd:
 	@echo "==> no_std check (x86_64-unknown-none has no std at all)"
 	cargo check -p warden-core --no-default-features --target x86_64-unknown-none
+	cargo check -p warden-core --no-default-features --features json --target x86_64-unknown-none
 
 docs:
 	@echo "==> rustdoc (warnings are errors; every public item documented)"

@@ -20,7 +20,14 @@ export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
 # scripts/build-wasm-pkg.sh does. Only the wasm32 release units see these flags (cargo is given
 # --target; clippy and the wasm tests use other profiles), so nothing else is rebuilt.
 sep=$'\x1f'
-export CARGO_ENCODED_RUSTFLAGS="--remap-path-prefix=$ROOT=warden${sep}--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=cargo"
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+flags="--remap-path-prefix=$ROOT=warden${sep}--remap-path-prefix=$cargo_home=cargo"
+# Registry crates by name and version only (the last matching prefix applies): panic locations
+# name their files, and the registry's directory name is long.
+for registry in "$cargo_home"/registry/src/*/; do
+  [ -d "$registry" ] && flags+="${sep}--remap-path-prefix=${registry%/}=crates"
+done
+export CARGO_ENCODED_RUSTFLAGS="$flags"
 out=${1:-build}
 extra=()
 [ -n "${2:-}" ] && extra+=(--features "$2")
@@ -30,5 +37,6 @@ worker-build --release --out-dir "../$out" worker "${extra[@]}"
 node scripts/strip-wasm-names.mjs "$out/index_bg.wasm"
 # The JavaScript entry module in front of the workers-rs one (worker/src/edge.rs says why).
 mv "$out/index.js" "$out/warden.js"
-cp worker/js/entry.mjs "$out/index.js"
+# Shipped without its whole-line comments (the source keeps them).
+sed -E '/^[[:space:]]*\/\//d; /^[[:space:]]*\/\*\*.*\*\/[[:space:]]*$/d' worker/js/entry.mjs >"$out/index.js"
 echo "==> built $out/index.js, $out/index_bg.wasm ($(gzip -9c "$out/index_bg.wasm" | wc -c) bytes gzip)"

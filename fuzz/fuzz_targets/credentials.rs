@@ -1,6 +1,6 @@
 //! Any text as request credentials (warden-core `select_credential`, `cookie`, `is_pat`): an
 //! `Authorization` value, a `Cookie` header and a cookie name (NUL-separated). Never panics,
-//! and: only the exact `Bearer ` prefix is stripped (nothing trimmed, no second token); a
+//! and: only the exact `Bearer ` or `DPoP ` prefix is stripped (nothing trimmed, no second token); a
 //! mis-cased scheme, an empty value or two values are a 400; another scheme is a 401 without
 //! an error code and the cookie is then not used; a cookie value is a substring of its header
 //! with no `;`; a token over the cap never gets through; a PAT never contains a `.`.
@@ -36,8 +36,12 @@ fuzz_target!(|data: &[u8]| {
         match select_credential(Some(authorization), cookie_header, cookie_name) {
             Ok(Some((t, source))) => {
                 assert!(t.len() <= MAX_TOKEN_LEN);
-                assert_eq!(source, Source::Bearer, "Authorization alone decides");
-                assert_eq!(&format!("Bearer {t}"), authorization, "only the exact prefix");
+                let scheme = match source {
+                    Source::Bearer => "Bearer",
+                    Source::Dpop => "DPoP",
+                    Source::Cookie => panic!("Authorization alone decides"),
+                };
+                assert_eq!(&format!("{scheme} {t}"), authorization, "only the exact prefix");
                 assert!(!t.is_empty() && !t.contains(','));
             }
             Ok(None) => panic!("an Authorization header is a credential or a refusal"),
@@ -46,7 +50,8 @@ fuzz_target!(|data: &[u8]| {
                 match d.status() {
                     400 => assert_eq!(d.code(), "invalid_request"),
                     401 if d.code() == "token_missing" => {
-                        assert!(!scheme.eq_ignore_ascii_case("bearer") && !authorization.contains(','));
+                        assert!(!scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("dpop"));
+                        assert!(!authorization.contains(','));
                         assert_eq!(d.error(), None);
                     }
                     _ => assert_eq!(d.code(), "token_malformed"),

@@ -59,6 +59,7 @@ fuzz_target!(|data: &[u8]| {
             authorization,
             cookies,
             cors_request_method: method == "OPTIONS",
+            ..RequestFacts::default()
         };
         let admission = gate.admit(&facts);
         if let Admission::Deny(r) = &admission {
@@ -77,6 +78,7 @@ fuzz_target!(|data: &[u8]| {
                 assert!(token.len() <= MAX_TOKEN_LEN);
                 assert_eq!(is_pat(token, &gate.pat_prefix), token.starts_with("wdn_pat_") && !token.contains('.'));
                 if authorization.is_some() {
+                    // `DPoP` scheme without a proof is refused: only a bearer token gets here.
                     assert_eq!(request.source, Some(Source::Bearer));
                     assert_eq!(request.refresh_token, None);
                 }

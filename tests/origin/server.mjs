@@ -7,7 +7,9 @@
 //        [--ssf-issuer ISS --ssf-audience AUD [--ssf-push-token T]
 //         [--transmitter-key-file .dev/transmitter-key.json]]
 //
-// Endpoints: POST /login {"username","password"?} → tokens (JSON and cookies); POST /oauth/token
+// Endpoints: POST /login {"username","password"?} → tokens (JSON and cookies; with a `DPoP`
+// proof header for POST <its URL>, the access token is DPoP-bound: cnf.jkt, token_type DPoP, as
+// RFC 9449 §5 has it; refreshed tokens stay bearer tokens); POST /oauth/token
 // (grant_type=refresh_token); POST /logout; POST /password {"password"} (through Warden);
 // GET /.well-known/jwks.json; GET /.well-known/ssf-jwks.json (the transmitter's key); anything
 // else echoes method, path, query, body and x-warden-*.
@@ -19,7 +21,7 @@ import { createServer } from "node:http";
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { randomUUID } from "node:crypto";
-import { SignJWT, exportJWK, generateKeyPair, importJWK } from "jose";
+import { EmbeddedJWK, SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, jwtVerify } from "jose";
 import { SessionStore } from "./sessions.mjs";
 
 const DEFAULTS = {
@@ -190,9 +192,10 @@ export async function startOrigin(options = {}) {
   const cookie = (name, value, maxAge) =>
     `${name}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${opts.secureCookies ? "; Secure" : ""}`;
 
-  function tokenResponse(res, sub, sid, refreshToken, extraHeaders = {}) {
-    return issue({ sub, sid }).then((access) => {
-      const body = { access_token: access, token_type: "Bearer", expires_in: opts.accessTtl, refresh_token: refreshToken };
+  function tokenResponse(res, sub, sid, refreshToken, extraHeaders = {}, jkt = null) {
+    const claims = jkt ? { sub, sid, cnf: { jkt } } : { sub, sid };
+    return issue(claims).then((access) => {
+      const body = { access_token: access, token_type: jkt ? "DPoP" : "Bearer", expires_in: opts.accessTtl, refresh_token: refreshToken };
       return send(res, 200, body, {
         "set-cookie": [
           cookie(opts.accessCookie, access, opts.cookieMaxAge),
@@ -201,6 +204,27 @@ export async function startOrigin(options = {}) {
         ...extraHeaders,
       });
     });
+  }
+
+  /**
+   * The RFC 7638 thumbprint of a DPoP proof's key when the proof is good for `htm` and `htu`
+   * (signature by its own public jwk, typ dpop+jwt, an asymmetric alg, a jti, iat within a
+   * minute), else null.
+   */
+  async function dpopThumbprint(proof, htm, htu) {
+    try {
+      if (proof.includes(",")) return null;
+      const { payload, protectedHeader } = await jwtVerify(proof, EmbeddedJWK, {
+        typ: "dpop+jwt",
+        algorithms: ["ES256", "EdDSA", "RS256", "PS256"],
+        maxTokenAge: 60,
+        clockTolerance: 30,
+      });
+      if (payload.htm !== htm || payload.htu !== htu || typeof payload.jti !== "string") return null;
+      return await calculateJwkThumbprint(protectedHeader.jwk, "sha256");
+    } catch {
+      return null;
+    }
   }
 
   /**
@@ -297,8 +321,15 @@ export async function startOrigin(options = {}) {
         if (passwords.has(username) && passwords.get(username) !== body.password) {
           return send(res, 401, { error: "invalid_credentials" });
         }
+        // A DPoP proof (RFC 9449 §5): checked as an authorization server does, then the access
+        // token is bound to the proof's key (cnf.jkt) and its type is DPoP.
+        let jkt = null;
+        if (req.headers.dpop !== undefined) {
+          jkt = await dpopThumbprint(req.headers.dpop, "POST", `http://${req.headers.host}/login`);
+          if (!jkt) return send(res, 400, { error: "invalid_dpop_proof", error_description: "the DPoP proof is not valid" });
+        }
         const { sid, refreshToken } = sessions.create(username);
-        return tokenResponse(res, username, sid, refreshToken);
+        return tokenResponse(res, username, sid, refreshToken, {}, jkt);
       }
       if (req.method === "POST" && url.pathname === opts.tokenPath) return tokenEndpoint(req, res);
       if (req.method === "POST" && url.pathname === "/logout") {

@@ -44,11 +44,17 @@ async function handle(request, env, ctx) {
   const cookie = headers.get("cookie");
   const preflight = headers.has("access-control-request-method");
   const names = [...headers.keys()].join(" ");
-  // No part can hold a line break (a serialised URL, header values and names), and absent
-  // headers are told apart from present ones: one spelling per request.
+  // Repeated headers are joined with ", ": a compact JWS has no comma, so two DPoP headers show.
+  const dpop = headers.get("dpop");
+  // A client certificate the zone verified (RFC 8705 mTLS-bound tokens).
+  const tls = request.cf?.tlsClientAuth;
+  const clientCert =
+    tls?.certVerified === "SUCCESS" && typeof tls.certFingerprintSHA256 === "string" ? tls.certFingerprintSHA256 : null;
+  // Every fact passed to `decide`, none with a line break, absent ones told apart from present
+  // ones: one spelling per request. (A DPoP or mTLS decision is never replayable anyway.)
   const key = `${method}\n${url}\n${authorization === null ? "-" : `+${authorization}`}\n${
     cookie === null ? "-" : `+${cookie}`
-  }\n${preflight ? 1 : 0}\n${names}`;
+  }\n${preflight ? 1 : 0}\n${names}\n${dpop === null ? "-" : `+${dpop}`}\n${clientCert === null ? "-" : `+${clientCert}`}`;
   let plan;
   try {
     const second = Math.floor(Date.now() / 1000);
@@ -60,7 +66,7 @@ async function handle(request, env, ctx) {
     }
     plan = replays.get(key);
     if (plan === undefined) {
-      plan = decide(env, ctx, method, url, authorization, cookie, preflight, names);
+      plan = decide(env, ctx, method, url, authorization, cookie, preflight, names, dpop, clientCert);
       // A Promise only when the decision needs I/O (a new token, a KV read, a refresh).
       if (typeof plan?.then === "function") plan = await plan;
       else if (
@@ -87,7 +93,8 @@ async function handle(request, env, ctx) {
   if (plan === null) return workersRs(env, ctx).fetch(request);
   if (typeof plan !== "string") return plan; // a refusal, already audited
   // Forward: the replay flag, the origin's URL, the client headers to drop, the headers to
-  // set, then the Set-Cookie values to add to the origin's answer (edge.rs, `plan`).
+  // set, then the headers to add to the origin's answer, as name and value lines (edge.rs,
+  // `plan`).
   const lines = plan.split("\n");
   const out = new Headers(headers);
   if (lines[2] !== "") for (const name of lines[2].split(" ")) out.delete(name);
@@ -103,7 +110,7 @@ async function handle(request, env, ctx) {
   }
   if (i < lines.length) {
     response = new Response(response.body, response); // a fetched response's headers are immutable
-    for (; i < lines.length; i++) response.headers.append("set-cookie", lines[i]);
+    for (; i + 1 < lines.length; i += 2) response.headers.append(lines[i], lines[i + 1]);
   }
   return response;
 }

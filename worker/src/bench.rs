@@ -47,6 +47,7 @@ async fn allow(
         authorization: Some(authorization),
         cookies: None,
         cors_request_method: false,
+        ..RequestFacts::default()
     };
     match protect::decide(&facts, env, config, ctx, now).await {
         Ok(Outcome::Forward(up)) => {

@@ -45,8 +45,10 @@ fn configured(env: &Env) -> std::result::Result<std::rc::Rc<Config>, Result<Resp
 /// a string — forward, as lines: `1` when the entry module may replay this answer for an
 /// identical request (below), `0` otherwise; the origin's URL; the request's header names to
 /// drop (space-separated); the number `n` of headers to set; `n` name and value line pairs;
-/// then `Set-Cookie` values to add to the origin's answer. `header_names`: the request's header
-/// names, space-separated (as `Headers.keys()` gives them).
+/// then name and value line pairs of headers to add to the origin's answer (`Set-Cookie` after
+/// a refresh, `DPoP-Nonce`). `header_names`: the request's header names, space-separated (as
+/// `Headers.keys()` gives them). `dpop`: the `DPoP` header (repeated ones joined by `, `);
+/// `client_cert`: the SHA-256 fingerprint (hex) of a client certificate the zone verified.
 ///
 /// Answered synchronously when no I/O is needed (a cached token, a fresh revocation snapshot:
 /// most requests); otherwise a `Promise` of the same.
@@ -55,7 +57,8 @@ fn configured(env: &Env) -> std::result::Result<std::rc::Rc<Config>, Result<Resp
 /// is a function of these arguments, the configuration, the clock's second and the state
 /// [`epoch`](crate::epoch) — so the entry module may answer an identical request with it while
 /// the second and [`warden_epoch`] are unchanged. An answer that waited for I/O is never
-/// replayable.
+/// replayable, nor is one of a sender-constrained token (a DPoP proof is used up once; the
+/// entry module's key holds `dpop` and `client_cert` too).
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
 pub fn warden_decide(
@@ -67,6 +70,8 @@ pub fn warden_decide(
     cookie: Option<String>,
     preflight: bool,
     header_names: String,
+    dpop: Option<String>,
+    client_cert: Option<String>,
 ) -> std::result::Result<JsValue, JsValue> {
     let env: Env = env.unchecked_into();
     let mut decision = Box::pin(async move {
@@ -86,6 +91,9 @@ pub fn warden_decide(
             authorization: authorization.as_deref(),
             cookies: cookie.as_deref(),
             cors_request_method: preflight,
+            url: &url,
+            dpop: dpop.as_deref(),
+            client_cert: client_cert.as_deref(),
         };
         let ctx = Context::new(ctx.unchecked_into());
         match protect::decide(&facts, &env, &config, &ctx, now).await? {

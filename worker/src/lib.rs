@@ -20,6 +20,7 @@ pub mod protect;
 pub mod protocol;
 pub mod received;
 pub mod refresh;
+pub mod replay;
 #[cfg(target_arch = "wasm32")]
 pub mod respond;
 pub mod runtime;

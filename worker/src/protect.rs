@@ -7,9 +7,9 @@ use std::cell::RefCell;
 
 use serde_json::json;
 use warden_core::{
-    cookie_max_age, cookie_safe, rewrite_cookie_header, Admission, Decision, Denial, Forward,
-    Receiver, RefreshHint, Refusal, Request as GateRequest, RequestFacts, RevocationIds, Step,
-    Token, Unavailable,
+    cookie_max_age, cookie_safe, rewrite_cookie_header, Admission, Binding, Decision, Denial,
+    DpopError, Forward, Receiver, RefreshHint, Refusal, Request as GateRequest, RequestFacts,
+    RevocationIds, Step, Token, Unavailable, Who,
 };
 use worker::{Context, Env, Request, Response, Result};
 
@@ -21,6 +21,7 @@ use crate::http::json_response;
 use crate::oauth;
 use crate::pat;
 use crate::refresh::{self, Answer, SessionCall};
+use crate::replay::{self, Seen};
 use crate::respond::{refusal_response, refuse, with_cookies, Upstream};
 use crate::runtime::unix_now;
 use crate::ssf;
@@ -42,6 +43,7 @@ pub async fn admin_only(req: Request, env: &Env, config: &Config, now: u64) -> R
         authorization: authorization.as_deref(),
         cookies: cookies.as_deref(),
         cors_request_method: headers.has("access-control-request-method")?,
+        ..RequestFacts::default()
     };
     match config.gate.admit(&facts) {
         Admission::Admin => admin::api(req, env, config, now).await,
@@ -163,16 +165,29 @@ impl<'a> Call<'a> {
         }
     }
 
-    /// Signature (cache or keys + crypto), the gate's checks, the store's answers, the decision.
+    /// Signatures (the token's: cache or keys + crypto; a DPoP proof's: with its own key), the
+    /// gate's checks, the store's answers, the decision.
     async fn jwt(&self, raw: &str, now: u64) -> Result<Outcome> {
         let (env, config, gate) = (self.env, self.config, &self.config.gate);
         let token = match verify::verified(raw, env, config, now).await {
             Ok(t) => t,
-            Err(d) => return answer(refuse(config, &Refusal::plain(d))),
+            Err(d) => return answer(refuse(config, &gate.refuse(self.request, d, now))),
         };
+        if let Some(proof) = &self.request.sender.proof {
+            let signed = verify::check_proof_signature(
+                &proof.key,
+                proof.signing_input.as_bytes(),
+                &proof.signature,
+            )
+            .await;
+            if signed.is_err() {
+                let d = Denial::Dpop(DpopError::BadSignature);
+                return answer(refuse(config, &gate.refuse(self.request, d, now)));
+            }
+        }
         let ids = match gate.check_jwt(self.request, &token, now) {
             Step::Lookup(ids) => ids,
-            Step::Done(decision) => return self.carry_out(decision, &token),
+            Step::Done(decision) => return self.carry_out(decision, &token, now),
         };
         let answers = store::answers(env, config.snapshot_seconds, &ids, now).await;
         match gate.decide_jwt(self.request, &token, &answers, now) {
@@ -180,18 +195,40 @@ impl<'a> Call<'a> {
                 Some(rt) => self.refresh(Some((&token, &hint)), rt, now).await,
                 None => answer(refuse(config, &Refusal::plain(Denial::RefreshUnavailable))),
             },
-            decision => self.carry_out(decision, &token),
+            decision => self.carry_out(decision, &token, now),
         }
     }
 
-    /// Forward (auditing a fail-open allow, registering a seen session) or refuse.
-    fn carry_out(&self, decision: Decision, token: &Token) -> Result<Outcome> {
+    /// Forward (using up a DPoP proof, auditing a fail-open allow, registering a seen session)
+    /// or refuse.
+    fn carry_out(&self, decision: Decision, token: &Token, now: u64) -> Result<Outcome> {
         match decision {
             Decision::Forward(f) => {
-                let replayable = !self.allowed(&f, token);
+                if let Some(Binding::Dpop { replay, .. }) = &f.binding {
+                    let denial = match replay::consume(replay, now) {
+                        Seen::First => None,
+                        Seen::Again => Some((Denial::Dpop(DpopError::Replayed), None)),
+                        Seen::Full => {
+                            Some((Denial::StoreUnavailable, Some("dpop replay table full")))
+                        }
+                    };
+                    if let Some((d, detail)) = denial {
+                        let mut r = self.config.gate.refuse(self.request, d, now);
+                        r.detail = detail;
+                        r.who = Who {
+                            class: Some(f.grant.class),
+                            sub: f.grant.subject.clone(),
+                            jti: f.grant.token_id.clone(),
+                            sid: f.grant.session.clone(),
+                        };
+                        return answer(refuse(self.config, &r));
+                    }
+                }
+                let acted = self.allowed(&f, token);
+                let upstream = Upstream::identified(f);
                 Ok(Outcome::Forward(Upstream {
-                    replayable,
-                    ..Upstream::identified(f)
+                    replayable: !acted && !upstream.bound(),
+                    ..upstream
                 }))
             }
             Decision::Deny(r) => answer(refuse(self.config, &r)),
@@ -346,6 +383,7 @@ impl<'a> Call<'a> {
                     identity: Some(f),
                     cookie: Some(cookie),
                     set_cookies: set.to_vec(),
+                    answer_headers: Vec::new(),
                     replayable: false,
                 }))
             }

@@ -425,9 +425,11 @@ mod io {
         Ok(serde_json::from_str(&text)?)
     }
 
-    /// An answer of the wrong kind.
+    /// An answer of the wrong kind (shown as its JSON: the serializer is there anyway, a
+    /// `Debug` rendering of every answer would not be).
     pub fn unexpected(answer: &ObjectAnswer) -> worker::Error {
-        worker::Error::RustError(format!("unexpected object answer: {answer:?}"))
+        let shown = serde_json::to_string(answer).unwrap_or_default();
+        worker::Error::RustError(format!("unexpected object answer: {shown}"))
     }
 }
 

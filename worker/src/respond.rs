@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use serde_json::json;
-use warden_core::{identity_headers, is_reserved_header, Denial, Forward, Refusal};
+use warden_core::{identity_headers, is_reserved_header, Binding, Denial, Forward, Refusal};
 use worker::{Headers, Response, Result};
 
 use crate::audit::{audit, AuditEvent};
@@ -15,6 +15,8 @@ use crate::oauth;
 
 /// Response header telling a bearer client that its token expired and it should refresh.
 pub const REFRESH_HINT_HEADER: &str = "x-warden-refresh";
+/// Response header carrying a server nonce for DPoP proofs (RFC 9449 §8).
+pub const DPOP_NONCE_HEADER: &str = "dpop-nonce";
 
 /// How an allowed request goes on to the origin.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +27,8 @@ pub struct Upstream {
     pub cookie: Option<String>,
     /// `Set-Cookie` values added to the origin's answer (after a refresh).
     pub set_cookies: Vec<String>,
+    /// Other headers added to the origin's answer (`DPoP-Nonce`).
+    pub answer_headers: Vec<(&'static str, String)>,
     /// The decision had no side effect to repeat (no audit line, no session to register, no
     /// cookie to set): the entry module may replay it for an identical request
     /// (`edge::warden_decide`).
@@ -37,12 +41,26 @@ impl Upstream {
         Upstream::default()
     }
 
-    /// An allowed credential.
+    /// An allowed credential (with the current `DPoP-Nonce` for a DPoP request when nonces
+    /// are on). A sender-constrained decision is never replayed: a proof is used once.
     pub fn identified(f: Forward) -> Self {
+        let mut answer_headers = Vec::new();
+        if let Some(Binding::Dpop {
+            nonce: Some(nonce), ..
+        }) = &f.binding
+        {
+            answer_headers.push((DPOP_NONCE_HEADER, nonce.clone()));
+        }
         Upstream {
             identity: Some(f),
+            answer_headers,
             ..Upstream::default()
         }
+    }
+
+    /// Whether the identity is sender-constrained (DPoP or mTLS).
+    pub fn bound(&self) -> bool {
+        self.identity.as_ref().is_some_and(|f| f.binding.is_some())
     }
 
     /// The origin's URL for the request's `path` and `query`.
@@ -77,9 +95,10 @@ impl Upstream {
     /// The forwarding plan the entry module carries out (`edge::warden_decide`), as lines: the
     /// origin's URL; the client header names (of `names`, space-separated as `Headers.keys()`
     /// gives them) that do not [pass](Upstream::passes), space-separated; the number `n` of
-    /// [headers Warden sets](Upstream::headers); `n` name and value line pairs; then the
-    /// `Set-Cookie` values to add to the origin's answer. No part can hold a line break: URLs
-    /// are serialised, header names are tokens, identity values and cookies are checked.
+    /// [headers Warden sets](Upstream::headers); `n` name and value line pairs; then name and
+    /// value line pairs to add to the origin's answer (`set-cookie`, `dpop-nonce`). No part can
+    /// hold a line break: URLs are serialised, header names are tokens, identity values,
+    /// cookies and nonces are checked or base64url.
     pub fn plan(&self, config: &Config, path: &str, query: Option<&str>, names: &str) -> String {
         let mut out = Upstream::target(config, path, query);
         out.push('\n');
@@ -100,8 +119,10 @@ impl Upstream {
             let _ = write!(out, "\n{name}\n{value}");
         }
         for c in &self.set_cookies {
-            out.push('\n');
-            out.push_str(c);
+            let _ = write!(out, "\nset-cookie\n{c}");
+        }
+        for (name, value) in &self.answer_headers {
+            let _ = write!(out, "\n{name}\n{value}");
         }
         out
     }
@@ -151,8 +172,11 @@ pub fn refusal_response(config: &Config, r: &Refusal) -> Result<Response> {
     }
     let mut resp = json_response(d.status(), &body)?;
     let headers = resp.headers_mut();
-    if let Some(challenge) = d.www_authenticate() {
+    if let Some(challenge) = r.challenge() {
         headers.set("www-authenticate", &challenge)?;
+    }
+    if let Some(nonce) = r.dpop.as_ref().and_then(|a| a.nonce.as_deref()) {
+        headers.set(DPOP_NONCE_HEADER, nonce)?;
     }
     if r.refresh_due {
         headers.set(REFRESH_HINT_HEADER, "due")?;

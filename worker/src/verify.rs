@@ -26,6 +26,9 @@ use crate::keys;
 pub const VERIFIED_CACHE_CAPACITY: usize = 4096;
 /// How many imported WebCrypto keys one isolate keeps.
 pub const CRYPTO_KEY_CACHE_CAPACITY: usize = 64;
+/// How many imported DPoP proof keys one isolate keeps (apart from the token keys, so that
+/// clients' keys never push the issuer's out).
+pub const PROOF_KEY_CACHE_CAPACITY: usize = 256;
 
 const CAPACITY: NonZeroUsize = NonZeroUsize::MIN.saturating_add(VERIFIED_CACHE_CAPACITY - 1);
 
@@ -147,6 +150,21 @@ pub fn cache_stats() -> CacheStats {
 thread_local! {
     /// The imported `CryptoKey`s and keyed HMAC states of this isolate.
     static KEYS: Rc<KeyCache> = Rc::new(KeyCache::new(CRYPTO_KEY_CACHE_CAPACITY));
+    /// The imported DPoP proof keys of this isolate, one per key (algorithm and material: the
+    /// same key as its thumbprint), the oldest out first.
+    static PROOF_KEYS: Rc<KeyCache> = Rc::new(KeyCache::new(PROOF_KEY_CACHE_CAPACITY));
+}
+
+/// Checks a DPoP proof's signature with the public key its header carries (by exactly the
+/// proof's `alg`), through WebCrypto with this isolate's proof-key cache. Natively it always
+/// fails.
+pub async fn check_proof_signature(
+    key: &Key,
+    signing_input: &[u8],
+    signature: &[u8],
+) -> Result<(), SignatureError> {
+    let keys = PROOF_KEYS.with(Rc::clone);
+    keys.webcrypto_verify(key, signing_input, signature).await
 }
 
 /// Checks `signature` over `signing_input` with `key`, by exactly `key.alg`: WebCrypto for

@@ -9,6 +9,12 @@ pub(crate) fn decode(input: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(input).ok()
 }
 
+/// Encodes as unpadded base64url (DPoP thumbprints and `ath`).
+#[cfg(feature = "json")]
+pub(crate) fn encode(bytes: &[u8]) -> alloc::string::String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// [`decode`]'s bytes handed to `f`: decoded into `buf` when they fit (no allocation), into a
 /// new vector otherwise. `None` where [`decode`] refuses `input`.
 pub(crate) fn decode_with<R>(input: &str, buf: &mut [u8], f: impl FnOnce(&[u8]) -> R) -> Option<R> {

@@ -148,6 +148,8 @@ pub enum Denial {
     /// The refresh could not be done now: a timeout, or an object or store that cannot work
     /// (503; retry).
     RefreshUnavailable,
+    /// A DPoP proof, or the token's sender constraint (DPoP or mTLS), was refused (401).
+    Dpop(DpopError),
 }
 
 impl Denial {
@@ -182,6 +184,7 @@ impl Denial {
             Self::RefreshInvalidGrant => "refresh_invalid_grant",
             Self::RefreshUpstream(_) => "refresh_upstream_error",
             Self::RefreshUnavailable => "refresh_unavailable",
+            Self::Dpop(e) => e.code(),
         }
     }
 
@@ -207,6 +210,7 @@ impl Denial {
             _ if self.status() >= 500 => None,
             Self::InvalidRequest(_) => Some("invalid_request"),
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
+            Self::Dpop(e) => Some(e.error()),
             _ => Some("invalid_token"),
         }
     }
@@ -271,11 +275,13 @@ impl Denial {
             Self::ClaimInvalid("sid") => "token sid is not a usable identity value",
             Self::ClaimInvalid("jti") => "token jti is not a usable identity value",
             Self::ClaimInvalid("scope") => "token scope is not space-separated scope tokens",
+            Self::ClaimInvalid("cnf") => "token cnf is not a usable confirmation",
             Self::ClaimInvalid(_) => "token claim is not a usable identity value",
             Self::InsufficientScope { .. } => "the token lacks a scope this path requires",
             Self::RefreshInvalidGrant => "the session can no longer be refreshed",
             Self::RefreshUpstream(why) => why,
             Self::RefreshUnavailable => "the session could not be refreshed now; retry",
+            Self::Dpop(e) => e.description(),
         }
     }
 
@@ -292,6 +298,28 @@ impl Denial {
             ),
             (Some(error), Some(scope)) => format!(
                 "Bearer error=\"{error}\", error_description=\"{}\", scope=\"{scope}\"",
+                self.description()
+            ),
+        })
+    }
+}
+
+impl Denial {
+    /// The `WWW-Authenticate` value with the `DPoP` scheme (RFC 9449 §7.1), for a request that
+    /// used DPoP or a refusal of its proof or binding: `algs` is the accepted algorithms,
+    /// space-separated. `None` for a 5xx.
+    pub fn dpop_challenge(&self, algs: &str) -> Option<String> {
+        if self.status() >= 500 {
+            return None;
+        }
+        Some(match (self.error(), self.scope()) {
+            (None, _) => format!("DPoP algs=\"{algs}\""),
+            (Some(error), None) => format!(
+                "DPoP error=\"{error}\", error_description=\"{}\", algs=\"{algs}\"",
+                self.description()
+            ),
+            (Some(error), Some(scope)) => format!(
+                "DPoP error=\"{error}\", error_description=\"{}\", scope=\"{scope}\", algs=\"{algs}\"",
                 self.description()
             ),
         })
@@ -335,3 +363,104 @@ impl fmt::Display for Denial {
 }
 
 impl core::error::Error for Denial {}
+
+/// Why a DPoP proof or a token's binding was refused. Each variant has a stable
+/// [`code`](DpopError::code) and a distinct [`description`](DpopError::description).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DpopError {
+    /// The proof is malformed or breaks a rule of RFC 9449 §4.3 (the reason says which).
+    Invalid(&'static str),
+    /// The proof's signature does not verify with its `jwk`.
+    BadSignature,
+    /// The proof's `jti` was seen before.
+    Replayed,
+    /// `htm` is not the request's method.
+    HtmMismatch,
+    /// `htu` is not the request's URL.
+    HtuMismatch,
+    /// A token came and the proof has no `ath`.
+    AthMissing,
+    /// `ath` is not the hash of the presented token.
+    AthMismatch,
+    /// The token is not bound to the proof's key (`cnf.jkt` absent or another thumbprint).
+    KeyMismatch,
+    /// Nonces are on and the proof carries none.
+    NonceMissing,
+    /// Nonces are on and the proof's nonce is not current.
+    NonceStale,
+    /// The proof's `iat` is older than the maximum age (plus the leeway).
+    Expired,
+    /// The proof's `iat` is in the future (beyond the leeway).
+    FromFuture,
+    /// A DPoP-bound token came as a bearer token (a downgrade).
+    BoundTokenAsBearer,
+    /// `WARDEN_DPOP=required` and the token came as a bearer token.
+    Required,
+    /// The token is bound to a client certificate (`cnf` `x5t#S256`) that the request did not
+    /// present, or bound by a confirmation method Warden cannot check.
+    BindingMismatch,
+}
+
+impl DpopError {
+    /// The stable code of the JSON body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) | Self::BadSignature | Self::FromFuture => "dpop_proof_invalid",
+            Self::Replayed => "dpop_replayed",
+            Self::HtmMismatch => "dpop_htm_mismatch",
+            Self::HtuMismatch => "dpop_htu_mismatch",
+            Self::AthMissing | Self::AthMismatch => "dpop_ath_mismatch",
+            Self::KeyMismatch => "dpop_key_mismatch",
+            Self::NonceMissing | Self::NonceStale => "dpop_nonce_required",
+            Self::Expired => "dpop_proof_expired",
+            Self::BoundTokenAsBearer => "dpop_bound_token_as_bearer",
+            Self::Required => "dpop_required",
+            Self::BindingMismatch => "token_binding_mismatch",
+        }
+    }
+
+    /// The challenge's `error`: `use_dpop_nonce` (RFC 9449 §8), `invalid_token` (the token's
+    /// binding), or `invalid_dpop_proof`.
+    pub fn error(&self) -> &'static str {
+        match self {
+            Self::NonceMissing | Self::NonceStale => "use_dpop_nonce",
+            Self::BoundTokenAsBearer | Self::Required | Self::BindingMismatch => "invalid_token",
+            _ => "invalid_dpop_proof",
+        }
+    }
+
+    /// Whether the answer carries a fresh `DPoP-Nonce` (the client retries with it).
+    pub fn wants_nonce(&self) -> bool {
+        matches!(self, Self::NonceMissing | Self::NonceStale)
+    }
+
+    /// A short fixed description (printable ASCII without `"` or `\`), distinct per reason.
+    pub fn description(&self) -> &'static str {
+        match self {
+            Self::Invalid(why) => why,
+            Self::BadSignature => "DPoP proof signature does not verify",
+            Self::Replayed => "DPoP proof was already used",
+            Self::HtmMismatch => "DPoP proof htm is not the request method",
+            Self::HtuMismatch => "DPoP proof htu is not the request URL",
+            Self::AthMissing => "DPoP proof has no ath for the access token",
+            Self::AthMismatch => "DPoP proof ath does not match the access token",
+            Self::KeyMismatch => "the access token is not bound to the DPoP proof key",
+            Self::NonceMissing => "a DPoP nonce is required",
+            Self::NonceStale => "the DPoP nonce is not current",
+            Self::Expired => "DPoP proof is too old",
+            Self::FromFuture => "DPoP proof iat is in the future",
+            Self::BoundTokenAsBearer => "a DPoP-bound token must be presented with DPoP",
+            Self::Required => "this resource accepts DPoP-bound tokens only",
+            Self::BindingMismatch => "the client certificate does not match the token binding",
+        }
+    }
+}
+
+impl fmt::Display for DpopError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
+impl core::error::Error for DpopError {}

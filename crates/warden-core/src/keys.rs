@@ -228,7 +228,7 @@ fn key_name(entry: &Value, index: usize) -> String {
 const PRIVATE_PARAMS: [&str; 6] = ["d", "p", "q", "dp", "dq", "qi"];
 
 #[cfg(feature = "json")]
-fn load_key(jwk: &Map<String, Value>) -> Result<Key, &'static str> {
+pub(crate) fn load_key(jwk: &Map<String, Value>) -> Result<Key, &'static str> {
     let text = |name: &str| -> Result<Option<&str>, &'static str> {
         match jwk.get(name) {
             None => Ok(None),

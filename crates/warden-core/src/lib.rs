@@ -14,6 +14,9 @@ mod b64;
 mod claims;
 mod denial;
 mod digest;
+#[cfg(feature = "json")]
+mod dpop;
+#[cfg(feature = "json")]
 mod gate;
 mod grant;
 mod json;
@@ -35,14 +38,21 @@ pub use algorithm::Algorithm;
 pub use claims::{Claims, TimeClaims, MAX_ID_LEN, MAX_NUMERIC_DATE};
 pub use denial::{Denial, Verdict};
 pub use digest::{hex, token_digest};
+#[cfg(feature = "json")]
+pub use dpop::{
+    certificate_matches, jwk_thumbprint, normalize_htu, parse_proof, Binding, Confirmation,
+    DpopError, DpopMode, DpopPolicy, NonceKey, Proof, ProofContext, ReplayId,
+    DEFAULT_DPOP_ALGORITHMS, DEFAULT_DPOP_MAX_AGE, MAX_PROOF_LEN, NONCE_STEP_SECONDS,
+};
+#[cfg(feature = "json")]
 pub use gate::{
     canonical_path, check_authorization, check_identity, check_scopes, cookie, cookie_max_age,
     cookie_safe, header_value, identity_headers, is_identity_value, is_pat, is_reserved_header,
     is_scope_list, is_scope_token, path_and_query, path_prefix, refresh_cookie,
-    rewrite_cookie_header, scopes, select_credential, Admission, CanonicalPath, Decision, FailMode,
-    Forward, Gate, PathRules, Receiver, Refusal, Request, RequestFacts, Route, Source, Step, Who,
-    ADMIN_PREFIX, BACKCHANNEL_LOGOUT_PATH, DEFAULT_PAT_PREFIX, IDENTITY_PREFIX, MAX_LIST_ENTRIES,
-    MAX_PATH_LEN, MAX_PREFIX_LEN, MAX_SCOPE_LEN, SSF_PUSH_PATH,
+    rewrite_cookie_header, scopes, select_credential, Admission, CanonicalPath, Decision,
+    DpopAnswer, FailMode, Forward, Gate, PathRules, Receiver, Refusal, Request, RequestFacts,
+    Route, Sender, Source, Step, Who, ADMIN_PREFIX, BACKCHANNEL_LOGOUT_PATH, DEFAULT_PAT_PREFIX,
+    IDENTITY_PREFIX, MAX_LIST_ENTRIES, MAX_PATH_LEN, MAX_PREFIX_LEN, MAX_SCOPE_LEN, SSF_PUSH_PATH,
 };
 pub use grant::{Grant, RefreshHint, TokenClass};
 #[cfg(feature = "json")]

@@ -11,9 +11,11 @@ use warden_core::{
     FailMode, Gate, LogoutPolicy, PathRules, Policy, SessionPolicy, DEFAULT_PAT_PREFIX,
 };
 
+mod dpop;
 mod keys;
 mod ssf;
 
+pub use dpop::ReplayScope;
 pub use keys::*;
 pub use ssf::{PollConfig, SsfConfig};
 
@@ -97,6 +99,9 @@ pub struct Config {
     /// Shared Signals push receiving (`POST /_warden/ssf/push`); `None` (404) while
     /// `WARDEN_SSF_ISSUER` is unset.
     pub ssf: Option<SsfConfig>,
+    /// `WARDEN_DPOP_REPLAY`: where proof `jti`s are remembered (the rest of the DPoP
+    /// variables are the gate's: `gate.dpop`).
+    pub dpop_replay: ReplayScope,
 }
 
 /// A configuration value that is missing or wrong: which variable, and why.
@@ -230,6 +235,7 @@ impl Config {
         let refresh = refresh_config(&get, access_cookie.as_deref())?;
         let backchannel = backchannel_config(&get, &policy)?;
         let ssf = ssf::ssf_config(&get, &policy, &keys)?;
+        let (dpop, dpop_replay) = dpop::dpop_config(&get)?;
 
         let gate = Gate {
             policy,
@@ -239,6 +245,7 @@ impl Config {
             pat_prefix,
             fail_mode,
             origin_secret,
+            dpop,
         };
         Ok(Config {
             origin,
@@ -249,6 +256,7 @@ impl Config {
             refresh,
             backchannel,
             ssf,
+            dpop_replay,
         })
     }
 
@@ -278,6 +286,13 @@ impl Config {
             "access_cookie": gate.access_cookie,
             "pat_prefix": gate.pat_prefix,
             "fail_mode": gate.fail_mode.name(),
+            "dpop": {
+                "mode": gate.dpop.mode.name(),
+                "algorithms": gate.dpop.algs(),
+                "max_age_seconds": gate.dpop.max_age,
+                "nonce": gate.dpop.nonce.is_some(),
+                "replay": "isolate",
+            },
             "snapshot_seconds": self.snapshot_seconds,
             "routes": gate.paths.routes().iter().map(|r| json!({"prefix": r.prefix, "scope": r.scope})).collect::<Vec<_>>(),
             "admin_token_set": self.admin_token.is_some(),
@@ -918,5 +933,66 @@ mod tests {
         .unwrap()
         .refresh
         .is_none());
+    }
+
+    #[test]
+    fn dpop_settings() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.gate.dpop, warden_core::DpopPolicy::default());
+        assert_eq!(c.dpop_replay, ReplayScope::Isolate);
+        let c = load(&[
+            ("WARDEN_DPOP", "required"),
+            ("WARDEN_DPOP_ALGORITHMS", "ES256, EdDSA"),
+            ("WARDEN_DPOP_MAX_AGE_SECONDS", "30"),
+            ("WARDEN_DPOP_NONCE", "on"),
+            (
+                "WARDEN_DPOP_NONCE_SECRET",
+                "0123456789abcdef0123456789abcdef",
+            ),
+            ("WARDEN_DPOP_REPLAY", "isolate"),
+        ])
+        .unwrap();
+        let d = &c.gate.dpop;
+        assert_eq!(d.mode, warden_core::DpopMode::Required);
+        assert_eq!(d.algs(), "ES256 EdDSA");
+        assert_eq!(d.max_age, 30);
+        assert!(d.nonce.is_some());
+        for (vars, variable) in [
+            (&[("WARDEN_DPOP", "Allowed")][..], "WARDEN_DPOP"),
+            (
+                &[("WARDEN_DPOP_ALGORITHMS", "ES256,HS256")][..],
+                "WARDEN_DPOP_ALGORITHMS",
+            ),
+            (
+                &[("WARDEN_DPOP_ALGORITHMS", "none")][..],
+                "WARDEN_DPOP_ALGORITHMS",
+            ),
+            (
+                &[("WARDEN_DPOP_MAX_AGE_SECONDS", "0")][..],
+                "WARDEN_DPOP_MAX_AGE_SECONDS",
+            ),
+            (
+                &[("WARDEN_DPOP_NONCE", "on")][..],
+                "WARDEN_DPOP_NONCE_SECRET",
+            ),
+            (&[("WARDEN_DPOP_NONCE", "yes")][..], "WARDEN_DPOP_NONCE"),
+            (
+                &[
+                    ("WARDEN_DPOP_NONCE", "on"),
+                    ("WARDEN_DPOP_NONCE_SECRET", "short"),
+                ][..],
+                "WARDEN_DPOP_NONCE_SECRET",
+            ),
+            (
+                &[("WARDEN_DPOP_REPLAY", "global")][..],
+                "WARDEN_DPOP_REPLAY",
+            ),
+            (
+                &[("WARDEN_DPOP_REPLAY", "cluster")][..],
+                "WARDEN_DPOP_REPLAY",
+            ),
+        ] {
+            assert_eq!(self::variable(vars), variable, "{vars:?}");
+        }
     }
 }

@@ -11,14 +11,18 @@ pub enum Source {
     Bearer,
     /// The access cookie: a browser session, which the edge may refresh.
     Cookie,
+    /// `Authorization: DPoP`: a sender-constrained token, with its proof in the `DPoP` header
+    /// (RFC 9449 §7.1).
+    Dpop,
 }
 
 /// The credential of a request, or why the request is refused.
 ///
-/// - `Authorization` present: it alone decides. Exactly `Bearer <token>` (RFC 6750 §2.1; the
-///   scheme is case-sensitive here, so that every server reads the header the same way); a
+/// - `Authorization` present: it alone decides. Exactly `Bearer <token>` (RFC 6750 §2.1) or
+///   `DPoP <token>` (RFC 9449 §7.1; the schemes are case-sensitive here, so that every server
+///   reads the header the same way); a
 ///   comma (two `Authorization` headers, as the Fetch API joins them, or auth-params) or an
-///   empty value is `400`; a mis-cased `bearer` is `400`; another scheme (`Basic …`) is no
+///   empty value is `400`; a mis-cased `bearer` or `dpop` is `400`; another scheme (`Basic …`) is no
 ///   bearer credential: `401` without an error code, and cookies are *not* consulted, so a
 ///   foreign `Authorization` value never travels next to a cookie session.
 /// - No `Authorization`: the access cookie (when one is configured).
@@ -38,7 +42,7 @@ pub fn select_credential<'a>(
     access_cookie: Option<&str>,
 ) -> Result<Option<(&'a str, Source)>, Denial> {
     let found = match authorization {
-        Some(value) => Some((bearer(value)?, Source::Bearer)),
+        Some(value) => Some(bearer(value)?),
         None => match access_cookie {
             Some(name) => cookie(cookies, name)
                 .map_err(|_| Denial::InvalidRequest("malformed or repeated access cookie"))?
@@ -68,18 +72,27 @@ pub fn check_authorization(authorization: Option<&str>) -> Result<(), Denial> {
     }
 }
 
-/// The token of an `Authorization` value that must be `Bearer <token>`.
-fn bearer(value: &str) -> Result<&str, Denial> {
+/// The token of an `Authorization` value that must be `Bearer <token>` or `DPoP <token>`.
+fn bearer(value: &str) -> Result<(&str, Source), Denial> {
     check_authorization(Some(value))?;
     if let Some(token) = value.strip_prefix("Bearer ") {
         if token.is_empty() {
             return Err(Denial::InvalidRequest("empty bearer token"));
         }
-        return Ok(token);
+        return Ok((token, Source::Bearer));
+    }
+    if let Some(token) = value.strip_prefix("DPoP ") {
+        if token.is_empty() {
+            return Err(Denial::InvalidRequest("empty DPoP token"));
+        }
+        return Ok((token, Source::Dpop));
     }
     let scheme = value.split([' ', '\t']).next().unwrap_or_default();
     if scheme.eq_ignore_ascii_case("bearer") {
         return Err(Denial::InvalidRequest("malformed Bearer authorization"));
+    }
+    if scheme.eq_ignore_ascii_case("dpop") {
+        return Err(Denial::InvalidRequest("malformed DPoP authorization"));
     }
     // Another scheme: no bearer credentials (RFC 6750 §3.1: no error code).
     Err(Denial::Missing)
@@ -170,6 +183,14 @@ mod tests {
         // Extra whitespace is not stripped: the parser refuses it as a malformed token.
         assert_eq!(sel(Some("Bearer  abc"), None), Ok(Some(" abc")));
         assert_eq!(sel(Some("Beäer x"), None), Err(401));
+        assert_eq!(
+            select_credential(Some("DPoP a.b.c"), Some("at=x.y.z"), Some("at")),
+            Ok(Some(("a.b.c", Source::Dpop)))
+        );
+        assert_eq!(sel(Some("dpop a.b.c"), None), Err(400));
+        assert_eq!(sel(Some("DPOP a.b.c"), None), Err(400));
+        assert_eq!(sel(Some("DPoP "), None), Err(400));
+        assert_eq!(sel(Some("DPoP a.b.c, Bearer a.b.c"), None), Err(400));
         assert_eq!(sel(None, None), Ok(None));
         assert_eq!(select_credential(None, Some("at=x.y.z"), None), Ok(None));
         assert_eq!(

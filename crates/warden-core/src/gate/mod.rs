@@ -32,6 +32,7 @@ mod identity;
 mod path;
 mod receiver;
 mod routes;
+mod sender;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -47,8 +48,10 @@ pub use identity::{
 pub use path::{canonical_path, path_and_query, CanonicalPath, MAX_PATH_LEN};
 pub use receiver::{Receiver, BACKCHANNEL_LOGOUT_PATH, SSF_PUSH_PATH};
 pub use routes::{path_prefix, PathRules, Route, MAX_LIST_ENTRIES, MAX_PREFIX_LEN, MAX_SCOPE_LEN};
+pub use sender::{DpopAnswer, Sender};
 
 use crate::denial::{Denial, Verdict};
+use crate::dpop::{Binding, DpopPolicy};
 use crate::grant::{Grant, RefreshHint, TokenClass};
 use crate::parse::Token;
 use crate::pat::PatRecord;
@@ -104,6 +107,8 @@ pub struct Gate {
     pub fail_mode: FailMode,
     /// `WARDEN_ORIGIN_SECRET`, sent to the origin as `x-warden-auth`.
     pub origin_secret: Option<String>,
+    /// `WARDEN_DPOP*`: sender-constrained tokens.
+    pub dpop: DpopPolicy,
 }
 
 impl Default for Gate {
@@ -116,6 +121,7 @@ impl Default for Gate {
             pat_prefix: DEFAULT_PAT_PREFIX.into(),
             fail_mode: FailMode::Closed,
             origin_secret: None,
+            dpop: DpopPolicy::default(),
         }
     }
 }
@@ -134,6 +140,13 @@ pub struct RequestFacts<'a> {
     /// Whether an `Access-Control-Request-Method` header came (a CORS preflight with
     /// `OPTIONS`).
     pub cors_request_method: bool,
+    /// The request's full URL (a DPoP proof's `htu` names it).
+    pub url: &'a str,
+    /// The `DPoP` header (repeated headers joined by `, `, as the Fetch API does).
+    pub dpop: Option<&'a str>,
+    /// The client certificate's SHA-256 fingerprint, hex, when the TLS layer verified one
+    /// (mTLS-bound tokens).
+    pub client_cert: Option<&'a str>,
 }
 
 /// A request that carries a credential to check, as the gate read it.
@@ -145,6 +158,8 @@ pub struct Request<'a> {
     pub source: Option<Source>,
     /// The refresh cookie, for a cookie session with refresh at the edge on.
     pub refresh_token: Option<&'a str>,
+    /// What the request brings for a sender-constrained token (a DPoP proof, a certificate).
+    pub sender: Sender<'a>,
 }
 
 /// What [`Gate::admit`] makes of a request.
@@ -216,6 +231,10 @@ pub struct Forward {
     pub fail_open: bool,
     /// A cookie session with refresh on: register the session with its object (first sighting).
     pub register_session: bool,
+    /// The sender constraint checked. For DPoP the driver must still consume the proof's
+    /// replay id before forwarding (and refuse with [`Gate::refuse`] and `dpop_replayed` when
+    /// it was seen); it adds the `DPoP-Nonce` to the answer.
+    pub binding: Option<Binding>,
 }
 
 /// A refusal and what goes with it.
@@ -234,6 +253,9 @@ pub struct Refusal {
     pub detail: Option<&'static str>,
     /// Whom it concerns, for the audit line.
     pub who: Who,
+    /// Answer in the `DPoP` scheme ([`Refusal::challenge`]), with a fresh `DPoP-Nonce` when
+    /// the refusal asks for one.
+    pub dpop: Option<DpopAnswer>,
 }
 
 /// Whom a refusal concerns (ids only, never secrets).
@@ -270,6 +292,7 @@ impl Refusal {
             revoked_session: None,
             detail: None,
             who: Who::default(),
+            dpop: None,
         }
     }
 }
@@ -281,13 +304,20 @@ impl Gate {
     /// 3. the event receivers ([`Receiver::at`]), then the admin API; public paths (forwarded
     ///    untouched, credentials included);
     /// 4. the credential ([`select_credential`]): `Authorization` alone when present, else the
-    ///    access cookie; and the refresh cookie only for a cookie session;
+    ///    access cookie; and the refresh cookie only for a cookie session; the DPoP request
+    ///    shape and proof (`Authorization: DPoP` with exactly one `DPoP` header);
     /// 5. none: a CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) is forwarded,
     ///    only a refresh cookie means a refresh, anything else is 401.
     pub fn admit<'a>(&self, facts: &RequestFacts<'a>) -> Admission<'a> {
         match self.admit_inner(facts) {
             Ok(admission) => admission,
-            Err(denial) => Admission::Deny(Refusal::plain(denial)),
+            Err(denial) => {
+                let used_dpop = facts.dpop.is_some()
+                    || facts.authorization.is_some_and(|a| a.starts_with("DPoP "));
+                let mut r = Refusal::plain(denial);
+                r.dpop = self.dpop_answer(&r.denial, used_dpop, None);
+                Admission::Deny(r)
+            }
         }
     }
 
@@ -316,10 +346,12 @@ impl Gate {
             }
             _ => None,
         };
+        let sender = self.sender(facts, located)?;
         let request = Request {
             path,
             source: located.map(|(_, s)| s),
             refresh_token,
+            sender,
         };
         Ok(match located {
             Some((token, _)) if is_pat(token, &self.pat_prefix) => {
@@ -358,7 +390,7 @@ impl Gate {
         .and_then(|()| self.check_token_identity(token));
         match checked {
             Ok(()) => Step::Lookup(RevocationIds::of(token)),
-            Err(d) => Step::Done(Decision::Deny(self.jwt_refusal(req, token, d))),
+            Err(d) => Step::Done(Decision::Deny(self.jwt_refusal(req, token, d, now))),
         }
     }
 
@@ -382,10 +414,13 @@ impl Gate {
                     Some(Source::Cookie) => TokenClass::Session,
                     _ => TokenClass::Access,
                 };
-                self.forward(req, grant, class, fail_open, can_refresh)
+                match self.bind(req, token, now) {
+                    Ok(binding) => self.forward(req, grant, class, fail_open, can_refresh, binding),
+                    Err(d) => Decision::Deny(self.jwt_refusal(req, token, d, now)),
+                }
             }
             Verdict::Refresh(hint) => Decision::Refresh(hint),
-            Verdict::Deny(d) => Decision::Deny(self.jwt_refusal(req, token, d)),
+            Verdict::Deny(d) => Decision::Deny(self.jwt_refusal(req, token, d, now)),
         }
     }
 
@@ -413,7 +448,7 @@ impl Gate {
             Err(Unavailable) => Err(Denial::StoreUnavailable),
         });
         match result {
-            Ok(grant) => self.forward(req, grant, TokenClass::Pat, false, false),
+            Ok(grant) => self.forward(req, grant, TokenClass::Pat, false, false, None),
             Err(d) => self.pat_refusal(Some(record), d),
         }
     }
@@ -456,16 +491,22 @@ impl Gate {
         now: UnixTime,
     ) -> Decision {
         let (status, fail_open) = self.revocation_status(token, answers);
-        match self.policy.evaluate(token, now, status) {
-            Ok(grant) => match self.forward(req, grant, TokenClass::Session, fail_open, false) {
-                Decision::Deny(mut r) => {
-                    r.clear_cookies = true;
-                    Decision::Deny(r)
+        let bound = self
+            .policy
+            .evaluate(token, now, status)
+            .and_then(|grant| Ok((grant, self.bind(req, token, now)?)));
+        match bound {
+            Ok((grant, binding)) => {
+                match self.forward(req, grant, TokenClass::Session, fail_open, false, binding) {
+                    Decision::Deny(mut r) => {
+                        r.clear_cookies = true;
+                        Decision::Deny(r)
+                    }
+                    d => d,
                 }
-                d => d,
-            },
+            }
             Err(d) => {
-                let mut r = self.jwt_refusal(req, token, d);
+                let mut r = self.jwt_refusal(req, token, d, now);
                 r.clear_cookies = r.denial.status() < 500;
                 r.refresh_due = false;
                 r.who.class = Some(TokenClass::Session);
@@ -498,6 +539,7 @@ impl Gate {
             refresh_due: false,
             detail: None,
             who,
+            dpop: None,
         }
     }
 
@@ -513,12 +555,13 @@ impl Gate {
         now: UnixTime,
     ) -> Decision {
         if let Some((token, _)) = old.filter(|(_, hint)| !hint.expired) {
-            if let Ok(grant) = self
+            let bound = self
                 .policy
                 .evaluate(token, now, RevocationStatus::NotRevoked)
-            {
+                .and_then(|grant| Ok((grant, self.bind(req, token, now)?)));
+            if let Ok((grant, binding)) = bound {
                 if let Decision::Forward(f) =
-                    self.forward(req, grant, TokenClass::Session, false, false)
+                    self.forward(req, grant, TokenClass::Session, false, false, binding)
                 {
                     return Decision::Forward(f);
                 }
@@ -542,6 +585,7 @@ impl Gate {
         class: TokenClass,
         fail_open: bool,
         register_session: bool,
+        binding: Option<Binding>,
     ) -> Decision {
         grant.class = class;
         let checked = check_identity(&grant).and_then(|()| {
@@ -549,14 +593,24 @@ impl Gate {
             check_scopes(&grant, required.as_slice())
         });
         match checked {
-            Ok(()) => Decision::Forward(Forward {
-                headers: identity_headers(Some(&grant), self.origin_secret.as_deref()),
-                grant,
-                fail_open,
-                register_session,
-            }),
+            Ok(()) => {
+                let mut headers = identity_headers(Some(&grant), self.origin_secret.as_deref());
+                if let Some(b) = &binding {
+                    headers.push(("x-warden-cnf", b.name().into()));
+                    if let Binding::Dpop { jkt, .. } = b {
+                        headers.push(("x-warden-jkt", jkt.clone()));
+                    }
+                }
+                Decision::Forward(Forward {
+                    headers,
+                    grant,
+                    fail_open,
+                    register_session,
+                    binding,
+                })
+            }
             Err(d) => {
-                let mut r = Refusal::plain(d);
+                let mut r = self.refuse(req, d, 0);
                 r.who = Who {
                     class: Some(class),
                     sub: grant.subject,
@@ -591,9 +645,16 @@ impl Gate {
         }
     }
 
-    fn jwt_refusal(&self, req: &Request<'_>, token: &Token, denial: Denial) -> Refusal {
+    fn jwt_refusal(
+        &self,
+        req: &Request<'_>,
+        token: &Token,
+        denial: Denial,
+        now: UnixTime,
+    ) -> Refusal {
         let cookie_session = self.refresh_cookie.is_some() && req.source == Some(Source::Cookie);
         Refusal {
+            dpop: self.dpop_answer(&denial, req.source == Some(Source::Dpop), Some(now)),
             clear_cookies: cookie_session && matches!(denial, Denial::Revoked(_)),
             refresh_due: matches!(denial, Denial::Expired { .. }),
             revoked_session: None,
@@ -615,5 +676,7 @@ impl Gate {
     }
 }
 
+#[cfg(test)]
+mod sender_tests;
 #[cfg(test)]
 mod tests;

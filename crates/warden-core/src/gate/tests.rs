@@ -32,6 +32,8 @@ fn facts<'a>(
         authorization,
         cookies,
         cors_request_method: false,
+        url: "https://api.example.com/",
+        ..RequestFacts::default()
     }
 }
 
@@ -767,6 +769,7 @@ fn a_refresh_token_alone_does_not_make_a_request_refreshable() {
         path: canonical_path("/api").unwrap(),
         source: Some(source),
         refresh_token: Some("r1"),
+        sender: Sender::default(),
     };
     let g = gate();
     let session = request(Source::Cookie);

@@ -1,0 +1,98 @@
+// The added cost of a DPoP proof check per request, side by side with a bearer request in the
+// same run: Warden's production build (build/) in one workerd process (Miniflare) in front of the
+// demo origin (its CPU, in this Node process, is not counted). CPU is utime + stime of the
+// workerd process (/proc/<pid>/stat) around each batch of N sequential requests; the batches
+// alternate (bearer, DPoP) for R rounds after one warm-up batch each.
+//   node scripts/bench-dpop.mjs [--requests N] [--rounds R]
+// Bearer: one unbound ES256 token (a verified-token cache hit from the second request). DPoP:
+// one token bound to an ES256 key, a fresh proof per request (signed beforehand, not timed;
+// the proof's key imported once per isolate), isolate replay. Every URL differs (?i=…) so that
+// the entry module's replay never answers for the bearer batch either.
+import { readFileSync, readdirSync } from "node:fs";
+import { createHash, randomUUID } from "node:crypto";
+import { cpus, loadavg } from "node:os";
+import { SignJWT, generateKeyPair, exportJWK, calculateJwkThumbprint } from "jose";
+import { startOrigin } from "../tests/origin/server.mjs";
+import { ROOT, startWorker } from "../tests/helpers/miniflare.mjs";
+import { provenance } from "./lib/provenance.mjs";
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const N = arg("--requests", 2000);
+const ROUNDS = arg("--rounds", 5);
+const workerds = () =>
+  new Set(
+    readdirSync("/proc")
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/comm`, "utf8").trim() === "workerd";
+        } catch {
+          return false;
+        }
+      }),
+  );
+const cpu = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return Number(f[11]) + Number(f[12]); // utime + stime, clock ticks of 10 ms
+};
+
+const load = loadavg();
+const origin = await startOrigin({ port: 0 });
+const before = workerds();
+const mf = await startWorker(origin);
+// The workerd this process started (other workerd processes may come and go meanwhile).
+const parent = (p) => Number(readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+const pid = [...workerds()].find((p) => !before.has(p) && parent(p) === process.pid);
+if (!pid) throw new Error("no workerd process of this run found");
+const pair = await generateKeyPair("ES256", { extractable: true });
+const jwk = await exportJWK(pair.publicKey);
+const bearer = await origin.issue({ sub: "bench" }, { ttl: 3600 });
+const bound = await origin.issue({ sub: "bench", cnf: { jkt: await calculateJwkThumbprint(jwk, "sha256") } }, { ttl: 3600 });
+const ath = createHash("sha256").update(bound).digest("base64url");
+const URL_ = "https://api.example.com/orders";
+
+async function batch(kind) {
+  const proofs = [];
+  if (kind === "dpop") {
+    for (let i = 0; i < N; i++) {
+      const claims = { jti: randomUUID(), htm: "GET", htu: URL_, iat: Math.floor(Date.now() / 1000), ath };
+      proofs.push(await new SignJWT(claims).setProtectedHeader({ typ: "dpop+jwt", alg: "ES256", jwk }).sign(pair.privateKey));
+    }
+  }
+  const c0 = cpu(pid);
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    const headers = kind === "dpop" ? { authorization: `DPoP ${bound}`, dpop: proofs[i] } : { authorization: `Bearer ${bearer}` };
+    const r = await mf.dispatchFetch(`${URL_}?i=${i}`, { headers });
+    if (r.status !== 200) throw new Error(`${kind} #${i} at ${new Date().toISOString()}: ${r.status} ${await r.text()}`);
+    await r.arrayBuffer();
+  }
+  return { cpu: ((cpu(pid) - c0) * 10_000) / N, wall: ((performance.now() - t0) * 1000) / N };
+}
+
+try {
+  await batch("bearer");
+  await batch("dpop");
+  const rows = { bearer: [], dpop: [], added: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const b = await batch("bearer");
+    const d = await batch("dpop");
+    rows.bearer.push(b.cpu);
+    rows.dpop.push(d.cpu);
+    rows.added.push(d.cpu - b.cpu);
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const us = (x) => `${Math.round(x)} µs`;
+  const { commit, clean } = provenance(ROOT);
+  console.log(`commit ${commit} (${clean}); ${cpus().length} cores, Node ${process.version}; load before ${load.map((x) => x.toFixed(2)).join(", ")}, after ${loadavg().map((x) => x.toFixed(2)).join(", ")}`);
+  console.log(`${ROUNDS} rounds of ${N} requests; workerd CPU per request, median (lowest–highest):`);
+  for (const k of ["bearer", "dpop", "added"]) {
+    console.log(`  ${k.padEnd(6)} ${us(median(rows[k]))} (${us(Math.min(...rows[k]))}–${us(Math.max(...rows[k]))})`);
+  }
+} finally {
+  await mf.dispose();
+  await origin.close();
+}

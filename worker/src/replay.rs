@@ -1,0 +1,130 @@
+//! DPoP proof replay detection in this isolate (`WARDEN_DPOP_REPLAY=isolate`): each proof's
+//! replay id (SHA-256 of its key's thumbprint and `jti`) is remembered until the proof would be
+//! refused as too old anyway. Bounded: a table of [`REPLAY_CAPACITY`] slots (about 640 KB,
+//! allocated on the first DPoP request); an id goes into the first slot of its probe window
+//! whose record is dead. When the whole window is live, the proof is refused (503), never
+//! accepted unremembered.
+
+use std::cell::RefCell;
+
+use warden_core::ReplayId;
+
+/// Slots of the isolate's table: at the default 60 s + 30 s window and a fraction of it in use,
+/// thousands of DPoP requests per second per isolate.
+pub const REPLAY_CAPACITY: usize = 16_384;
+/// Slots looked at for one id (from the one its hash names).
+const PROBE: usize = 64;
+
+/// What became of a proof's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// First use: remembered until the proof expires.
+    First,
+    /// Seen before, within its validity window.
+    Again,
+    /// Every slot it may take holds a live id: refuse (fail closed).
+    Full,
+}
+
+thread_local! {
+    static TABLE: RefCell<Vec<([u8; 32], u64)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Uses up `id` at `now`.
+pub fn consume(id: &ReplayId, now: u64) -> Seen {
+    TABLE.with(|t| use_up(&mut t.borrow_mut(), id, now, REPLAY_CAPACITY))
+}
+
+fn use_up(table: &mut Vec<([u8; 32], u64)>, id: &ReplayId, now: u64, capacity: usize) -> Seen {
+    if table.is_empty() {
+        table.resize(capacity, ([0; 32], 0));
+    }
+    // The id is a SHA-256 output: its first bytes are as good as any hash.
+    let mut start = [0u8; 8];
+    start.copy_from_slice(&id.id[..8]);
+    let start = (u64::from_le_bytes(start) % table.len() as u64) as usize;
+    let mut free = None;
+    for i in 0..PROBE.min(table.len()) {
+        let slot = (start + i) % table.len();
+        let (seen, until) = table[slot];
+        if until > now {
+            if seen == id.id {
+                return Seen::Again;
+            }
+        } else if free.is_none() {
+            free = Some(slot);
+        }
+    }
+    match free {
+        Some(slot) => {
+            table[slot] = (id.id, id.until);
+            Seen::First
+        }
+        None => Seen::Full,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8, until: u64) -> ReplayId {
+        ReplayId { id: [n; 32], until }
+    }
+
+    #[test]
+    fn once_per_window_and_bounded() {
+        let mut t = Vec::new();
+        assert_eq!(use_up(&mut t, &id(1, 100), 10, 3), Seen::First);
+        assert_eq!(use_up(&mut t, &id(1, 100), 99, 3), Seen::Again);
+        // After its window the proof is too old anyway; the id may go.
+        assert_eq!(use_up(&mut t, &id(1, 200), 100, 3), Seen::First);
+        assert_eq!(use_up(&mut t, &id(2, 150), 100, 3), Seen::First);
+        assert_eq!(use_up(&mut t, &id(3, 150), 100, 3), Seen::First);
+        // Full of live ids: refused, not forgotten.
+        assert_eq!(use_up(&mut t, &id(4, 150), 100, 3), Seen::Full);
+        assert_eq!(use_up(&mut t, &id(2, 150), 120, 3), Seen::Again);
+        assert_eq!(use_up(&mut t, &id(3, 150), 149, 3), Seen::Again);
+        // Dead ids make room.
+        assert_eq!(use_up(&mut t, &id(4, 300), 160, 3), Seen::First);
+        assert_eq!(use_up(&mut t, &id(4, 300), 299, 3), Seen::Again);
+        assert_eq!(use_up(&mut t, &id(1, 300), 199, 3), Seen::Again);
+    }
+
+    #[test]
+    fn an_id_is_found_past_a_slot_that_died() {
+        let mut t = Vec::new();
+        // Two ids with the same start slot: the second goes one further.
+        let a = ReplayId {
+            id: [0; 32],
+            until: 50,
+        };
+        let mut b = ReplayId {
+            id: [0; 32],
+            until: 500,
+        };
+        b.id[31] = 1;
+        assert_eq!(use_up(&mut t, &a, 0, 8), Seen::First);
+        assert_eq!(use_up(&mut t, &b, 0, 8), Seen::First);
+        // `a` died; `b` must still be found behind its slot.
+        assert_eq!(use_up(&mut t, &b, 100, 8), Seen::Again);
+    }
+}
+
+#[cfg(test)]
+mod load {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn half_full_table_takes_every_new_id() {
+        let mut t = Vec::new();
+        for i in 0u32..(REPLAY_CAPACITY as u32 / 2) {
+            let id = ReplayId {
+                id: Sha256::digest(i.to_be_bytes()).into(),
+                until: 1_000,
+            };
+            assert_eq!(use_up(&mut t, &id, 10, REPLAY_CAPACITY), Seen::First, "{i}");
+        }
+    }
+}
