@@ -84,7 +84,8 @@ mod tests {
         assert!(good >= 10 && bad >= 10, "{good} accepted, {bad} refused");
         // decode_with: the same bytes (or refusal) from the buffer and from the vector.
         for case in &cases {
-            for size in [0, 8, 200, 400] {
+            // Including the smallest buffer decode_with decodes into (the bound it checks).
+            for size in [0, 8, 200, 400, case.len() / 4 * 3 + 2] {
                 let mut buf = alloc::vec![0u8; size];
                 assert_eq!(
                     decode_with(case, &mut buf, <[u8]>::to_vec),
