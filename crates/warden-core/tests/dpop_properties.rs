@@ -6,35 +6,11 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
+mod counting;
 
+use counting::run_counting;
 use proptest::prelude::*;
 use warden_core::{normalize_htu, parse_proof, NonceKey, ProofContext, NONCE_STEP_SECONDS};
-
-fn run_counting<S: Strategy>(
-    cases: u32,
-    strategy: S,
-    test: impl Fn(S::Value) -> Result<bool, TestCaseError>,
-) -> u32 {
-    let counted = std::cell::Cell::new(0);
-    let mut runner = proptest::test_runner::TestRunner::new_with_rng(
-        ProptestConfig {
-            cases,
-            ..ProptestConfig::default()
-        },
-        proptest::test_runner::TestRng::deterministic_rng(
-            proptest::test_runner::RngAlgorithm::ChaCha,
-        ),
-    );
-    runner
-        .run(&strategy, |v| {
-            if test(v)? {
-                counted.set(counted.get() + 1);
-            }
-            Ok(())
-        })
-        .unwrap();
-    counted.get()
-}
 
 const JWK: &str = r#"{"kty":"EC","crv":"P-256","x":"l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs","y":"9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA"}"#;
 

@@ -6,7 +6,9 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
+mod counting;
 
+use counting::run_counting;
 use proptest::prelude::*;
 use warden_core::lifetime::{is_expired, seconds_left};
 use warden_core::{parse, Policy, RevocationStatus, SessionPolicy, SessionState, MAX_NUMERIC_DATE};
@@ -36,35 +38,6 @@ proptest! {
         prop_assert!(seconds_left(exp, now + later) <= seconds_left(exp, now));
         prop_assert_eq!(seconds_left(exp, now) + later as i64, seconds_left(exp + later, now));
     }
-}
-
-/// Runs `cases` cases of `strategy` through `test`, from a fixed seed (the counts a test asserts
-/// are then the same on every run); returns how many cases `test` counted (those where the
-/// property had something to check).
-fn run_counting<S: Strategy>(
-    cases: u32,
-    strategy: S,
-    test: impl Fn(S::Value) -> Result<bool, TestCaseError>,
-) -> u32 {
-    let counted = std::cell::Cell::new(0);
-    let mut runner = proptest::test_runner::TestRunner::new_with_rng(
-        ProptestConfig {
-            cases,
-            ..ProptestConfig::default()
-        },
-        proptest::test_runner::TestRng::deterministic_rng(
-            proptest::test_runner::RngAlgorithm::ChaCha,
-        ),
-    );
-    runner
-        .run(&strategy, |v| {
-            if test(v)? {
-                counted.set(counted.get() + 1);
-            }
-            Ok(())
-        })
-        .unwrap();
-    counted.get()
 }
 
 /// A header that parses, and a signature of the length its `alg` takes.
