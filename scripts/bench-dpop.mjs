@@ -1,19 +1,23 @@
 // The added cost of a DPoP proof check per request, side by side with a bearer request in the
-// same run: Warden's production build (build/) in one workerd process (Miniflare) in front of the
-// demo origin (its CPU, in this Node process, is not counted). CPU is utime + stime of the
-// workerd process (/proc/<pid>/stat) around each batch of N sequential requests; the batches
-// alternate (bearer, DPoP) for R rounds after one warm-up batch each.
+// same run: Warden's production build (build/) as two workers in one workerd process (Miniflare)
+// in front of the demo origin (its CPU, in this Node process, is not counted): "isolate" with
+// WARDEN_DPOP_REPLAY=isolate, "global" with WARDEN_DPOP_REPLAY=global (its Durable Objects run
+// in the same process, so their CPU is counted too). CPU is utime + stime of the workerd process
+// (/proc/<pid>/stat) around each batch of N sequential requests, wall time the batch's duration;
+// the batches alternate (bearer, DPoP isolate, DPoP global) for R rounds after one warm-up batch
+// each.
 //   node scripts/bench-dpop.mjs [--requests N] [--rounds R]
-// Bearer: one unbound ES256 token (a verified-token cache hit from the second request). DPoP:
-// one token bound to an ES256 key, a fresh proof per request (signed beforehand, not timed;
-// the proof's key imported once per isolate), isolate replay. Every URL differs (?i=…) so that
-// the entry module's replay never answers for the bearer batch either.
+// Bearer: one unbound ES256 token (a verified-token cache hit from the second request), sent to
+// the "isolate" worker. DPoP: one token bound to an ES256 key, a fresh proof per request (signed
+// beforehand, not timed; the proof's key imported once per isolate). Every URL differs (?i=…) so
+// that the entry module's replay never answers for the bearer batch either.
 import { readFileSync, readdirSync } from "node:fs";
 import { createHash, randomUUID } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { SignJWT, generateKeyPair, exportJWK, calculateJwkThumbprint } from "jose";
 import { startOrigin } from "../tests/origin/server.mjs";
-import { ROOT, startWorker } from "../tests/helpers/miniflare.mjs";
+import { Miniflare } from "miniflare";
+import { ROOT, builtWorker, wardenBindings } from "../tests/helpers/miniflare.mjs";
 import { provenance } from "./lib/provenance.mjs";
 
 const arg = (name, fallback) => {
@@ -42,7 +46,16 @@ const cpu = (pid) => {
 const load = loadavg();
 const origin = await startOrigin({ port: 0 });
 const before = workerds();
-const mf = await startWorker(origin);
+const worker = (name, replay) => ({
+  name,
+  ...builtWorker(),
+  bindings: wardenBindings(origin, { WARDEN_DPOP_REPLAY: replay }),
+  kvNamespaces: { WARDEN_KV: `kv-${name}` },
+  durableObjects: { WARDEN_SESSIONS: { className: "WardenSessions", useSQLite: true } },
+});
+const mf = new Miniflare({ workers: [worker("isolate", "isolate"), worker("global", "global")] });
+await mf.ready;
+const workers = { isolate: await mf.getWorker("isolate"), global: await mf.getWorker("global") };
 // The workerd this process started (other workerd processes may come and go meanwhile).
 const parent = (p) => Number(readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ")[1]);
 const pid = [...workerds()].find((p) => !before.has(p) && parent(p) === process.pid);
@@ -56,7 +69,9 @@ const URL_ = "https://api.example.com/orders";
 
 async function batch(kind) {
   const proofs = [];
-  if (kind === "dpop") {
+  const dpop = kind !== "bearer";
+  const target = workers[kind === "global" ? "global" : "isolate"];
+  if (dpop) {
     for (let i = 0; i < N; i++) {
       const claims = { jti: randomUUID(), htm: "GET", htu: URL_, iat: Math.floor(Date.now() / 1000), ath };
       proofs.push(await new SignJWT(claims).setProtectedHeader({ typ: "dpop+jwt", alg: "ES256", jwk }).sign(pair.privateKey));
@@ -65,32 +80,39 @@ async function batch(kind) {
   const c0 = cpu(pid);
   const t0 = performance.now();
   for (let i = 0; i < N; i++) {
-    const headers = kind === "dpop" ? { authorization: `DPoP ${bound}`, dpop: proofs[i] } : { authorization: `Bearer ${bearer}` };
-    const r = await mf.dispatchFetch(`${URL_}?i=${i}`, { headers });
+    const headers = dpop ? { authorization: `DPoP ${bound}`, dpop: proofs[i] } : { authorization: `Bearer ${bearer}` };
+    const r = await target.fetch(`${URL_}?i=${i}`, { headers });
     if (r.status !== 200) throw new Error(`${kind} #${i} at ${new Date().toISOString()}: ${r.status} ${await r.text()}`);
     await r.arrayBuffer();
   }
   return { cpu: ((cpu(pid) - c0) * 10_000) / N, wall: ((performance.now() - t0) * 1000) / N };
 }
 
+const KINDS = ["bearer", "isolate", "global"];
 try {
-  await batch("bearer");
-  await batch("dpop");
-  const rows = { bearer: [], dpop: [], added: [] };
+  for (const kind of KINDS) await batch(kind);
+  const rows = {};
+  for (const k of KINDS) rows[k] = { cpu: [], wall: [], addedCpu: [], addedWall: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    const b = await batch("bearer");
-    const d = await batch("dpop");
-    rows.bearer.push(b.cpu);
-    rows.dpop.push(d.cpu);
-    rows.added.push(d.cpu - b.cpu);
+    const got = {};
+    for (const k of KINDS) got[k] = await batch(k);
+    for (const k of KINDS) {
+      rows[k].cpu.push(got[k].cpu);
+      rows[k].wall.push(got[k].wall);
+      rows[k].addedCpu.push(got[k].cpu - got.bearer.cpu);
+      rows[k].addedWall.push(got[k].wall - got.bearer.wall);
+    }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const us = (x) => `${Math.round(x)} µs`;
   const { commit, clean } = provenance(ROOT);
   console.log(`commit ${commit} (${clean}); ${cpus().length} cores, Node ${process.version}; load before ${load.map((x) => x.toFixed(2)).join(", ")}, after ${loadavg().map((x) => x.toFixed(2)).join(", ")}`);
-  console.log(`${ROUNDS} rounds of ${N} requests; workerd CPU per request, median (lowest–highest):`);
-  for (const k of ["bearer", "dpop", "added"]) {
-    console.log(`  ${k.padEnd(6)} ${us(median(rows[k]))} (${us(Math.min(...rows[k]))}–${us(Math.max(...rows[k]))})`);
+  console.log(`${ROUNDS} rounds of ${N} requests; per request, median (lowest–highest); "added": the per-round difference to the bearer batch`);
+  const shown = (xs) => `${us(median(xs))} (${us(Math.min(...xs))}–${us(Math.max(...xs))})`;
+  for (const k of KINDS) {
+    const r = rows[k];
+    const added = k === "bearer" ? "" : `; added CPU ${shown(r.addedCpu)}, added wall ${shown(r.addedWall)}`;
+    console.log(`  ${(k === "bearer" ? "bearer" : `DPoP ${k}`).padEnd(12)} CPU ${shown(r.cpu)}, wall ${shown(r.wall)}${added}`);
   }
 } finally {
   await mf.dispose();

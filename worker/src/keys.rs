@@ -273,7 +273,8 @@ thread_local! {
 /// `issuer` (OpenID Connect Discovery §4.3) and its `jwks_uri` https (plain http only to a
 /// loopback host, as `WARDEN_JWKS_URL`).
 pub fn discovered_jwks_uri(document: &str, issuer: &str) -> Result<String, String> {
-    let doc: Value = serde_json::from_str(document).map_err(|_| "the document is not JSON")?;
+    let doc: Value =
+        serde_json::from_slice(document.as_bytes()).map_err(|_| "the document is not JSON")?;
     match doc["issuer"].as_str() {
         Some(found) if found == issuer => {}
         Some(found) => {
@@ -525,7 +526,7 @@ pub fn load_fetched(body: &str) -> Result<KeySet, String> {
         Err(e) => return Err(e.to_string()),
     }
     // The strict parse got past the JSON (no duplicate members), so serde_json reads it losslessly.
-    let root: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    let root: Value = serde_json::from_slice(body.as_bytes()).map_err(|e| e.to_string())?;
     let entries = root
         .get("keys")
         .and_then(Value::as_array)

@@ -1,7 +1,8 @@
 //! The Durable Object class `WardenSessions` (binding `WARDEN_SESSIONS`): reads one
 //! [`ObjectRequest`] and hands it to the subject cutoffs (`sub:<sub>` objects,
-//! [`crate::subject`]) or the sessions (`sid:<sid>`, `rt:<hash>`, [`crate::sessions`]), with the
-//! isolate's configuration ([`crate::runtime::config`]).
+//! [`crate::subject`]), the sessions (`sid:<sid>`, `rt:<hash>`, [`crate::sessions`]) or the DPoP
+//! proof ledger (`dpop:<shard>`, [`crate::replay`]), with the isolate's configuration
+//! ([`crate::runtime::config`]).
 
 #[cfg(target_arch = "wasm32")]
 pub use io::*;
@@ -18,10 +19,11 @@ mod io {
 
     use crate::protocol::{ObjectAnswer, ObjectRequest};
     use crate::sessions::{self, Memory};
-    use crate::{runtime, subject};
+    use crate::{replay, runtime, subject};
 
-    /// Keeps one subject's cutoff monotonic (object name `sub:<sub>`), and serialises the
-    /// refreshes of one session (`sid:<sid>`, `rt:<hash>`).
+    /// Keeps one subject's cutoff monotonic (object name `sub:<sub>`), serialises the
+    /// refreshes of one session (`sid:<sid>`, `rt:<hash>`), and remembers one shard's DPoP
+    /// proofs (`dpop:<shard>`).
     #[durable_object]
     pub struct WardenSessions {
         state: State,
@@ -30,6 +32,8 @@ mod io {
         written: Rc<Cell<UnixTime>>,
         /// A session object's memory (in-flight refresh, replay pair).
         memory: Rc<Memory>,
+        /// A `dpop:` object's table exists.
+        proof_table: Cell<bool>,
     }
 
     fn answer(done: worker::Result<ObjectAnswer>) -> worker::Result<Response> {
@@ -46,6 +50,7 @@ mod io {
                 env,
                 written: Rc::new(Cell::new(0)),
                 memory: Rc::new(Memory::default()),
+                proof_table: Cell::new(false),
             }
         }
 
@@ -84,6 +89,20 @@ mod io {
                     .await
                     .map(|()| ObjectAnswer::Done),
                 ),
+                ObjectRequest::UseProof { id, until } => {
+                    let sql = storage.sql();
+                    let made = if self.proof_table.get() {
+                        Ok(())
+                    } else {
+                        replay::create_table(&sql)
+                    };
+                    self.proof_table.set(made.is_ok());
+                    let now = (js_sys::Date::now() / 1000.0) as UnixTime;
+                    answer(
+                        made.and_then(|()| replay::use_once(&sql, &id, until, now))
+                            .map(ObjectAnswer::FirstUse),
+                    )
+                }
                 ObjectRequest::ReadCutoff => {
                     answer(subject::stored(&storage).await.map(ObjectAnswer::Stored))
                 }

@@ -212,7 +212,7 @@ mod io {
 
     async fn read_record(env: &Env, digest: &str) -> worker::Result<Option<StoredPat>> {
         let text = store::kv(env)?.get(&record_key(digest)).text().await?;
-        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+        Ok(text.and_then(|t| serde_json::from_slice(t.as_bytes()).ok()))
     }
 
     fn random<const N: usize>() -> worker::Result<[u8; N]> {

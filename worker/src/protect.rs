@@ -16,7 +16,7 @@ use worker::{Context, Env, Request, Response, Result};
 use crate::admin;
 use crate::audit::{audit, AuditEvent};
 use crate::backchannel;
-use crate::config::{Config, RefreshConfig};
+use crate::config::{Config, RefreshConfig, ReplayScope};
 use crate::http::json_response;
 use crate::oauth;
 use crate::pat;
@@ -187,7 +187,7 @@ impl<'a> Call<'a> {
         }
         let ids = match gate.check_jwt(self.request, &token, now) {
             Step::Lookup(ids) => ids,
-            Step::Done(decision) => return self.carry_out(decision, &token, now),
+            Step::Done(decision) => return self.carry_out(decision, &token, now).await,
         };
         let answers = store::answers(env, config.snapshot_seconds, &ids, now).await;
         match gate.decide_jwt(self.request, &token, &answers, now) {
@@ -195,22 +195,30 @@ impl<'a> Call<'a> {
                 Some(rt) => self.refresh(Some((&token, &hint)), rt, now).await,
                 None => answer(refuse(config, &Refusal::plain(Denial::RefreshUnavailable))),
             },
-            decision => self.carry_out(decision, &token, now),
+            decision => self.carry_out(decision, &token, now).await,
         }
     }
 
     /// Forward (using up a DPoP proof, auditing a fail-open allow, registering a seen session)
     /// or refuse.
-    fn carry_out(&self, decision: Decision, token: &Token, now: u64) -> Result<Outcome> {
+    async fn carry_out(&self, decision: Decision, token: &Token, now: u64) -> Result<Outcome> {
         match decision {
             Decision::Forward(f) => {
                 if let Some(Binding::Dpop { replay, .. }) = &f.binding {
-                    let denial = match replay::consume(replay, now) {
+                    let seen = match self.config.dpop_replay {
+                        ReplayScope::Isolate => replay::consume(replay, now),
+                        ReplayScope::Global => replay::consume_global(self.env, replay).await,
+                    };
+                    let denial = match seen {
                         Seen::First => None,
                         Seen::Again => Some((Denial::Dpop(DpopError::Replayed), None)),
                         Seen::Full => {
                             Some((Denial::StoreUnavailable, Some("dpop replay table full")))
                         }
+                        Seen::Unreachable => Some((
+                            Denial::StoreUnavailable,
+                            Some("dpop replay object unavailable"),
+                        )),
                     };
                     if let Some((d, detail)) = denial {
                         let mut r = self.config.gate.refuse(self.request, d, now);

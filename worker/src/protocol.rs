@@ -6,7 +6,7 @@
 //! refresh sessions (`sessions.rs`); `objects.rs` dispatches.
 
 use serde::{Deserialize, Serialize};
-use warden_core::{hex, token_digest, Denial, RevocationReason, UnixTime};
+use warden_core::{hex, token_digest, Denial, ReplayId, RevocationReason, UnixTime};
 
 /// The Durable Object namespace binding.
 pub const DO_BINDING: &str = "WARDEN_SESSIONS";
@@ -29,6 +29,15 @@ pub fn object_name(sid: Option<&str>, refresh_token: &str) -> String {
 /// The object keeping the cutoff of `sub`: `sub:<sub>`.
 pub fn subject_object(sub: &str) -> String {
     format!("sub:{sub}")
+}
+
+/// Shards of the DPoP proof ledger (`WARDEN_DPOP_REPLAY=global`): objects `dpop:00` … `dpop:ff`.
+pub const PROOF_SHARDS: u32 = 256;
+
+/// The object that remembers the proofs whose replay id falls in its shard: `dpop:<2 hex>`
+/// (from the id's first bytes, a SHA-256 output: evenly spread).
+pub fn proof_object(replay: &ReplayId) -> String {
+    format!("dpop:{:02x}", replay.shard(PROOF_SHARDS))
 }
 
 /// The session a request presented, as the worker knows it: the refresh token (travels only
@@ -110,6 +119,13 @@ pub enum ObjectRequest {
     RaiseCutoff(CutoffRequest),
     /// `sub:`: the stored cutoff (strongly consistent).
     ReadCutoff,
+    /// `dpop:`: use up a DPoP proof's replay id (hex), remembered until `until`.
+    UseProof {
+        /// The replay id, hex.
+        id: String,
+        /// When the proof is too old anyway (Unix seconds).
+        until: UnixTime,
+    },
 }
 
 /// What an object answers (with status 200; any other status is a failure, its body the
@@ -125,6 +141,8 @@ pub enum ObjectAnswer {
     Raised(Cutoff),
     /// To [`ObjectRequest::ReadCutoff`]: the stored cutoff, if any.
     Stored(Option<UnixTime>),
+    /// To [`ObjectRequest::UseProof`]: whether this was the id's first use in its window.
+    FirstUse(bool),
 }
 
 /// Why a refresh is refused for good: the user must log in again (the worker answers 401 and
@@ -422,7 +440,7 @@ mod io {
                 resp.status_code()
             )));
         }
-        Ok(serde_json::from_str(&text)?)
+        Ok(serde_json::from_slice(text.as_bytes())?)
     }
 
     /// An answer of the wrong kind (shown as its JSON: the serializer is there anyway, a
@@ -446,6 +464,13 @@ mod tests {
         assert_eq!(rt, object_name(None, "secret"));
         assert_ne!(rt, object_name(None, "secret2"));
         assert_eq!(subject_object("u"), "sub:u");
+        let mut id = ReplayId {
+            id: [0; 32],
+            until: 9,
+        };
+        assert_eq!(proof_object(&id), "dpop:00");
+        id.id[3] = 0xff;
+        assert_eq!(proof_object(&id), "dpop:ff");
     }
 
     #[test]

@@ -1,9 +1,16 @@
-//! DPoP proof replay detection in this isolate (`WARDEN_DPOP_REPLAY=isolate`): each proof's
-//! replay id (SHA-256 of its key's thumbprint and `jti`) is remembered until the proof would be
-//! refused as too old anyway. Bounded: a table of [`REPLAY_CAPACITY`] slots (about 640 KB,
-//! allocated on the first DPoP request); an id goes into the first slot of its probe window
-//! whose record is dead. When the whole window is live, the proof is refused (503), never
-//! accepted unremembered.
+//! DPoP proof replay detection. Each proof's replay id (SHA-256 of its key's thumbprint and
+//! `jti`) is remembered until the proof would be refused as too old anyway.
+//!
+//! `WARDEN_DPOP_REPLAY=isolate`: in this isolate. Bounded: a table of [`REPLAY_CAPACITY`] slots
+//! (about 640 KB, allocated on the first DPoP request); an id goes into the first slot of its
+//! probe window whose record is dead. When the whole window is live, the proof is refused
+//! (503), never accepted unremembered.
+//!
+//! `WARDEN_DPOP_REPLAY=global`: in the Durable Object of the id's shard (`dpop:00` … `dpop:ff`,
+//! [`crate::protocol::proof_object`]), in its SQLite table `dpop_proof`: one synchronous
+//! statement inserts the id unless it is there, so two isolates presenting the same proof at
+//! the same moment get one acceptance. An object that cannot be reached refuses the proof
+//! (503), never accepts it unremembered.
 
 use std::cell::RefCell;
 
@@ -24,6 +31,8 @@ pub enum Seen {
     Again,
     /// Every slot it may take holds a live id: refuse (fail closed).
     Full,
+    /// The proof ledger object could not answer: refuse (fail closed).
+    Unreachable,
 }
 
 thread_local! {
@@ -61,6 +70,66 @@ fn use_up(table: &mut Vec<([u8; 32], u64)>, id: &ReplayId, now: u64, capacity: u
             Seen::First
         }
         None => Seen::Full,
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use io::*;
+
+#[cfg(target_arch = "wasm32")]
+mod io {
+    use warden_core::{hex, ReplayId, UnixTime};
+    use wasm_bindgen::JsValue;
+    use worker::{Env, SqlStorage};
+
+    use super::Seen;
+    use crate::protocol::{self, proof_object, ObjectAnswer, ObjectRequest};
+
+    /// Uses up `id` in its shard's object (`WARDEN_DPOP_REPLAY=global`).
+    pub async fn consume_global(env: &Env, id: &ReplayId) -> Seen {
+        let request = ObjectRequest::UseProof {
+            id: hex(&id.id),
+            until: id.until,
+        };
+        match protocol::call(env, &proof_object(id), &request).await {
+            Ok(ObjectAnswer::FirstUse(true)) => Seen::First,
+            Ok(ObjectAnswer::FirstUse(false)) => Seen::Again,
+            _ => Seen::Unreachable,
+        }
+    }
+
+    /// In a `dpop:` object: the table, once per instance.
+    pub fn create_table(sql: &SqlStorage) -> worker::Result<()> {
+        sql.exec(
+            "CREATE TABLE IF NOT EXISTS dpop_proof (id TEXT PRIMARY KEY, until INTEGER NOT NULL)",
+            None,
+        )?;
+        sql.exec(
+            "CREATE INDEX IF NOT EXISTS dpop_proof_until ON dpop_proof (until)",
+            None,
+        )?;
+        Ok(())
+    }
+
+    /// In a `dpop:` object: drops the ids whose proofs are too old by `now`, then inserts `id`
+    /// unless it is there; whether it was inserted (its first use: rows were written). Each
+    /// statement runs to completion in `exec` (none returns rows), before anything else runs in
+    /// the object.
+    pub fn use_once(
+        sql: &SqlStorage,
+        id: &str,
+        until: UnixTime,
+        now: UnixTime,
+    ) -> worker::Result<bool> {
+        sql.exec_raw(
+            "DELETE FROM dpop_proof WHERE until <= ?",
+            vec![JsValue::from_f64(now as f64)],
+        )?;
+        let inserted = sql.exec_raw(
+            "INSERT INTO dpop_proof (id, until) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+            vec![JsValue::from_str(id), JsValue::from_f64(until as f64)],
+        )?;
+        Ok(inserted.rows_written() > 0)
     }
 }
 

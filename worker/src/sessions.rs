@@ -228,7 +228,7 @@ mod io {
 
     async fn get_record(storage: &Storage) -> worker::Result<Option<SessionRecord>> {
         match get_text(storage, SESSION_KEY).await? {
-            Some(text) => Ok(Some(serde_json::from_str(&text)?)),
+            Some(text) => Ok(Some(serde_json::from_slice(text.as_bytes())?)),
             None => Ok(None),
         }
     }

@@ -424,7 +424,7 @@ mod io {
                 None
             } else {
                 let text: String = JSON::stringify(&metadata)?.into();
-                Some(serde_json::from_str(&text)?)
+                Some(serde_json::from_slice(text.as_bytes())?)
             };
             listed.push(Listed {
                 name,
@@ -632,7 +632,7 @@ mod io {
                 Ok(None)
             }
             Ok(Some(text)) => {
-                let before = serde_json::from_str::<Value>(&text)
+                let before = serde_json::from_slice::<Value>(text.as_bytes())
                     .ok()
                     .and_then(|v| v.get("before").and_then(Value::as_u64));
                 match before {

@@ -13,6 +13,8 @@ pub enum ReplayScope {
     /// In the isolate that saw it (the default).
     #[default]
     Isolate,
+    /// Once across all isolates: in the Durable Object of the proof's shard.
+    Global,
 }
 
 /// Reads the DPoP variables.
@@ -70,11 +72,7 @@ pub(crate) fn dpop_config(
     }
     let replay = match get("WARDEN_DPOP_REPLAY").as_deref() {
         None | Some("isolate") => ReplayScope::Isolate,
-        // Fail closed: never read as isolate-only when exactly-once across isolates was asked.
-        Some("global") => return Err(err(
-            "WARDEN_DPOP_REPLAY",
-            "\"global\" (Durable Object replay) is not available in this version; use \"isolate\"",
-        )),
+        Some("global") => ReplayScope::Global,
         Some(v) => {
             return Err(err(
                 "WARDEN_DPOP_REPLAY",

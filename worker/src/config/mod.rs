@@ -952,6 +952,9 @@ mod tests {
             ("WARDEN_DPOP_REPLAY", "isolate"),
         ])
         .unwrap();
+        assert_eq!(c.dpop_replay, ReplayScope::Isolate);
+        let global = load(&[("WARDEN_DPOP_REPLAY", "global")]).unwrap();
+        assert_eq!(global.dpop_replay, ReplayScope::Global);
         let d = &c.gate.dpop;
         assert_eq!(d.mode, warden_core::DpopMode::Required);
         assert_eq!(d.algs(), "ES256 EdDSA");
@@ -984,7 +987,7 @@ mod tests {
                 "WARDEN_DPOP_NONCE_SECRET",
             ),
             (
-                &[("WARDEN_DPOP_REPLAY", "global")][..],
+                &[("WARDEN_DPOP_REPLAY", "Global")][..],
                 "WARDEN_DPOP_REPLAY",
             ),
             (
