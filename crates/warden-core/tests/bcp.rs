@@ -26,9 +26,9 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use std::cell::Cell;
 
 use warden_core::{
-    parse, parse_proof, parse_set, parse_times, Admission, Algorithm, Denial, DpopError, Gate,
-    Grant, JwtVerifier, Key, KeySet, LogoutPolicy, ParseError, Part, Policy, RequestFacts,
-    RevocationStatus, SetError, SetPolicy, SignatureError, SignatureVerifier,
+    parse, parse_proof, parse_set, parse_times, Admission, Algorithm, Decision, Denial, DpopError,
+    Gate, Grant, JwtVerifier, Key, KeySet, LogoutPolicy, ParseError, Part, Policy, RequestFacts,
+    RevocationStatus, SetError, SetPolicy, SignatureError, SignatureVerifier, Step,
     DEFAULT_DPOP_ALGORITHMS, LOGOUT_TYP, MAX_TOKEN_LEN, SET_TYP,
 };
 
@@ -574,6 +574,97 @@ fn bcp_3_7_header_and_claims_only_in_utf8() {
             Err(DpopError::Invalid("DPoP proof header is not a JSON object")),
             "{name}"
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// §2.9 indirect attacks on the server; §3.8 validate the subject. The claims Warden looks up
+// (`jti`, `sid`, `sub`; `kid` in attacks.rs row 3) are bounded, checked before any lookup, and
+// then only exact keys of a map: never a query, a path or a URL.
+// ---------------------------------------------------------------------------------------------
+
+/// What the gate does with a bearer token whose signature verified: look up these ids, or a
+/// decision taken before any lookup.
+fn gate_step(token: &str) -> Result<Option<(String, String, String)>, Denial> {
+    let gate = Gate::default();
+    let authorization = format!("Bearer {token}");
+    let facts = RequestFacts {
+        method: "GET",
+        path: "/api",
+        authorization: Some(&authorization),
+        ..RequestFacts::default()
+    };
+    let Admission::Jwt { token, request } = gate.admit(&facts) else {
+        panic!("not admitted as a JWT");
+    };
+    let parsed = parse(token).map_err(Denial::Malformed)?;
+    match gate.check_jwt(&request, &parsed, NOW) {
+        Step::Lookup(ids) => Ok(Some((
+            ids.jti.unwrap_or_default().to_string(),
+            ids.sid.unwrap_or_default().to_string(),
+            ids.sub.unwrap_or_default().to_string(),
+        ))),
+        Step::Done(Decision::Deny(refusal)) => Err(refusal.denial),
+        Step::Done(other) => panic!("{other:?}"),
+    }
+}
+
+fn with_claim(name: &str, value: &str) -> String {
+    let c = claims();
+    let quoted = serde_json::to_string(value).unwrap();
+    let mut members: Vec<String> = c[1..c.len() - 1]
+        .split(',')
+        .filter(|m| !m.starts_with(&format!(r#""{name}":"#)))
+        .map(String::from)
+        .collect();
+    members.push(format!(r#""{name}":{quoted}"#));
+    hs256(
+        HS_HEADER,
+        &format!("{{{}}}", members.join(",")),
+        HMAC_SECRET,
+    )
+}
+
+#[test]
+fn bcp_2_9_lookup_claims_are_bounded_and_checked_before_any_lookup() {
+    for name in ["sub", "jti", "sid"] {
+        // Bounded: at most 256 bytes, never empty; refused by the parser.
+        for bad in ["x".repeat(257), String::new()] {
+            assert_eq!(
+                gate_step(&with_claim(name, &bad)),
+                Err(Denial::Malformed(ParseError::InvalidClaim(name))),
+                "{name}: {} bytes",
+                bad.len()
+            );
+        }
+        assert!(
+            gate_step(&with_claim(name, &"x".repeat(256))).is_ok(),
+            "{name}"
+        );
+        // Values HTTP, logs or a store key could read in another way: refused before the
+        // revocation lookups are even named.
+        for bad in ["a\r\nb", " admin", "admin ", "a\u{0}b", "a\tb", "\u{7f}"] {
+            assert_eq!(
+                gate_step(&with_claim(name, bad)),
+                Err(Denial::ClaimInvalid(name)),
+                "{name}: {bad:?}"
+            );
+        }
+        // Anything else is an opaque key, looked up exactly as it is.
+        for odd in [
+            "*)(uid=*))(|(uid=*",
+            "' OR '1'='1",
+            "../../etc/passwd",
+            "rv:sub:bob",
+        ] {
+            let ids = gate_step(&with_claim(name, odd)).unwrap().unwrap();
+            let looked_up = match name {
+                "jti" => ids.0,
+                "sid" => ids.1,
+                _ => ids.2,
+            };
+            assert_eq!(looked_up, odd, "{name}");
+        }
     }
 }
 
