@@ -27,8 +27,8 @@ use std::cell::Cell;
 
 use warden_core::{
     parse, parse_proof, parse_set, parse_times, Admission, Algorithm, Decision, Denial, DpopError,
-    Gate, Grant, JwtVerifier, Key, KeySet, LogoutPolicy, ParseError, Part, Policy, RequestFacts,
-    RevocationStatus, SetError, SetPolicy, SignatureError, SignatureVerifier, Step,
+    Gate, Grant, JwtVerifier, Key, KeyError, KeySet, LogoutPolicy, ParseError, Part, Policy,
+    RequestFacts, RevocationStatus, SetError, SetPolicy, SignatureError, SignatureVerifier, Step,
     DEFAULT_DPOP_ALGORITHMS, LOGOUT_TYP, MAX_TOKEN_LEN, SET_TYP,
 };
 
@@ -941,6 +941,63 @@ fn bcp_3_4_ec_points_off_the_curve_never_verify() {
     }
     // Control: the real point verifies the real signature.
     assert!(check(&ec_jwks(), &good, &policy()).0.is_ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// §3.5 sufficient key entropy: RSA moduli of the ROCA key generator (CVE-2017-15361).
+// ---------------------------------------------------------------------------------------------
+
+/// A 2048-bit modulus with the ROCA fingerprint: `n ≡ 65537 (mod p)` for each small prime `p`
+/// the fingerprint tests (Nemec et al., CCS 2017), so `n mod p` lies in the subgroup that
+/// 65537 generates. Built as `M · 2^k + 65537`, `M` the product of those primes.
+fn roca_shaped_modulus() -> Vec<u8> {
+    const PRIMES: [u32; 38] = [
+        3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89,
+        97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
+    ];
+    // Big-endian bytes times a small factor.
+    let times = |n: &[u8], f: u32| -> Vec<u8> {
+        let mut out = Vec::with_capacity(n.len() + 4);
+        let mut carry = 0u64;
+        for b in n.iter().rev() {
+            let v = u64::from(*b) * u64::from(f) + carry;
+            out.push((v & 0xff) as u8);
+            carry = v >> 8;
+        }
+        while carry > 0 {
+            out.push((carry & 0xff) as u8);
+            carry >>= 8;
+        }
+        out.reverse();
+        out
+    };
+    let mut n = PRIMES.iter().fold(vec![1u8], |m, p| times(&m, *p));
+    while n[0] < 0x80 {
+        n = times(&n, 2);
+    }
+    n.resize(256, 0);
+    n[253] = 0x01; // + 65537 = 0x010001
+    n[255] = 0x01;
+    n
+}
+
+#[test]
+fn bcp_3_5_roca_moduli_refused() {
+    let jwks = |n: &str| {
+        format!(r#"{{"keys":[{{"kty":"RSA","kid":"r1","alg":"RS256","n":"{n}","e":"AQAB"}}]}}"#)
+    };
+    let n = roca_shaped_modulus();
+    assert_eq!(n.len(), 256);
+    assert!(n[0] >= 0x80, "2048 bits");
+    assert_eq!(
+        KeySet::from_jwks(&jwks(&b64(&n))).map(|_| ()),
+        Err(KeyError::Key {
+            key: r#""r1""#.into(),
+            reason: "RSA modulus has the ROCA weakness (CVE-2017-15361); replace the key"
+        })
+    );
+    // Control: a modulus without the fingerprint (RFC 7520's) is loaded.
+    assert!(KeySet::from_jwks(&jwks(RSA_N)).is_ok());
 }
 
 // ---------------------------------------------------------------------------------------------
