@@ -62,8 +62,8 @@ pub use keys::{
     Key, KeyError, KeyMaterial, KeySet, SignatureError, SignatureVerifier, MIN_RSA_BITS,
 };
 pub use parse::{
-    parse, parse_times, Header, ParseError, Part, Token, FORBIDDEN_HEADERS, MAX_KID_LEN,
-    MAX_TOKEN_LEN,
+    parse, parse_times, Header, ParseError, Part, Token, FORBIDDEN_HEADERS, KEY_CHOOSING_HEADERS,
+    MAX_KID_LEN, MAX_TOKEN_LEN,
 };
 pub use pat::{PatRecord, NEVER};
 pub use policy::{typ_matches, Policy, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME};

@@ -6,9 +6,6 @@
 //! Each test sends the attack and a control that differs only in the attack, so that it fails
 //! if the defence is removed. "Without key work" is counted: [`Counting`] wraps the verifier
 //! and records every signature check.
-//!
-//! A test named `…_gap_…` and marked `#[ignore]` states what the core does not do yet; run it
-//! with `cargo test -p warden-core --all-features --test bcp -- --ignored`.
 #![allow(
     missing_docs,
     unreachable_pub,
@@ -239,14 +236,10 @@ fn bcp_2_3_nested_jwts_refused() {
 /// The JWE-only header parameters (RFC 7516 §4.1.2 `enc`, §4.1.3 `zip`; RFC 7518 §4.6.1.1
 /// `epk`, §4.8.1 `p2s`/`p2c`) in a three-segment token. RFC 7516 §9: "If the `enc` member
 /// exists, it is a JWE; otherwise, it is a JWS" — such a token is neither a valid JWS header nor
-/// a JWE, and the brief of issue #16 expects it refused before any key work. Today the core
-/// ignores unknown header members (RFC 7515 §4) and verifies the token as a JWS: with the
-/// configured key's signature it is accepted. Nothing is decrypted, inflated or iterated
-/// (`bcp_2_12_zip_is_never_inflated`, `bcp_2_10_p2c_never_drives_any_work`,
-/// `bcp_2_5_ecdh_es_and_epk_never_reach_a_key`), so this is hardening, not an open attack.
+/// a JWE: refused as malformed (`FORBIDDEN_HEADERS`) before any key work, even when the
+/// configured key signed it.
 #[test]
-#[ignore = "GAP (issue #16): JWE-only header parameters in a JWS are not refused by parse"]
-fn bcp_2_3_gap_jwe_header_parameters_refused_before_any_key_work() {
+fn bcp_2_3_jwe_header_parameters_refused_before_any_key_work() {
     let epk = attacker_epk();
     let mut accepted = Vec::new();
     for (name, value) in [

@@ -33,9 +33,19 @@ pub(crate) fn valid_kid(kid: &str) -> bool {
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 
 /// Header parameters whose presence makes a token unacceptable: `crit` and `b64` change how the
-/// token must be processed (RFC 7515 §4.1.11, RFC 7797), and `jku`, `x5u`, `jwk`, `x5c` would let
-/// the token choose its own key (RFC 8725 §3.10). Keys come from configuration only.
-pub const FORBIDDEN_HEADERS: [&str; 6] = ["crit", "b64", "jku", "x5u", "jwk", "x5c"];
+/// token must be processed (RFC 7515 §4.1.11, RFC 7797); `jku`, `x5u`, `jwk`, `x5c` would let
+/// the token choose its own key (RFC 8725 §3.10; keys come from configuration only); and the
+/// JWE-only parameters `enc`, `zip` (RFC 7516 §4.1.2–4.1.3), `epk`, `apu`, `apv`, `iv`, `tag`,
+/// `p2s`, `p2c` (RFC 7518 §4.6–4.8): a header with `enc` is a JWE's (RFC 7516 §9), and Warden
+/// verifies signed tokens only (draft-ietf-oauth-rfc8725bis §3.3: tell a JWS from a JWE).
+pub const FORBIDDEN_HEADERS: [&str; 15] = [
+    "crit", "b64", "jku", "x5u", "jwk", "x5c", "enc", "zip", "epk", "apu", "apv", "iv", "tag",
+    "p2s", "p2c",
+];
+
+/// The [`FORBIDDEN_HEADERS`] that would let a token choose its own key: `jku`, `x5u`, `jwk`,
+/// `x5c`.
+pub const KEY_CHOOSING_HEADERS: [&str; 4] = ["jku", "x5u", "jwk", "x5c"];
 
 /// Which part of a compact JWS an error concerns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -320,8 +330,11 @@ fn json_error(e: JsonError, part: Part) -> ParseError {
 }
 
 /// The header parameters [`parse`] reads: `alg`, `typ`, `kid`, then [`FORBIDDEN_HEADERS`].
-pub(crate) const HEADER_NAMES: [&str; 9] = {
-    let mut names = ["alg", "typ", "kid", "", "", "", "", "", ""];
+pub(crate) const HEADER_NAMES: [&str; 3 + FORBIDDEN_HEADERS.len()] = {
+    let mut names = [""; 3 + FORBIDDEN_HEADERS.len()];
+    names[0] = "alg";
+    names[1] = "typ";
+    names[2] = "kid";
     let mut i = 0;
     while i < FORBIDDEN_HEADERS.len() {
         names[3 + i] = FORBIDDEN_HEADERS[i];

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::parse::{ParseError, FORBIDDEN_HEADERS};
+use crate::parse::{ParseError, KEY_CHOOSING_HEADERS};
 use crate::UnixTime;
 
 /// An RFC 8935 §2.3 error code: the `err` member of a push refusal (and of `setErrs` in a poll,
@@ -137,7 +137,7 @@ impl SetError {
                 ParseError::AlgorithmNone
                 | ParseError::UnsupportedAlgorithm
                 | ParseError::InvalidKeyId => SetErrorCode::InvalidKey,
-                ParseError::ForbiddenHeader(h) if FORBIDDEN_HEADERS[2..].contains(h) => {
+                ParseError::ForbiddenHeader(h) if KEY_CHOOSING_HEADERS.contains(h) => {
                     SetErrorCode::InvalidKey
                 }
                 ParseError::InvalidClaim("iss") => SetErrorCode::InvalidIssuer,
