@@ -1,9 +1,11 @@
 // The example page (wasm-pkg/examples/browser) in real headless Chromium, driven by playwright-core:
 // served on 127.0.0.1 by its own server, the page loads warden-wasm's full web build; we paste a
 // token and read the countdowns and the verdict off the screen (ES256, verified by Chromium's
-// WebCrypto: `await keys.verify(...)`), then fetch one through the page.
-// Needs Debian's chromium (make setup); set CHROMIUM to use another binary. Screenshot:
-// test-results/npm-example.png.
+// WebCrypto: `await keys.verify(...)`), then fetch one through the page. And with --warden, the
+// page opened through Warden (the built worker in Miniflare) logs in with a DPoP key and shows the
+// API call served and the very same request refused as a replay.
+// Needs Debian's chromium (make setup) and, for --warden, the built worker (make build); set
+// CHROMIUM to use another binary. Screenshots: test-results/npm-example*.png.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -26,22 +28,32 @@ let base;
 let context;
 let profile;
 
+/** Starts the example server with `args`: `{ child, url }`, the URL it prints once listening. */
+async function startExample(...args) {
+  const child = spawn(process.execPath, [join(ROOT, "wasm-pkg/examples/browser/server.mjs"), "--port", "0", ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+\/\S*)/);
+      if (m) resolve(m[1]);
+    });
+    child.on("exit", (code) => reject(new Error(`example server exited (${code})`)));
+    setTimeout(() => reject(new Error("example server did not start")), 20_000);
+  });
+  return { child, url };
+}
+
+const stop = (child) => {
+  if (child && child.exitCode === null) child.kill("SIGTERM");
+};
+
 before(async () => {
   assertBuilt();
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run make setup (or set CHROMIUM)`);
-  server = spawn(process.execPath, [join(ROOT, "wasm-pkg/examples/browser/server.mjs"), "--port", "0"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  base = await new Promise((resolve, reject) => {
-    let out = "";
-    server.stdout.on("data", (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m) resolve(m[1]);
-    });
-    server.on("exit", (code) => reject(new Error(`example server exited (${code})`)));
-    setTimeout(() => reject(new Error("example server did not start")), 10_000);
-  });
+  ({ child: server, url: base } = await startExample());
   profile = mkdtempSync(join(tmpdir(), "warden-chromium-"));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -52,7 +64,7 @@ before(async () => {
 
 after(async () => {
   await context?.close();
-  if (server && server.exitCode === null) server.kill("SIGTERM");
+  stop(server);
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
@@ -114,5 +126,29 @@ test("fetch a token through the page: offset from the Date header and iat, valid
   assert.match(await page.textContent("#offset"), /^-?[01] s \(from the Date header and the token's iat\)$/);
   const left = secondsOf(await page.textContent("#expires-in"));
   assert.ok(left >= 1 * 60 + 57 && left <= 120, `expires in ${left}`);
+  await page.close();
+});
+
+test("--warden: the page through Warden logs in with a DPoP key; the API call is served, the same request again refused", async (t) => {
+  if (!existsSync(join(ROOT, "build/index.js"))) throw new Error("build/index.js is missing: run `make build` (scripts/build-worker.sh) first");
+  const { child, url } = await startExample("--warden");
+  t.after(() => stop(child));
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/index\.html$/);
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready=true]", { timeout: 15_000 });
+  // Through Warden, only the page's own paths are public: the API wants a token.
+  assert.equal((await fetch(new URL("/api/whoami", url))).status, 401);
+  await page.click("#dpop");
+  await page.waitForFunction(() => document.querySelector("#dpop-replay").textContent !== "–", null, { timeout: 15_000 });
+  const jkt = await page.textContent("#dpop-jkt");
+  assert.match(jkt, /^[A-Za-z0-9_-]{43}$/);
+  assert.equal(await page.textContent("#dpop-call"), `200: the API saw x-warden-cnf dpop, x-warden-jkt ${jkt}`);
+  assert.equal(await page.textContent("#dpop-replay"), "401 dpop_replayed: DPoP proof was already used");
+  mkdirSync(join(ROOT, "test-results"), { recursive: true });
+  await page.screenshot({ path: join(ROOT, "test-results/npm-example-dpop.png"), fullPage: true });
+  assert.deepEqual(errors, []);
   await page.close();
 });

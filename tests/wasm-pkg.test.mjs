@@ -127,7 +127,7 @@ test("the bundler builds load through ES module integration (the `default` expor
     const { keys, i } = JSON.parse(out);
     assert.deepEqual(keys, variant === "lite"
       ? ["decode", "estimateClockOffset", "inspect"]
-      : ["KeySet", "decode", "estimateClockOffset", "inspect", "verify"]);
+      : ["KeySet", "createDpopProof", "decode", "estimateClockOffset", "generateDpopKey", "inspect", "jwkThumbprint", "verify"]);
     assert.equal(i.secondsLeft, 600);
     assert.equal(i.refreshAt, 1_585);
   }
@@ -322,6 +322,10 @@ test("the .d.ts files are precise, and check with tsc --strict against the insta
   assert.match(full, /export function verify\(token: string, jwks: string \| Jwks, options\?: VerifyOptions( \| null)?\): Promise<VerifyResult>;/);
   assert.match(full, /export class KeySet/);
   assert.match(full, /^\s*verify\(token: string, options\?: VerifyOptions( \| null)?\): Promise<VerifyResult>;/m);
+  assert.match(full, /export function generateDpopKey\(options\?: DpopKeyOptions( \| null)?\): Promise<DpopKeyPair>;/);
+  assert.match(full, /export function createDpopProof\(keyPair: CryptoKeyPair, options: DpopProofOptions\): Promise<string>;/);
+  assert.match(full, /export function jwkThumbprint\(jwk: JsonWebKey \| string\): string;/);
+  assert.doesNotMatch(lite, /Dpop|jwkThumbprint/);
   for (const dts of [lite, full]) assert.doesNotMatch(dts, /\bany\b/);
 
   const tsc = join(ROOT, "node_modules/.bin/tsc");
@@ -330,6 +334,7 @@ test("the .d.ts files are precise, and check with tsc --strict against the insta
     src,
     `import { decode, inspect, estimateClockOffset, type Inspection, type WardenError } from "warden-wasm/lite";
      import { verify, KeySet, type VerifyResult, type DenialCode } from "warden-wasm/full";
+     import { generateDpopKey, createDpopProof, jwkThumbprint, type DpopKeyPair, type DpopProofOptions } from "warden-wasm/full";
      import init, { inspect as webInspect } from "warden-wasm/full/web";
      const token: string = "a.b.c";
      const sub: string | undefined = decode(token).claims.sub;
@@ -345,7 +350,14 @@ test("the .d.ts files are precise, and check with tsc --strict against the insta
      const n: number = new KeySet("{}").size;
      async function web() { await init(); return webInspect(token).expired; }
      function isWarden(e: unknown): e is WardenError { return e instanceof Error && "code" in e; }
-     export { sub, left, check, n, web, isWarden };`,
+     async function dpop(): Promise<string> {
+       const pair: DpopKeyPair = await generateDpopKey({ alg: "EdDSA" });
+       const key: CryptoKey = pair.privateKey;
+       const options: DpopProofOptions = { htm: "GET", htu: "https://api.example.com/", accessToken: token, nonce: "n", now: 1, clockOffset: 3 };
+       const proof: string = await createDpopProof(pair, options);
+       return proof + jwkThumbprint(pair.jwk) + jwkThumbprint("{}") + key.type;
+     }
+     export { sub, left, check, n, web, isWarden, dpop };`,
   );
   writeFileSync(
     join(consumer.dir, "tsconfig.json"),
@@ -365,5 +377,10 @@ test("the .d.ts files are precise, and check with tsc --strict against the insta
   assert.throws(() => execFileSync(process.execPath, [tsc, "-p", consumer.dir], { encoding: "utf8" }));
   // verify without await is a Promise, not a result: tsc says so.
   writeFileSync(src, `import { verify } from "warden-wasm/full"; const v: boolean = verify("t", "{}").valid; export { v };`);
+  assert.throws(() => execFileSync(process.execPath, [tsc, "-p", consumer.dir], { encoding: "utf8" }));
+  // DPoP keys are made for the edge's algorithms only, and a proof needs its request.
+  writeFileSync(src, `import { generateDpopKey } from "warden-wasm/full"; const k = generateDpopKey({ alg: "HS256" }); export { k };`);
+  assert.throws(() => execFileSync(process.execPath, [tsc, "-p", consumer.dir], { encoding: "utf8" }));
+  writeFileSync(src, `import { createDpopProof, generateDpopKey } from "warden-wasm/full"; const p = generateDpopKey().then((k) => createDpopProof(k, { htm: "GET" })); export { p };`);
   assert.throws(() => execFileSync(process.execPath, [tsc, "-p", consumer.dir], { encoding: "utf8" }));
 });

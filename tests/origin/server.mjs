@@ -4,12 +4,14 @@
 //
 //   node tests/origin/server.mjs [--port 8788] [--key-file .dev/origin-key.json]
 //        [--access-ttl 300] [--refresh-ttl 86400] [--warden-url URL --warden-admin-token T]
+//        [--public-url URL]
 //        [--ssf-issuer ISS --ssf-audience AUD [--ssf-push-token T]
 //         [--transmitter-key-file .dev/transmitter-key.json]]
 //
 // Endpoints: POST /login {"username","password"?} → tokens (JSON and cookies; with a `DPoP`
 // proof header for POST <its URL>, the access token is DPoP-bound: cnf.jkt, token_type DPoP, as
-// RFC 9449 §5 has it; refreshed tokens stay bearer tokens); POST /oauth/token
+// RFC 9449 §5 has it; refreshed tokens stay bearer tokens; behind Warden, set `publicUrl` to
+// the URL clients use, which the proof names); POST /oauth/token
 // (grant_type=refresh_token); POST /logout; POST /password {"password"} (through Warden);
 // GET /.well-known/jwks.json; GET /.well-known/ssf-jwks.json (the transmitter's key); anything
 // else echoes method, path, query, body and x-warden-*.
@@ -52,6 +54,10 @@ const DEFAULTS = {
   ssfAudience: null,
   ssfPushToken: null,
   transmitterKeyFile: null,
+  // The URL clients reach the origin at when it is behind Warden (Warden's own): a login proof
+  // names the URL the client used (RFC 9449 §4.3), which the origin cannot see through the proxy.
+  // A proof for the origin's own URL is accepted as well. Read on every login.
+  publicUrl: null,
 };
 
 const CAEP = "https://schemas.openid.net/secevent/caep/event-type/";
@@ -207,11 +213,11 @@ export async function startOrigin(options = {}) {
   }
 
   /**
-   * The RFC 7638 thumbprint of a DPoP proof's key when the proof is good for `htm` and `htu`
-   * (signature by its own public jwk, typ dpop+jwt, an asymmetric alg, a jti, iat within a
-   * minute), else null.
+   * The RFC 7638 thumbprint of a DPoP proof's key when the proof is good for `htm` and one of
+   * `htus` (signature by its own public jwk, typ dpop+jwt, an asymmetric alg, a jti, iat within
+   * a minute), else null.
    */
-  async function dpopThumbprint(proof, htm, htu) {
+  async function dpopThumbprint(proof, htm, htus) {
     try {
       if (proof.includes(",")) return null;
       const { payload, protectedHeader } = await jwtVerify(proof, EmbeddedJWK, {
@@ -220,7 +226,7 @@ export async function startOrigin(options = {}) {
         maxTokenAge: 60,
         clockTolerance: 30,
       });
-      if (payload.htm !== htm || payload.htu !== htu || typeof payload.jti !== "string") return null;
+      if (payload.htm !== htm || !htus.includes(payload.htu) || typeof payload.jti !== "string") return null;
       return await calculateJwkThumbprint(protectedHeader.jwk, "sha256");
     } catch {
       return null;
@@ -325,7 +331,9 @@ export async function startOrigin(options = {}) {
         // token is bound to the proof's key (cnf.jkt) and its type is DPoP.
         let jkt = null;
         if (req.headers.dpop !== undefined) {
-          jkt = await dpopThumbprint(req.headers.dpop, "POST", `http://${req.headers.host}/login`);
+          const htus = [`http://${req.headers.host}/login`];
+          if (opts.publicUrl) htus.push(new URL("/login", opts.publicUrl).href);
+          jkt = await dpopThumbprint(req.headers.dpop, "POST", htus);
           if (!jkt) return send(res, 400, { error: "invalid_dpop_proof", error_description: "the DPoP proof is not valid" });
         }
         const { sid, refreshToken } = sessions.create(username);
@@ -431,6 +439,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     ssfAudience: arg("--ssf-audience", null),
     ssfPushToken: arg("--ssf-push-token", null),
     transmitterKeyFile: arg("--transmitter-key-file", null),
+    publicUrl: arg("--public-url", null),
     secureCookies: !process.argv.includes("--insecure-cookies"),
   });
   console.log(`demo origin listening on ${origin.url} (issuer ${origin.issuer}, audience ${origin.audience})`);

@@ -137,6 +137,17 @@ pub(crate) fn settle(
     BAD_SIGNATURE.with(|bad| settle_with(check, token, code, description, message, bad))
 }
 
+/// `value` as JSON text: a string as it is, an object through `JSON.stringify`; otherwise a
+/// `TypeError` with `message`.
+#[cfg(feature = "full")]
+pub(crate) fn json_text(value: &JsValue, message: &str) -> Result<String, JsValue> {
+    match value.as_string() {
+        Some(text) => Ok(text),
+        None if value.is_object() => Ok(json_stringify(value)?.as_string().unwrap_or_default()),
+        None => Err(type_error(message)),
+    }
+}
+
 /// A parse failure: an `Error` with `code: "token_malformed"` and the core's message.
 pub(crate) fn malformed(e: ParseError) -> JsValue {
     let message = e.to_string();
@@ -272,6 +283,23 @@ impl Options {
         }
     }
 
+    /// A string option that `ok` accepts: a `TypeError` saying it `must be <what>` otherwise,
+    /// and one saying it `is required` when it is absent and `required`.
+    #[cfg(feature = "full")]
+    pub(crate) fn text(
+        &self,
+        name: &'static str,
+        required: bool,
+        ok: fn(&str) -> bool,
+        what: &str,
+    ) -> Result<Option<String>, JsValue> {
+        match self.string(name)? {
+            None if required => Err(type_error(&self.message(name, &["is required"]))),
+            Some(s) if !ok(&s) => Err(type_error(&self.message(name, &["must be ", what]))),
+            v => Ok(v),
+        }
+    }
+
     /// A non-empty array of non-empty strings, or (with `single`) one non-empty string.
     #[cfg_attr(not(feature = "full"), allow(dead_code))]
     pub(crate) fn strings(
@@ -365,7 +393,7 @@ fn js_string(text: &'static str) -> JsValue {
 }
 
 /// The strings, concatenated.
-fn concat(parts: &[&str]) -> String {
+pub(crate) fn concat(parts: &[&str]) -> String {
     let mut s = String::new();
     for p in parts {
         s.push_str(p);

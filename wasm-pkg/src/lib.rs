@@ -12,7 +12,9 @@
 //!   no signature check, no crypto code;
 //! - **full** (feature `full`, the default): adds `verify` and `KeySet`, which check signatures
 //!   as the worker does (crate `warden-webcrypto`: the platform's WebCrypto for RS*, PS*, ES* and
-//!   EdDSA, HMAC in wasm) and apply the claims policy. `verify` returns a Promise.
+//!   EdDSA, HMAC in wasm) and apply the claims policy. `verify` returns a Promise. And DPoP's
+//!   client half (RFC 9449): `generateDpopKey` (a non-extractable WebCrypto key pair),
+//!   `createDpopProof` (proofs the edge accepts) and `jwkThumbprint` (RFC 7638, the edge's).
 //!
 //! [`decode`] and [`inspect`] report what a token *says*, not what anyone vouches for: use them to
 //! display a token or to decide when to refresh it, never to decide whether to trust it.
@@ -20,15 +22,19 @@
 //! Errors are thrown as JavaScript `Error`s with a stable `code` property equal to one of the
 //! core's denial codes: `token_malformed` (the token fails [`warden_core::parse`]; the message
 //! says why), `token_claim_missing` (a needed claim is absent), `keys_unavailable` (a JWKS that
-//! cannot be loaded) or `invalid_request` (options of the wrong type — a `TypeError` — or out of
-//! range — a `RangeError`).
+//! cannot be loaded, or WebCrypto missing or failing) or `invalid_request` (options or arguments
+//! of the wrong type — a `TypeError` — or out of range — a `RangeError`).
 
+#[cfg(feature = "full")]
+mod dpop;
 mod inspect;
 mod js;
 mod skew;
 #[cfg(feature = "full")]
 mod verify;
 
+#[cfg(feature = "full")]
+pub use dpop::{create_dpop_proof, generate_dpop_key, jwk_thumbprint};
 pub use inspect::{decode, inspect, DEFAULT_REFRESH_MARGIN};
 pub use skew::estimate_clock_offset;
 #[cfg(feature = "full")]

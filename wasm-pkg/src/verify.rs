@@ -19,8 +19,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::inspect::LEEWAY;
 use crate::js::{
-    denial_error, json_stringify, refused, settle, type_error, verified, Clock, Options,
-    UNIX_SECONDS,
+    denial_error, json_text, refused, settle, type_error, verified, Clock, Options, UNIX_SECONDS,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -108,11 +107,7 @@ impl KeySet {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "string | Jwks")] jwks: JsValue,
     ) -> Result<KeySet, JsValue> {
-        let text = match jwks.as_string() {
-            Some(text) => text,
-            None if jwks.is_object() => json_stringify(&jwks)?.as_string().unwrap_or_default(),
-            None => return Err(type_error("jwks must be a JWKS object or JSON text")),
-        };
+        let text = json_text(&jwks, "jwks must be a JWKS object or JSON text")?;
         let keys = CoreKeySet::from_jwks(&text)
             .map_err(|e| denial_error(&Denial::KeysUnavailable, &format!("invalid JWKS: {e}")))?;
         // Room for every key of the set: each is imported (or keyed) once.

@@ -40,9 +40,10 @@ pub use denial::{Denial, Verdict};
 pub use digest::{hex, token_digest};
 #[cfg(feature = "json")]
 pub use dpop::{
-    certificate_matches, jwk_thumbprint, normalize_htu, parse_proof, Binding, Confirmation,
-    DpopError, DpopMode, DpopPolicy, NonceKey, Proof, ProofContext, ReplayId,
-    DEFAULT_DPOP_ALGORITHMS, DEFAULT_DPOP_MAX_AGE, MAX_PROOF_LEN, NONCE_STEP_SECONDS,
+    access_token_hash, certificate_matches, jwk_thumbprint, normalize_htu, parse_proof,
+    proof_jwk_members, Binding, Confirmation, DpopError, DpopMode, DpopPolicy, NonceKey, Proof,
+    ProofContext, ReplayId, DEFAULT_DPOP_ALGORITHMS, DEFAULT_DPOP_MAX_AGE, MAX_PROOF_LEN,
+    NONCE_STEP_SECONDS,
 };
 #[cfg(feature = "json")]
 pub use gate::{

@@ -1,6 +1,7 @@
 // The example page: decode, inspect (countdown to expiry and to refresh) and verify a token in the
-// browser with warden-wasm's full web build, on the server's clock.
-import init, { decode, inspect, estimateClockOffset, KeySet } from "/pkg/full-web/warden_wasm.js";
+// browser with warden-wasm's full web build, on the server's clock; and, opened through Warden,
+// DPoP: a token bound to a key the page cannot leak, and a replayed request refused.
+import init, { decode, inspect, estimateClockOffset, KeySet, generateDpopKey, createDpopProof, jwkThumbprint } from "/pkg/full-web/warden_wasm.js";
 
 const $ = (id) => document.getElementById(id);
 let clockOffset = 0;
@@ -74,6 +75,32 @@ $("fetch").addEventListener("click", async () => {
   $("token").value = access_token;
   setToken(access_token);
 });
+
+// DPoP through Warden: log in with a proof (the token comes back bound to the key), call the API
+// with `Authorization: DPoP` and a fresh proof, then send the very same request again.
+async function dpopDemo() {
+  const pair = await generateDpopKey(); // non-extractable; structured-cloneable into IndexedDB
+  const loginUrl = new URL("/login", location).href;
+  const login = await fetch(loginUrl, {
+    method: "POST",
+    headers: { DPoP: await createDpopProof(pair, { htm: "POST", htu: loginUrl, clockOffset }) },
+    body: JSON.stringify({ username: "demo-user" }),
+  });
+  if (!login.ok) throw new Error(`login: HTTP ${login.status} (open the page through Warden: server.mjs --warden)`);
+  const { access_token } = await login.json();
+  $("dpop-jkt").textContent = jwkThumbprint(pair.jwk);
+
+  const url = new URL("/api/whoami", location).href;
+  const proof = await createDpopProof(pair, { htm: "GET", htu: url, accessToken: access_token, clockOffset });
+  const call = () => fetch(url, { headers: { Authorization: `DPoP ${access_token}`, DPoP: proof }, cache: "no-store" });
+  const first = await call();
+  const seen = (await first.json()).identity ?? {};
+  $("dpop-call").textContent = `${first.status}: the API saw x-warden-cnf ${seen["x-warden-cnf"]}, x-warden-jkt ${seen["x-warden-jkt"]}`;
+  const again = await call();
+  const { code, error_description } = await again.json();
+  $("dpop-replay").textContent = `${again.status} ${code}: ${error_description}`;
+}
+$("dpop").addEventListener("click", () => dpopDemo().catch((e) => ($("dpop-call").textContent = e.message)));
 
 await init();
 try {

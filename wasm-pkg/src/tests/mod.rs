@@ -10,6 +10,8 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 mod decode_inspect;
+#[cfg(feature = "full")]
+mod dpop;
 mod skew;
 #[cfg(feature = "full")]
 mod verify;

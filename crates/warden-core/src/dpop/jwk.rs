@@ -86,3 +86,17 @@ pub fn jwk_thumbprint(jwk: &Map<String, Value>) -> Option<String> {
     json.push('}');
     Some(crate::b64::encode(&Sha256::digest(json.as_bytes())))
 }
+
+/// The members of the `jwk` a proof signed with `alg` carries (what a client puts in its
+/// proofs): the RFC 7638 required members of the key type `alg` takes (EC for ES*, OKP for
+/// EdDSA, RSA for RS* and PS*), in lexicographic order — the public key, and exactly what
+/// [`jwk_thumbprint`] hashes. `None` for a symmetric algorithm.
+pub fn proof_jwk_members(alg: Algorithm) -> Option<&'static [&'static str]> {
+    use Algorithm::*;
+    match alg {
+        ES256 | ES384 => Some(&["crv", "kty", "x", "y"]),
+        EdDSA => Some(&["crv", "kty", "x"]),
+        RS256 | RS384 | RS512 | PS256 | PS384 | PS512 => Some(&["e", "kty", "n"]),
+        _ => None,
+    }
+}

@@ -22,9 +22,9 @@ use alloc::vec::Vec;
 
 pub use binding::{certificate_matches, Binding, Confirmation, ReplayId};
 pub use htu::normalize_htu;
-pub use jwk::jwk_thumbprint;
+pub use jwk::{jwk_thumbprint, proof_jwk_members};
 pub use nonce::{NonceKey, NONCE_STEP_SECONDS};
-pub use proof::{parse_proof, Proof, ProofContext, MAX_PROOF_LEN};
+pub use proof::{access_token_hash, parse_proof, Proof, ProofContext, MAX_PROOF_LEN};
 
 use crate::algorithm::Algorithm;
 pub use crate::denial::DpopError;

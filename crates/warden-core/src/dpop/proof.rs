@@ -191,6 +191,18 @@ pub(crate) fn ath_of(token: &str) -> String {
     b64::encode(&Sha256::digest(token.as_bytes()))
 }
 
+/// The `ath` claim of a proof sent with `access_token` (RFC 9449 §4.2): base64url of the
+/// SHA-256 of the token's ASCII text, exactly what [`Proof::check`] compares.
+///
+/// ```
+/// // RFC 9449 §7.1: the access token and `ath` of the specification's example.
+/// let token = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU";
+/// assert_eq!(warden_core::access_token_hash(token), "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo");
+/// ```
+pub fn access_token_hash(access_token: &str) -> String {
+    ath_of(access_token)
+}
+
 impl Proof {
     /// Checks the claims against the request, in this order: `htm` equals the method
     /// (case-sensitively); `htu` equals the URL in [`normalize_htu`]'s reading; `ath`, required

@@ -727,3 +727,59 @@ fn errors_have_stable_codes_and_distinct_descriptions() {
     assert_eq!(DpopMode::from_name("required"), Some(DpopMode::Required));
     assert_eq!(DpopMode::from_name("Required"), None);
 }
+
+#[test]
+fn what_a_client_puts_in_its_proofs() {
+    // A proof's jwk is the thumbprint's members: a key reduced to them keeps its thumbprint, and
+    // is a public key of the type its algorithm takes.
+    const RFC7638_N: &str = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+    let cases = [
+        (
+            Algorithm::ES256,
+            r#"{"kty":"EC","crv":"P-256","x":"l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs","y":"9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA","kid":"k","key_ops":["verify"],"ext":true}"#.to_string(),
+            RFC_JKT,
+        ),
+        (
+            Algorithm::EdDSA,
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","alg":"EdDSA"}"#.to_string(),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k",
+        ),
+        (
+            // RFC 7638 §3.1: the example key and its thumbprint.
+            Algorithm::RS256,
+            format!(r#"{{"kty":"RSA","n":"{RFC7638_N}","e":"AQAB","alg":"RS256","kid":"2011-04-29"}}"#),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs",
+        ),
+    ];
+    for (alg, text, jkt) in cases {
+        let full = crate::json::parse_object(text.as_bytes()).unwrap();
+        let members = proof_jwk_members(alg).unwrap();
+        let mut sorted = members.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(sorted, members, "lexicographic order");
+        let reduced: serde_json::Map<String, serde_json::Value> = members
+            .iter()
+            .map(|m| (m.to_string(), full[*m].clone()))
+            .collect();
+        assert_eq!(jwk_thumbprint(&full).as_deref(), Some(jkt), "{alg:?}");
+        assert_eq!(jwk_thumbprint(&reduced).as_deref(), Some(jkt), "{alg:?}");
+        assert_eq!(jwk::proof_key(&reduced, alg).unwrap().alg, alg);
+    }
+    for alg in [Algorithm::PS256, Algorithm::PS512, Algorithm::RS512] {
+        assert_eq!(proof_jwk_members(alg), proof_jwk_members(Algorithm::RS256));
+    }
+    assert_eq!(
+        proof_jwk_members(Algorithm::ES384),
+        proof_jwk_members(Algorithm::ES256)
+    );
+    for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+        assert_eq!(proof_jwk_members(alg), None, "never a symmetric key");
+    }
+    // `ath` is what the check compares.
+    assert_eq!(
+        access_token_hash(RFC_ACCESS_TOKEN),
+        proof::ath_of(RFC_ACCESS_TOKEN)
+    );
+    let r = parse_proof(RFC_RESOURCE_PROOF, ES256).unwrap();
+    assert_eq!(r.ath, Some(access_token_hash(RFC_ACCESS_TOKEN)));
+}
