@@ -39,6 +39,7 @@ echo "==> demo origin on 127.0.0.1:$ORIGIN_PORT"
 # to /_warden/ssf/push, signed with the transmitter key kept in .dev/transmitter-key.json.
 node tests/origin/server.mjs --port "$ORIGIN_PORT" --key-file .dev/origin-key.json --access-ttl 60 \
   --warden-url "http://127.0.0.1:$WORKER_PORT" --warden-admin-token "$ADMIN_TOKEN" \
+  --public-url "http://127.0.0.1:$WORKER_PORT" \
   --ssf-issuer "$SSF_ISSUER" --ssf-audience "$SSF_AUDIENCE" --ssf-push-token "$PUSH_TOKEN" \
   --transmitter-key-file .dev/transmitter-key.json &
 pids+=($!)
