@@ -16,6 +16,7 @@ mod denial;
 mod digest;
 #[cfg(feature = "json")]
 mod dpop;
+pub mod filter;
 #[cfg(feature = "json")]
 mod gate;
 mod grant;
