@@ -43,12 +43,12 @@ pub use io::*;
 
 #[cfg(target_arch = "wasm32")]
 mod io {
-    use serde_json::json;
     use worker::{Env, Request, Response, Result};
 
     use super::*;
     use crate::audit::AuditEvent;
     use crate::config::Config;
+    use crate::fields::obj;
     use crate::http::json_response;
     use crate::received::{self, logged};
 
@@ -63,7 +63,7 @@ mod io {
         now: u64,
     ) -> Result<Response> {
         let Some(policy) = &config.backchannel else {
-            return json_response(404, &json!({"error": "not_found"}));
+            return json_response(404, &obj! {"error": "not_found"});
         };
         let (body, content_type) = match received::read(&mut req, EVENT).await? {
             Ok(read) => read,

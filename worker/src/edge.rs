@@ -7,13 +7,13 @@ use std::future::Future as _;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Wake, Waker};
 
-use serde_json::json;
 use warden_core::{path_and_query, RequestFacts};
 use wasm_bindgen::{prelude::wasm_bindgen, JsCast, JsValue};
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 use crate::audit::{audit, AuditEvent};
 use crate::config::{Config, ConfigError};
+use crate::fields::obj;
 use crate::http::json_response;
 use crate::pat;
 use crate::protect::{self, Outcome};
@@ -23,7 +23,7 @@ use crate::runtime::{config, unix_now};
 fn config_failed(e: &ConfigError) {
     audit(
         AuditEvent::ConfigError,
-        json!({"variable": e.variable, "reason": e.reason}),
+        obj! {"variable": e.variable, "reason": e.reason},
     );
 }
 
@@ -33,7 +33,7 @@ fn configured(env: &Env) -> std::result::Result<std::rc::Rc<Config>, Result<Resp
         config_failed(&e);
         json_response(
             500,
-            &json!({"error": "server_error", "error_description": "worker misconfigured"}),
+            &obj! {"error": "server_error", "error_description": "worker misconfigured"},
         )
     })
 }
@@ -206,11 +206,11 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     match pat::reap(&env, now).await {
         Ok(reaped) => audit(
             AuditEvent::Reap,
-            json!({"cron": event.cron(), "reaped": reaped}),
+            obj! {"cron": event.cron(), "reaped": reaped},
         ),
         Err(e) => audit(
             AuditEvent::StoreError,
-            json!({"op": "reap", "error": e.to_string()}),
+            obj! {"op": "reap", "error": e.to_string()},
         ),
     }
     crate::poll::run(&env, &config, now).await;

@@ -1,9 +1,11 @@
 //! JSON responses shared by the request path and the admin API, and the one way the worker
 //! builds an outbound request.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use wasm_bindgen::JsValue;
 use worker::{Request, Response, Result};
+
+use crate::fields::obj;
 
 /// An outbound request (the token endpoint, a JWKS, a Durable Object), built on web-sys directly:
 /// never follows redirects, `no_store` bypasses the HTTP cache. `worker::Request::new_with_init`
@@ -43,7 +45,7 @@ pub fn json_response(status: u16, body: &Value) -> Result<Response> {
 
 /// 405 with the `Allow` header.
 pub fn method_not_allowed(allow: &str) -> Result<Response> {
-    let mut resp = json_response(405, &json!({"error": "method_not_allowed", "allow": allow}))?;
+    let mut resp = json_response(405, &obj! {"error": "method_not_allowed", "allow": allow})?;
     resp.headers_mut().set("allow", allow)?;
     Ok(resp)
 }
@@ -52,6 +54,6 @@ pub fn method_not_allowed(allow: &str) -> Result<Response> {
 pub fn bad_request(why: &str) -> Result<Response> {
     json_response(
         400,
-        &json!({"error": "invalid_request", "error_description": why}),
+        &obj! {"error": "invalid_request", "error_description": why},
     )
 }

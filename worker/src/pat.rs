@@ -7,8 +7,10 @@
 //! cached per isolate for `WARDEN_SNAPSHOT_SECONDS`. A cron trigger reaps expired records.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use warden_core::{PatRecord, UnixTime, NEVER};
+
+use crate::fields::obj;
 
 /// Prefix of PAT ids (the public, loggable name of a PAT).
 pub const ID_PREFIX: &str = "pat_";
@@ -66,20 +68,19 @@ impl StoredPat {
 
     /// What listings show: everything but the digest (and never the secret, which is not kept).
     pub fn listing(&self) -> Value {
-        json!({
-            "id": self.id,
-            "sub": self.sub,
-            "expires_at": self.expires_at,
-            "scopes": self.scopes,
-            "active": self.active,
-            "created_at": self.created_at,
-            "revoked_at": self.revoked_at,
-        })
+        obj! {
+        "id": self.id,
+        "sub": self.sub,
+        "expires_at": self.expires_at,
+        "scopes": self.scopes,
+        "active": self.active,
+        "created_at": self.created_at,
+        "revoked_at": self.revoked_at,}
     }
 
     /// Metadata of the `pat:` key, enough for the reaper without reading values.
     pub fn reaper_metadata(&self) -> Value {
-        json!({"id": self.id, "sub": self.sub, "expires_at": self.expires_at})
+        obj! {"id": self.id, "sub": self.sub, "expires_at": self.expires_at}
     }
 
     /// KV expiration of the record's keys: none for a live never-expiring token, else a
@@ -140,12 +141,13 @@ mod io {
     use std::cell::RefCell;
     use std::collections::BTreeMap;
 
-    use serde_json::{json, Value};
+    use serde_json::Value;
     use warden_core::{hex, token_digest, Unavailable, UnixTime};
     use worker::{Env, KvStore};
 
     use super::*;
     use crate::audit::{audit, AuditEvent};
+    use crate::fields::obj;
     use crate::store::{self, index_key, LIST_PAGE};
 
     /// Records cached per isolate (found or not), each for `WARDEN_SNAPSHOT_SECONDS`.
@@ -201,7 +203,7 @@ mod io {
                 Err(e) => {
                     audit(
                         AuditEvent::StoreError,
-                        json!({"op": "get", "kind": "pat", "error": e.to_string()}),
+                        obj! {"op": "get", "kind": "pat", "error": e.to_string()},
                     );
                     return Err(Unavailable);
                 }
@@ -247,10 +249,10 @@ mod io {
         cache_put(&digest, Some(record.clone()), now);
         audit(
             AuditEvent::IssueToken,
-            json!({"class": "pat", "id": id, "sub": record.sub, "expires_at": record.expires_at}),
+            obj! {"class": "pat", "id": id, "sub": record.sub, "expires_at": record.expires_at},
         );
         Ok(
-            json!({"id": id, "token": token, "expires_at": record.expires_at, "sub": record.sub, "scopes": record.scopes}),
+            obj! {"id": id, "token": token, "expires_at": record.expires_at, "sub": record.sub, "scopes": record.scopes},
         )
     }
 
@@ -342,7 +344,7 @@ mod io {
         cache_put(digest, Some(record.clone()), now);
         audit(
             AuditEvent::Revoke,
-            json!({"kind": "pat", "id": record.id, "sub": record.sub}),
+            obj! {"kind": "pat", "id": record.id, "sub": record.sub},
         );
         Ok(Some(record))
     }
@@ -374,7 +376,7 @@ mod io {
                 }
                 audit(
                     AuditEvent::ExpireToken,
-                    json!({"class": "pat", "id": id, "sub": sub, "expires_at": expires_at}),
+                    obj! {"class": "pat", "id": id, "sub": sub, "expires_at": expires_at},
                 );
                 reaped += 1;
                 if reaped >= REAP_BATCH {

@@ -5,7 +5,6 @@
 
 use std::cell::RefCell;
 
-use serde_json::json;
 use warden_core::{
     cookie_max_age, cookie_safe, rewrite_cookie_header, Admission, Binding, Decision, Denial,
     DpopError, Forward, Receiver, RefreshHint, Refusal, Request as GateRequest, RequestFacts,
@@ -17,6 +16,7 @@ use crate::admin;
 use crate::audit::{audit, AuditEvent};
 use crate::backchannel;
 use crate::config::{Config, RefreshConfig, ReplayScope};
+use crate::fields::obj;
 use crate::http::json_response;
 use crate::oauth;
 use crate::pat;
@@ -53,7 +53,7 @@ pub async fn admin_only(req: Request, env: &Env, config: &Config, now: u64) -> R
         Admission::Receiver(Receiver::SsfPush) => ssf::receive(req, env, config, now).await,
         _ => json_response(
             500,
-            &json!({"error": "server_error", "error_description": "worker entry module missing"}),
+            &obj! {"error": "server_error", "error_description": "worker entry module missing"},
         ),
     }
 }
@@ -254,13 +254,12 @@ impl<'a> Call<'a> {
             acted = true;
             audit(
                 AuditEvent::FailOpenAllow,
-                json!({
-                    "class": f.grant.class.name(),
-                    "sub": token.claims.sub,
-                    "sid": token.claims.sid,
-                    "jti": token.claims.jti,
-                    "kid": token.header.kid,
-                }),
+                obj! {
+                "class": f.grant.class.name(),
+                "sub": token.claims.sub,
+                "sid": token.claims.sid,
+                "jti": token.claims.jti,
+                "kid": token.header.kid,},
             );
         }
         if f.register_session {
@@ -326,7 +325,7 @@ impl<'a> Call<'a> {
             Answer::Unavailable { status, reason } => {
                 audit(
                     AuditEvent::RefreshUnavailable,
-                    json!({"status": status, "reason": reason, "sid": sid}),
+                    obj! {"status": status, "reason": reason, "sid": sid},
                 );
                 match gate.refresh_unavailable(self.request, old, status == 502, now) {
                     Decision::Forward(f) => Ok(Outcome::Forward(Upstream::identified(f))),
@@ -415,7 +414,7 @@ struct Pair<'a> {
 fn bad_pair(config: &Config, sid: Option<&str>, r: &Refusal) -> Result<Response> {
     audit(
         AuditEvent::RefreshBadToken,
-        json!({"sid": sid, "reason": r.detail}),
+        obj! {"sid": sid, "reason": r.detail},
     );
     refusal_response(config, r)
 }

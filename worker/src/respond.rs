@@ -4,12 +4,12 @@
 
 use std::fmt::Write as _;
 
-use serde_json::json;
 use warden_core::{identity_headers, is_reserved_header, Binding, Denial, Forward, Refusal};
 use worker::{Headers, Response, Result};
 
 use crate::audit::{audit, AuditEvent};
 use crate::config::Config;
+use crate::fields::obj;
 use crate::http::json_response;
 use crate::oauth;
 
@@ -130,10 +130,10 @@ impl Upstream {
 
 /// The origin could not be reached: audited as `origin_error`, 502.
 pub fn origin_unreachable(error: &str) -> Result<Response> {
-    audit(AuditEvent::OriginError, json!({"error": error}));
+    audit(AuditEvent::OriginError, obj! {"error": error});
     json_response(
         502,
-        &json!({"error": "bad_gateway", "error_description": "origin unreachable"}),
+        &obj! {"error": "bad_gateway", "error_description": "origin unreachable"},
     )
 }
 
@@ -148,16 +148,15 @@ pub fn refuse(config: &Config, r: &Refusal) -> Result<Response> {
     };
     audit(
         event,
-        json!({
-            "code": d.code(),
-            "status": d.status(),
-            "class": r.who.class.map(|c| c.name()),
-            "sub": r.who.sub,
-            "jti": r.who.jti,
-            "sid": r.who.sid,
-            "scope": d.scope(),
-            "detail": r.detail,
-        }),
+        obj! {
+        "code": d.code(),
+        "status": d.status(),
+        "class": r.who.class.map(|c| c.name()),
+        "sub": r.who.sub,
+        "jti": r.who.jti,
+        "sid": r.who.sid,
+        "scope": d.scope(),
+        "detail": r.detail,},
     );
     refusal_response(config, r)
 }
@@ -166,9 +165,9 @@ pub fn refuse(config: &Config, r: &Refusal) -> Result<Response> {
 pub fn refusal_response(config: &Config, r: &Refusal) -> Result<Response> {
     let d = &r.denial;
     let mut body =
-        json!({"error": d.body_error(), "code": d.code(), "error_description": d.description()});
+        obj! {"error": d.body_error(), "code": d.code(), "error_description": d.description()};
     if let Some(scope) = d.scope() {
-        body["scope"] = json!(scope);
+        body["scope"] = serde_json::Value::from(scope);
     }
     let mut resp = json_response(d.status(), &body)?;
     let headers = resp.headers_mut();

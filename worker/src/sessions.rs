@@ -147,7 +147,6 @@ mod io {
     use std::rc::Rc;
 
     use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
-    use serde_json::json;
     use warden_core::{
         hex, judge_refresh, parse, record_expiration, session_expiration, token_digest,
         under_cutoff, RefreshJudgement, RevocationIds, RevocationStatus,
@@ -159,6 +158,7 @@ mod io {
     use super::*;
     use crate::audit::{audit, AuditEvent};
     use crate::config::{Config, ConfigError, RefreshConfig};
+    use crate::fields::obj;
     use crate::oauth::{self, RefreshFailure, TokenPair};
     use crate::protocol::{object_name, Answer, ObtainedPair, SessionCall};
     use crate::refresh::{self, owner_key, MAX_TOKEN_RESPONSE_BYTES, REFRESH_TIMEOUT_MS};
@@ -242,7 +242,7 @@ mod io {
     fn storage_error(e: &worker::Error) -> Answer {
         audit(
             AuditEvent::StoreError,
-            json!({"op": "session_object", "error": e.to_string()}),
+            obj! {"op": "session_object", "error": e.to_string()},
         );
         Answer::unavailable(503, "session object storage unavailable")
     }
@@ -539,7 +539,7 @@ mod io {
         if new_sid != Some(sid) || (sub.is_some() && new_sub.as_deref() != sub) {
             audit(
                 AuditEvent::RefreshMismatch,
-                json!({"sid": sid, "new_sid": new_sid, "sub": sub, "new_sub": new_sub}),
+                obj! {"sid": sid, "new_sid": new_sid, "sub": sub, "new_sub": new_sub},
             );
             return Err(Answer::unavailable(
                 502,
@@ -604,7 +604,7 @@ mod io {
         write_index(cx.env, &record, &cx.rc.session, now).await;
         audit(
             AuditEvent::Refresh,
-            json!({"sid": sid, "sub": record.sub, "refreshes": record.refreshes}),
+            obj! {"sid": sid, "sub": record.sub, "refreshes": record.refreshes},
         );
         Answer::Fresh {
             access_token: pair.access_token,
@@ -651,7 +651,7 @@ mod io {
             Err(e) => {
                 audit(
                     AuditEvent::SessionObjectError,
-                    json!({"op": "cutoff", "error": e.to_string()}),
+                    obj! {"op": "cutoff", "error": e.to_string()},
                 );
                 Err(Answer::unavailable(503, "subject cutoff unavailable"))
             }
@@ -690,7 +690,7 @@ mod io {
             let revoke = async {
                 store::put_revocation(cx.env, Kind::Sid, sid, Some(expires_at), now).await?;
                 if let Some(sub) = &record.sub {
-                    let entry = json!({"kind": "sid", "id": sid, "revoked_at": now, "expires_at": expires_at, "reason": "refresh_reused"});
+                    let entry = obj! {"kind": "sid", "id": sid, "revoked_at": now, "expires_at": expires_at, "reason": "refresh_reused"};
                     store::put_index(
                         &store::kv(cx.env)?,
                         sub,
@@ -708,17 +708,17 @@ mod io {
                 // reported: the revocation did not reach KV.
                 audit(
                     AuditEvent::StoreError,
-                    json!({"op": "put", "kind": "sid", "id": sid, "error": e.to_string()}),
+                    obj! {"op": "put", "kind": "sid", "id": sid, "error": e.to_string()},
                 );
             }
             audit(
                 AuditEvent::RefreshReuseDetected,
-                json!({"sid": sid, "sub": record.sub, "rotated_at": rotated.map(|r| r.at), "expires_at": expires_at}),
+                obj! {"sid": sid, "sub": record.sub, "rotated_at": rotated.map(|r| r.at), "expires_at": expires_at},
             );
         } else {
             audit(
                 AuditEvent::SessionEnd,
-                json!({"sid": sid, "sub": record.sub, "code": reason.code()}),
+                obj! {"sid": sid, "sub": record.sub, "code": reason.code()},
             );
         }
         refused(sid, reason)
@@ -789,7 +789,7 @@ mod io {
                 let Some(sid) = parse(&pair.access_token).ok().and_then(|t| t.claims.sid) else {
                     audit(
                         AuditEvent::RefreshMismatch,
-                        json!({"reason": "the new access token names no session"}),
+                        obj! {"reason": "the new access token names no session"},
                     );
                     return Answer::unavailable(
                         502,
@@ -827,7 +827,7 @@ mod io {
         if let Err(e) = storage.set_alarm(ms).await {
             audit(
                 AuditEvent::StoreError,
-                json!({"op": "set_alarm", "error": e.to_string()}),
+                obj! {"op": "set_alarm", "error": e.to_string()},
             );
         }
     }
@@ -856,7 +856,7 @@ mod io {
             if let Err(e) = put.await {
                 audit(
                     AuditEvent::StoreError,
-                    json!({"op": "put", "kind": "rth", "error": e.to_string()}),
+                    obj! {"op": "put", "kind": "rth", "error": e.to_string()},
                 );
             }
         }
@@ -882,7 +882,7 @@ mod io {
         if let Err(e) = put.await {
             audit(
                 AuditEvent::StoreError,
-                json!({"op": "put", "kind": "session", "error": e.to_string()}),
+                obj! {"op": "put", "kind": "session", "error": e.to_string()},
             );
         }
     }
@@ -892,7 +892,8 @@ mod io {
         if !matches!(answer, Answer::Fresh { .. }) {
             audit(
                 AuditEvent::RefreshFailed,
-                json!({"sid": sid, "answer": answer}),
+                // An `Answer` always serialises (strings and numbers).
+                obj! {"sid": sid, "answer": serde_json::to_value(answer).unwrap_or_default()},
             );
         }
     }

@@ -36,7 +36,6 @@ pub use io::*;
 
 #[cfg(target_arch = "wasm32")]
 mod io {
-    use serde_json::json;
     use warden_core::{SetError, SetErrorCode};
     use worker::{Env, Request, Response, Result};
 
@@ -44,6 +43,7 @@ mod io {
     use crate::admin::authorized;
     use crate::audit::AuditEvent;
     use crate::config::{Config, SsfConfig};
+    use crate::fields::obj;
     use crate::http::json_response;
     use crate::received::{self, logged};
 
@@ -71,7 +71,7 @@ mod io {
         now: u64,
     ) -> Result<Response> {
         let Some(ssf) = &config.ssf else {
-            return json_response(404, &json!({"error": "not_found"}));
+            return json_response(404, &obj! {"error": "not_found"});
         };
         if let Some(token) = &ssf.push_token {
             if !authorized(req.headers().get("authorization")?.as_deref(), token) {

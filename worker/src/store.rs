@@ -19,6 +19,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 use warden_core::{hex, token_digest, UnixTime};
 
+use crate::fields::obj;
+
 /// The KV namespace binding.
 pub const KV_BINDING: &str = "WARDEN_KV";
 /// The request path's name for the `sid` record's lifetime.
@@ -313,15 +315,14 @@ impl Snapshot {
     /// For `GET /_warden/health`.
     pub fn status(&self, now: UnixTime) -> Value {
         if !self.built {
-            return serde_json::json!({"built": false});
+            return obj! {"built": false};
         }
-        serde_json::json!({
-            "built": true,
-            "age_seconds": now.saturating_sub(self.built_at),
-            "complete": self.complete,
-            "records": self.listed,
-            "cutoffs": self.cutoffs.len(),
-        })
+        obj! {
+        "built": true,
+        "age_seconds": now.saturating_sub(self.built_at),
+        "complete": self.complete,
+        "records": self.listed,
+        "cutoffs": self.cutoffs.len(),}
     }
 }
 
@@ -335,13 +336,14 @@ mod io {
     use std::cell::RefCell;
 
     use futures_util::future::join4;
-    use serde_json::{json, Value};
+    use serde_json::Value;
     use warden_core::{Fact, RevocationIds, StoreAnswers, Unavailable, UnixTime};
     use worker::{Env, KvStore};
 
     use super::*;
     use crate::audit::{audit, AuditEvent};
     use crate::epoch;
+    use crate::fields::obj;
 
     struct State {
         snapshot: Snapshot,
@@ -538,7 +540,7 @@ mod io {
                 Err(e) => {
                     audit(
                         AuditEvent::StoreError,
-                        json!({"op": "list", "error": e.to_string()}),
+                        obj! {"op": "list", "error": e.to_string()},
                     );
                     s.snapshot.degraded(now)
                 }
@@ -610,7 +612,7 @@ mod io {
             Err(e) => {
                 audit(
                     AuditEvent::StoreError,
-                    json!({"op": "get", "kind": kind.name(), "error": e.to_string()}),
+                    obj! {"op": "get", "kind": kind.name(), "error": e.to_string()},
                 );
                 Fact::Unknown
             }
@@ -648,7 +650,7 @@ mod io {
                     None => {
                         audit(
                             AuditEvent::StoreError,
-                            json!({"op": "get", "kind": "sub", "error": "cutoff record is not {\"before\": <unix seconds>}"}),
+                            obj! {"op": "get", "kind": "sub", "error": "cutoff record is not {\"before\": <unix seconds>}"},
                         );
                         Err(Unavailable)
                     }
@@ -657,7 +659,7 @@ mod io {
             Err(e) => {
                 audit(
                     AuditEvent::StoreError,
-                    json!({"op": "get", "kind": "sub", "error": e.to_string()}),
+                    obj! {"op": "get", "kind": "sub", "error": e.to_string()},
                 );
                 Err(Unavailable)
             }
@@ -693,7 +695,7 @@ mod io {
     ) -> worker::Result<()> {
         let mut put = kv(env)?.put_bytes(
             &kind.key(id),
-            json!({"revoked_at": now}).to_string().as_bytes(),
+            obj! {"revoked_at": now}.to_string().as_bytes(),
         )?;
         if let Some(e) = expiration {
             put = put.expiration(e);

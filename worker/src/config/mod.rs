@@ -6,10 +6,12 @@
 
 use std::fmt;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use warden_core::{
     FailMode, Gate, LogoutPolicy, PathRules, Policy, SessionPolicy, DEFAULT_PAT_PREFIX,
 };
+
+use crate::fields::obj;
 
 mod dpop;
 mod keys;
@@ -274,42 +276,40 @@ impl Config {
     /// A summary for `GET /_warden/health`: every setting, no secrets (only whether each is set).
     pub fn summary(&self) -> Value {
         let (policy, gate) = (&self.gate.policy, &self.gate);
-        json!({
-            "origin": self.origin,
-            "issuer": policy.issuer,
-            "audiences": policy.audiences,
-            "leeway_seconds": policy.leeway,
-            "max_token_age_seconds": policy.max_age,
-            "max_lifetime_seconds": policy.max_lifetime,
-            "access_typ": policy.typ,
-            "public_paths": gate.paths.public_paths(),
-            "access_cookie": gate.access_cookie,
-            "pat_prefix": gate.pat_prefix,
-            "fail_mode": gate.fail_mode.name(),
-            "dpop": {
-                "mode": gate.dpop.mode.name(),
-                "algorithms": gate.dpop.algs(),
-                "max_age_seconds": gate.dpop.max_age,
-                "nonce": gate.dpop.nonce.is_some(),
-                "replay": "isolate",
-            },
-            "snapshot_seconds": self.snapshot_seconds,
-            "routes": gate.paths.routes().iter().map(|r| json!({"prefix": r.prefix, "scope": r.scope})).collect::<Vec<_>>(),
-            "admin_token_set": self.admin_token.is_some(),
-            "origin_secret_set": gate.origin_secret.is_some(),
-            "refresh_window_seconds": policy.refresh_window,
-            "refresh": self.refresh.as_ref().map(|r| json!({
-                "path": r.path,
-                "cookie": r.cookie,
-                "client_id": r.client_id,
-                "client_secret_set": r.client_secret.is_some(),
-                "grace_seconds": r.grace,
-                "session_idle_seconds": r.session.idle_timeout,
-                "session_max_seconds": r.session.absolute_cap,
-                "session_debounce_seconds": r.session.debounce,
-            })),
-            "backchannel_logout": self.backchannel.is_some(),
-        })
+        obj! {
+        "origin": self.origin,
+        "issuer": policy.issuer,
+        "audiences": policy.audiences,
+        "leeway_seconds": policy.leeway,
+        "max_token_age_seconds": policy.max_age,
+        "max_lifetime_seconds": policy.max_lifetime,
+        "access_typ": policy.typ,
+        "public_paths": gate.paths.public_paths(),
+        "access_cookie": gate.access_cookie,
+        "pat_prefix": gate.pat_prefix,
+        "fail_mode": gate.fail_mode.name(),
+        "dpop": obj! {
+            "mode": gate.dpop.mode.name(),
+            "algorithms": gate.dpop.algs(),
+            "max_age_seconds": gate.dpop.max_age,
+            "nonce": gate.dpop.nonce.is_some(),
+            "replay": "isolate",},
+        "snapshot_seconds": self.snapshot_seconds,
+        "routes": gate.paths.routes().iter().map(|r| obj! {"prefix": r.prefix, "scope": r.scope}).collect::<Vec<_>>(),
+        "admin_token_set": self.admin_token.is_some(),
+        "origin_secret_set": gate.origin_secret.is_some(),
+        "refresh_window_seconds": policy.refresh_window,
+        "refresh": self.refresh.as_ref().map(|r| obj! {
+            "path": r.path,
+            "cookie": r.cookie,
+            "client_id": r.client_id,
+            "client_secret_set": r.client_secret.is_some(),
+            "grace_seconds": r.grace,
+            "session_idle_seconds": r.session.idle_timeout,
+            "session_max_seconds": r.session.absolute_cap,
+            "session_debounce_seconds": r.session.debounce,
+        }),
+        "backchannel_logout": self.backchannel.is_some(),}
     }
 }
 
@@ -493,6 +493,7 @@ fn is_token(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use std::collections::HashMap;
     use warden_core::Route;
 
