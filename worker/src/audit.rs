@@ -7,6 +7,8 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::fields::text;
+
 /// What an audit line reports. The names are stable: they are documented (README) and matched
 /// on by log pipelines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,7 +133,7 @@ pub fn line(event: AuditEvent, fields: Value) -> String {
     obj.retain(|_, v| !v.is_null());
     obj.insert("event".into(), json!(event.name()));
     obj.insert("warden".into(), json!("audit"));
-    Value::Object(obj).to_string()
+    text(&Value::Object(obj))
 }
 
 /// Writes the audit line for `event` with `fields` to the worker's log (`console.log`).
@@ -155,7 +157,7 @@ pub fn audit_named(mut fields: Value) {
                 obj.retain(|_, v| !v.is_null());
                 obj.insert("warden".into(), json!("audit"));
             }
-            worker::console_log!("{}", fields);
+            worker::console_log!("{}", text(&fields));
         }
     }
 }

@@ -67,6 +67,13 @@ pub fn object(fields: &[(&str, Field<'_>)]) -> Value {
     Value::Object(map)
 }
 
+/// `value` as JSON text, as its `Display` writes it, through the serializer `json_response`
+/// uses anyway (`Display` brings in another, and a pretty-printing one).
+pub fn text(value: &Value) -> String {
+    // A `Value` always serialises: its object keys are strings.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
 /// What [`obj!`] can take as a value: each serialises as `json!` would serialise it.
 pub trait ToField {
     /// The borrowed field.

@@ -22,7 +22,7 @@ use serde_json::Value;
 use warden_core::{Denial, Header, Key, KeyError, KeySet};
 
 use crate::config::{is_symmetric, jwks_url, Discovery, KeyConfig};
-use crate::fields::obj;
+use crate::fields::{obj, text};
 
 /// Freshness of a fetched JWKS whose response has no `max-age`.
 pub const DEFAULT_TTL_SECONDS: u64 = 300;
@@ -544,7 +544,7 @@ pub fn load_fetched(body: &str) -> Result<KeySet, String> {
             );
             continue;
         }
-        match KeySet::from_jwks(&obj! {"keys": std::slice::from_ref(jwk)}.to_string()) {
+        match KeySet::from_jwks(&text(&obj! {"keys": std::slice::from_ref(jwk)})) {
             Ok(_) => kept.push(jwk.clone()),
             Err(e) => log(obj! {"event": "jwks_key_skipped", "key": name, "reason": e.to_string()}),
         }
@@ -552,7 +552,7 @@ pub fn load_fetched(body: &str) -> Result<KeySet, String> {
     if kept.is_empty() {
         return Err("no usable signature key in the JWKS".into());
     }
-    KeySet::from_jwks(&obj! { "keys": kept }.to_string()).map_err(|e| e.to_string())
+    KeySet::from_jwks(&text(&obj! { "keys": kept })).map_err(|e| e.to_string())
 }
 
 /// `max-age` from a `Cache-Control` value: `Some(0)` for `no-cache`/`no-store`, `None` when absent.
@@ -575,9 +575,9 @@ fn log(mut event: Value) {
         obj.insert("warden".into(), Value::from("keys"));
     }
     #[cfg(target_arch = "wasm32")]
-    worker::console_log!("{}", event);
+    worker::console_log!("{}", text(&event));
     #[cfg(not(target_arch = "wasm32"))]
-    eprintln!("{event}");
+    eprintln!("{}", text(&event));
 }
 
 /// Whether the fetched JWKS held by this isolate may still serve at `now` (fresh, or stale

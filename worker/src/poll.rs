@@ -24,7 +24,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::fields::obj;
+use crate::fields::{obj, text};
 
 /// The `maxEvents` of every poll.
 pub const MAX_EVENTS: u32 = 100;
@@ -83,7 +83,7 @@ impl Pending {
 
     /// The poll request's body: the stored form with `maxEvents` and `returnImmediately`.
     pub fn request(&self) -> String {
-        let stored = self.to_json().to_string();
+        let stored = text(&self.to_json());
         let rest = stored.strip_prefix('{').unwrap_or_default();
         format!("{{\"maxEvents\":{MAX_EVENTS},\"returnImmediately\":true,{rest}")
     }

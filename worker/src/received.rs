@@ -84,6 +84,7 @@ mod io {
     use crate::admin::{self, StoreFailure};
     use crate::audit::{audit, AuditEvent};
     use crate::config::{Config, KeyConfig};
+    use crate::fields::text;
     use crate::http::{json_response, method_not_allowed};
     use crate::{keys, store, verify};
 
@@ -96,7 +97,7 @@ mod io {
     /// for inspection; or the poll's pending acknowledgements).
     pub async fn record(env: &Env, key: &str, record: &Value, now: u64) -> worker::Result<()> {
         store::kv(env)?
-            .put_bytes(key, record.to_string().as_bytes())?
+            .put_bytes(key, text(record).as_bytes())?
             .expiration(now + LEDGER_SECONDS)
             .execute()
             .await?;

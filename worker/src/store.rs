@@ -343,7 +343,7 @@ mod io {
     use super::*;
     use crate::audit::{audit, AuditEvent};
     use crate::epoch;
-    use crate::fields::obj;
+    use crate::fields::{obj, text};
 
     struct State {
         snapshot: Snapshot,
@@ -693,10 +693,8 @@ mod io {
         expiration: Option<UnixTime>,
         now: UnixTime,
     ) -> worker::Result<()> {
-        let mut put = kv(env)?.put_bytes(
-            &kind.key(id),
-            obj! {"revoked_at": now}.to_string().as_bytes(),
-        )?;
+        let mut put =
+            kv(env)?.put_bytes(&kind.key(id), text(&obj! {"revoked_at": now}).as_bytes())?;
         if let Some(e) = expiration {
             put = put.expiration(e);
         }

@@ -20,7 +20,7 @@ mod io {
     use worker::{Date, Delay, Env, Storage};
 
     use crate::audit::{audit, AuditEvent};
-    use crate::fields::obj;
+    use crate::fields::{obj, text};
     use crate::protocol::{
         self, subject_object, Cutoff, CutoffRequest, ObjectAnswer, ObjectRequest,
     };
@@ -79,7 +79,7 @@ mod io {
                 Delay::from(std::time::Duration::from_millis(1100)).await;
             }
             let put = async {
-                kv.put_bytes(&Kind::Sub.key(sub), record.to_string().as_bytes())?
+                kv.put_bytes(&Kind::Sub.key(sub), text(&record).as_bytes())?
                     .metadata(&record)?
                     .expiration(expires_at)
                     .execute()
