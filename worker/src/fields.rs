@@ -8,7 +8,12 @@ use serde_json::{Map, Value};
 
 /// `obj!{"key": value, ...}`: the object `json!({"key": value, ...})` would build. Each value
 /// is borrowed through [`ToField`]; a nested object is a nested `obj!`, `null` is `Value::Null`.
+/// `obj!(sparse: ...)` leaves the `null` fields out, as a derived `Serialize` with
+/// `skip_serializing_if = "Option::is_none"` does.
 macro_rules! obj {
+    (sparse: $($key:literal : $value:expr),* $(,)?) => {
+        $crate::fields::sparse(&[$(($key, $crate::fields::ToField::field(&$value))),*])
+    };
     ($($key:literal : $value:expr),* $(,)?) => {
         $crate::fields::object(&[$(($key, $crate::fields::ToField::field(&$value))),*])
     };
@@ -65,6 +70,16 @@ pub fn object(fields: &[(&str, Field<'_>)]) -> Value {
         map.insert((*key).to_owned(), field.to_value());
     }
     Value::Object(map)
+}
+
+/// The object with the `fields` that are not `null`.
+#[inline(never)]
+pub fn sparse(fields: &[(&str, Field<'_>)]) -> Value {
+    let mut value = object(fields);
+    if let Value::Object(map) = &mut value {
+        map.retain(|_, v| !v.is_null());
+    }
+    value
 }
 
 /// `value` as JSON text, as its `Display` writes it, through the serializer `json_response`
@@ -200,5 +215,7 @@ mod tests {
         assert_eq!(built, expected);
         assert_eq!(built.to_string(), expected.to_string());
         assert_eq!(obj! {}, json!({}));
+        let sparse = obj!(sparse: "a": None::<u64>, "b": 1u64, "c": Value::Null, "d": s);
+        assert_eq!(sparse, json!({"b": 1, "d": s}));
     }
 }

@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use warden_core::{hex, token_digest, Denial, ReplayId, RevocationReason, UnixTime};
 
+use crate::fields::obj;
+
 /// The Durable Object namespace binding.
 pub const DO_BINDING: &str = "WARDEN_SESSIONS";
 /// The Durable Object class exported by the worker.
@@ -393,6 +395,20 @@ impl From<AnswerWire> for Answer {
 }
 
 impl Answer {
+    /// As JSON, as its `Serialize` writes it (the flat [`AnswerWire`] object).
+    pub fn to_value(&self) -> serde_json::Value {
+        let w = AnswerWire::from(self.clone());
+        obj!(sparse:
+            "status": w.status,
+            "access_token": w.access_token,
+            "refresh_token": w.refresh_token,
+            "cap_ends_at": w.cap_ends_at,
+            "refusal": w.refusal.map(String::from),
+            "sid": w.sid,
+            "reason": w.reason,
+        )
+    }
+
     /// An [`Answer::Unavailable`].
     pub fn unavailable(status: u16, reason: impl Into<String>) -> Answer {
         Answer::Unavailable {
@@ -520,6 +536,8 @@ mod tests {
         for a in answers {
             let text = serde_json::to_string(&a).unwrap();
             assert_eq!(serde_json::from_str::<Answer>(&text).unwrap(), a, "{text}");
+            let value = serde_json::to_value(&a).unwrap();
+            assert_eq!(a.to_value().to_string(), value.to_string(), "{text}");
         }
         let text = serde_json::to_string(&Answer::Refused {
             refusal: Refusal::RefreshReused,

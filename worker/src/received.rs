@@ -8,7 +8,10 @@
 //! would change nothing anyway: a session revoked again stays revoked, a cutoff is never
 //! lowered.
 
+use serde_json::Value;
 use warden_core::{hex, token_digest};
+
+use crate::fields::obj;
 
 /// How long a received event's `jti` is remembered: seven days.
 pub const LEDGER_SECONDS: u64 = 7 * 86_400;
@@ -60,6 +63,21 @@ pub struct Line<'a> {
 }
 
 impl<'a> Line<'a> {
+    /// As JSON, as its `Serialize` writes it: the fields that are set.
+    pub fn to_value(&self) -> Value {
+        obj!(sparse:
+            "action": self.action,
+            "jti": self.jti,
+            "type": self.kind,
+            "sid": self.sid,
+            "sub": self.sub,
+            "before": self.before,
+            "state": self.state,
+            "code": self.code,
+            "reason": self.reason,
+        )
+    }
+
     /// The line of a refusal.
     pub fn refused(code: &'a str, reason: &'a str) -> Line<'a> {
         Line {
@@ -177,8 +195,7 @@ mod io {
         if let Err(failed) = done {
             return Err((line, failed));
         }
-        let value = serde_json::to_value(&line).unwrap_or_default();
-        match record(env, &key, &value, now).await {
+        match record(env, &key, &line.to_value(), now).await {
             Ok(()) => Ok(line),
             Err(e) => Err((line, StoreFailure::new("put", e))),
         }
@@ -242,7 +259,7 @@ mod io {
 
     /// Writes `line` as an `event` audit line.
     pub fn logged(event: AuditEvent, line: &Line<'_>) {
-        audit(event, serde_json::to_value(line).unwrap_or_default());
+        audit(event, line.to_value());
     }
 
     /// 503 after a store failure: audited (`unavailable`, the operation), nothing acknowledged.
@@ -274,6 +291,29 @@ mod tests {
             ledger_key("bcl", "https://id.examplej", "1"),
         ] {
             assert_ne!(k, other);
+        }
+    }
+
+    #[test]
+    fn lines_are_what_serialize_writes() {
+        let full = Line {
+            action: "subject_cutoff",
+            jti: Some("j"),
+            kind: Some("t".into()),
+            sid: Some("s"),
+            sub: Some("u\"\n"),
+            before: Some(7),
+            state: Some("st"),
+            code: Some("c"),
+            reason: Some("r"),
+        };
+        for line in [
+            full,
+            Line::default(),
+            Line::refused("invalid_request", "why"),
+        ] {
+            let value = serde_json::to_value(&line).unwrap();
+            assert_eq!(line.to_value().to_string(), value.to_string());
         }
     }
 }

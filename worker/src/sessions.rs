@@ -29,6 +29,7 @@
 use serde::{Deserialize, Serialize};
 use warden_core::{SessionPolicy, SessionState, UnixTime};
 
+use crate::fields::obj;
 use crate::protocol::Refusal;
 
 /// Storage key of the session record.
@@ -135,6 +136,22 @@ impl SessionRecord {
             ended: self.ended.as_ref().map(Refusal::name),
             ended_at: self.ended_at,
         }
+    }
+}
+
+impl SessionView {
+    /// As JSON, as its `Serialize` writes it (`ended` and `ended_at` only once it ended).
+    pub fn to_value(&self) -> serde_json::Value {
+        obj!(sparse:
+            "sid": self.sid,
+            "created_at": self.created_at,
+            "last_active": self.last_active,
+            "expires_at": self.expires_at,
+            "cap_ends_at": self.cap_ends_at,
+            "refreshes": self.refreshes,
+            "ended": self.ended,
+            "ended_at": self.ended_at,
+        )
     }
 }
 
@@ -868,7 +885,7 @@ mod io {
         let view = record.view(policy);
         let expiration = record_expiration(view.cap_ends_at, now);
         let put = async {
-            let metadata = serde_json::to_value(&view)?;
+            let metadata = view.to_value();
             store::put_index(
                 &store::kv(env)?,
                 sub,
@@ -892,8 +909,7 @@ mod io {
         if !matches!(answer, Answer::Fresh { .. }) {
             audit(
                 AuditEvent::RefreshFailed,
-                // An `Answer` always serialises (strings and numbers).
-                obj! {"sid": sid, "answer": serde_json::to_value(answer).unwrap_or_default()},
+                obj! {"sid": sid, "answer": answer.to_value()},
             );
         }
     }
@@ -1072,9 +1088,14 @@ mod tests {
         assert_eq!((v.expires_at, v.cap_ends_at, v.ended), (1_100, 1_900, None));
         let mut ended = r.clone();
         ended.end(Refusal::RefreshReused, 1_001);
+        let live = v;
         let v = ended.view(&P);
         assert_eq!(v.ended, Some("refresh_reused"));
         assert_eq!(v.ended_at, Some(1_001));
+        for view in [&live, &v] {
+            let value = serde_json::to_value(view).unwrap();
+            assert_eq!(view.to_value().to_string(), value.to_string());
+        }
         let listed = serde_json::to_string(&v).unwrap();
         assert!(!listed.contains("token"), "{listed}");
     }
