@@ -158,18 +158,12 @@ impl Config {
                 .map(String::from)
                 .collect();
         }
-        if let Some(v) = get("WARDEN_LEEWAY_SECONDS") {
-            policy.leeway = seconds(&v, 0, 300).map_err(|why| err("WARDEN_LEEWAY_SECONDS", why))?;
+        if let Some(v) = seconds_var(&get, "WARDEN_LEEWAY_SECONDS", 0, 300)? {
+            policy.leeway = v;
         }
-        if let Some(v) = get("WARDEN_MAX_TOKEN_AGE_SECONDS") {
-            policy.max_age = Some(
-                seconds(&v, 1, MAX_SECONDS)
-                    .map_err(|why| err("WARDEN_MAX_TOKEN_AGE_SECONDS", why))?,
-            );
-        }
-        if let Some(v) = get("WARDEN_MAX_LIFETIME_SECONDS") {
-            policy.max_lifetime = seconds(&v, 1, MAX_SECONDS)
-                .map_err(|why| err("WARDEN_MAX_LIFETIME_SECONDS", why))?;
+        policy.max_age = seconds_var(&get, "WARDEN_MAX_TOKEN_AGE_SECONDS", 1, MAX_SECONDS)?;
+        if let Some(v) = seconds_var(&get, "WARDEN_MAX_LIFETIME_SECONDS", 1, MAX_SECONDS)? {
+            policy.max_lifetime = v;
         }
         if let Some(v) = get("WARDEN_ACCESS_TYP") {
             if v.len() > MAX_NAME_LEN || !v.bytes().all(|b| b.is_ascii_graphic()) {
@@ -222,18 +216,12 @@ impl Config {
                 ))
             }
         };
-        let snapshot_seconds = match get("WARDEN_SNAPSHOT_SECONDS") {
-            None => DEFAULT_SNAPSHOT_SECONDS,
-            Some(v) => seconds(&v, 1, 3600).map_err(|why| err("WARDEN_SNAPSHOT_SECONDS", why))?,
-        };
+        let snapshot_seconds = seconds_var(&get, "WARDEN_SNAPSHOT_SECONDS", 1, 3600)?
+            .unwrap_or(DEFAULT_SNAPSHOT_SECONDS);
         let admin_token = secret(get("WARDEN_ADMIN_TOKEN"), "WARDEN_ADMIN_TOKEN")?;
         let origin_secret = secret(get("WARDEN_ORIGIN_SECRET"), "WARDEN_ORIGIN_SECRET")?;
-        policy.refresh_window = match get("WARDEN_REFRESH_WINDOW_SECONDS") {
-            None => DEFAULT_REFRESH_WINDOW_SECONDS,
-            Some(v) => {
-                seconds(&v, 0, 3600).map_err(|why| err("WARDEN_REFRESH_WINDOW_SECONDS", why))?
-            }
-        };
+        policy.refresh_window = seconds_var(&get, "WARDEN_REFRESH_WINDOW_SECONDS", 0, 3600)?
+            .unwrap_or(DEFAULT_REFRESH_WINDOW_SECONDS);
         let refresh = refresh_config(&get, access_cookie.as_deref())?;
         let backchannel = backchannel_config(&get, &policy)?;
         let ssf = ssf::ssf_config(&get, &policy, &keys)?;
@@ -358,23 +346,17 @@ fn refresh_config(
             ))
         }
     };
-    let grace = match get("WARDEN_REFRESH_GRACE_SECONDS") {
-        None => DEFAULT_REFRESH_GRACE_SECONDS,
-        Some(v) => seconds(&v, 0, MAX_REFRESH_GRACE_SECONDS)
-            .map_err(|why| err("WARDEN_REFRESH_GRACE_SECONDS", why))?,
-    };
-    let idle_timeout = match get("WARDEN_SESSION_IDLE_SECONDS") {
-        None => DEFAULT_SESSION_IDLE_SECONDS,
-        Some(v) => {
-            seconds(&v, 1, MAX_SECONDS).map_err(|why| err("WARDEN_SESSION_IDLE_SECONDS", why))?
-        }
-    };
-    let absolute_cap = match get("WARDEN_SESSION_MAX_SECONDS") {
-        None => DEFAULT_SESSION_MAX_SECONDS,
-        Some(v) => {
-            seconds(&v, 1, MAX_SECONDS).map_err(|why| err("WARDEN_SESSION_MAX_SECONDS", why))?
-        }
-    };
+    let grace = seconds_var(
+        get,
+        "WARDEN_REFRESH_GRACE_SECONDS",
+        0,
+        MAX_REFRESH_GRACE_SECONDS,
+    )?
+    .unwrap_or(DEFAULT_REFRESH_GRACE_SECONDS);
+    let idle_timeout = seconds_var(get, "WARDEN_SESSION_IDLE_SECONDS", 1, MAX_SECONDS)?
+        .unwrap_or(DEFAULT_SESSION_IDLE_SECONDS);
+    let absolute_cap = seconds_var(get, "WARDEN_SESSION_MAX_SECONDS", 1, MAX_SECONDS)?
+        .unwrap_or(DEFAULT_SESSION_MAX_SECONDS);
     Ok(Some(RefreshConfig {
         path,
         cookie,
@@ -463,6 +445,18 @@ pub(crate) fn seconds(value: &str, min: u64, max: u64) -> Result<u64, String> {
             "{value:?} is not a whole number of seconds between {min} and {max}"
         )),
     }
+}
+
+/// `variable` as [`seconds`] between `min` and `max`; `None` while it is unset.
+pub(crate) fn seconds_var(
+    get: &dyn Fn(&str) -> Option<String>,
+    variable: &'static str,
+    min: u64,
+    max: u64,
+) -> Result<Option<u64>, ConfigError> {
+    get(variable)
+        .map(|v| seconds(&v, min, max).map_err(|why| err(variable, why)))
+        .transpose()
 }
 
 pub(crate) fn secret(
