@@ -133,43 +133,124 @@ pub fn reapable(expires_at: UnixTime, now: UnixTime) -> bool {
     expires_at != NEVER && now >= expires_at
 }
 
+/// The isolate's PAT records by digest (found or not): the cache `lookup` reads
+/// first.
+#[cfg(any(target_arch = "wasm32", test))]
+mod cache {
+    use std::collections::BTreeMap;
+
+    use warden_core::UnixTime;
+
+    use super::StoredPat;
+
+    /// Records cached per isolate, each for `WARDEN_SNAPSHOT_SECONDS`.
+    pub(super) const MAX_CACHED: usize = 1024;
+
+    /// `index` holds each digest's slot in `slots`: a map of the type the revocation snapshot
+    /// has, so no second B-tree (of records) is compiled into the worker.
+    pub(super) struct Cache {
+        index: BTreeMap<String, u64>,
+        slots: Vec<Cached>,
+    }
+
+    /// One cached record (or the knowledge that there is none), read at `at`.
+    pub(super) struct Cached {
+        pub(super) digest: String,
+        pub(super) record: Option<StoredPat>,
+        pub(super) at: UnixTime,
+    }
+
+    impl Cache {
+        pub(super) const fn new() -> Cache {
+            Cache {
+                index: BTreeMap::new(),
+                slots: Vec::new(),
+            }
+        }
+
+        pub(super) fn get(&self, digest: &str) -> Option<&Cached> {
+            let slot = *self.index.get(digest)?;
+            self.slots.get(usize::try_from(slot).ok()?)
+        }
+
+        /// Puts `entry` in its digest's slot; a new digest in a full cache takes the slot of the
+        /// oldest entry (of equally old ones, the smallest digest's).
+        pub(super) fn put(&mut self, entry: Cached) {
+            let slot = match self.index.get(&entry.digest) {
+                Some(&slot) => slot,
+                None if self.slots.len() >= MAX_CACHED => {
+                    let oldest = self
+                        .slots
+                        .iter()
+                        .enumerate()
+                        .min_by(|(_, a), (_, b)| (a.at, &a.digest).cmp(&(b.at, &b.digest)))
+                        .map(|(i, old)| (i as u64, old.digest.clone()));
+                    let Some((slot, old)) = oldest else { return };
+                    self.index.remove(&old);
+                    self.index.insert(entry.digest.clone(), slot);
+                    slot
+                }
+                None => {
+                    self.index
+                        .insert(entry.digest.clone(), self.slots.len() as u64);
+                    self.slots.push(entry);
+                    return;
+                }
+            };
+            if let Some(cached) = usize::try_from(slot)
+                .ok()
+                .and_then(|i| self.slots.get_mut(i))
+            {
+                *cached = entry;
+            }
+        }
+
+        pub(super) fn remove(&mut self, digest: &str) {
+            let Some(i) = self
+                .index
+                .remove(digest)
+                .and_then(|s| usize::try_from(s).ok())
+            else {
+                return;
+            };
+            if i < self.slots.len() {
+                self.slots.swap_remove(i);
+                if let Some(moved) = self.slots.get(i) {
+                    self.index.insert(moved.digest.clone(), i as u64);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 pub use io::*;
 
 #[cfg(target_arch = "wasm32")]
 mod io {
     use std::cell::RefCell;
-    use std::collections::BTreeMap;
 
     use serde_json::Value;
     use warden_core::{hex, token_digest, Unavailable, UnixTime};
     use worker::{Env, KvStore};
 
+    use super::cache::{Cache, Cached};
     use super::*;
     use crate::audit::{audit, AuditEvent};
     use crate::fields::obj;
     use crate::store::{self, index_key, LIST_PAGE};
 
-    /// Records cached per isolate (found or not), each for `WARDEN_SNAPSHOT_SECONDS`.
-    const MAX_CACHED: usize = 1024;
-
     thread_local! {
-        static CACHE: RefCell<BTreeMap<String, (Option<StoredPat>, UnixTime)>> = const { RefCell::new(BTreeMap::new()) };
+        static CACHE: RefCell<Cache> = const { RefCell::new(Cache::new()) };
     }
 
     fn cache_put(digest: &str, record: Option<StoredPat>, now: UnixTime) {
         CACHE.with(|c| {
-            let mut c = c.borrow_mut();
-            if c.len() >= MAX_CACHED && !c.contains_key(digest) {
-                if let Some(oldest) = c
-                    .iter()
-                    .min_by_key(|(_, (_, at))| *at)
-                    .map(|(k, _)| k.clone())
-                {
-                    c.remove(&oldest);
-                }
-            }
-            c.insert(digest.to_owned(), (record, now));
+            c.borrow_mut().put(Cached {
+                digest: digest.to_owned(),
+                record,
+                at: now,
+            })
         });
     }
 
@@ -190,8 +271,8 @@ mod io {
         let cached = CACHE.with(|c| {
             c.borrow()
                 .get(&digest)
-                .filter(|(_, at)| now >= *at && now < at.saturating_add(interval))
-                .map(|(r, _)| r.clone())
+                .filter(|c| now >= c.at && now < c.at.saturating_add(interval))
+                .map(|c| c.record.clone())
         });
         let record = match cached {
             Some(r) => r,
@@ -412,6 +493,62 @@ mod tests {
             active: revoked_at.is_none(),
             created_at: 1_000,
             revoked_at,
+        }
+    }
+
+    /// The cache against the ordered map it replaced (insert; when full and the digest is new,
+    /// first remove the entry with the smallest `at`, the smallest digest among equals).
+    #[test]
+    fn the_cache_keeps_and_evicts_as_an_ordered_map_did() {
+        use std::collections::BTreeMap;
+
+        use cache::{Cache, Cached, MAX_CACHED};
+
+        let mut cache = Cache::new();
+        let mut model: BTreeMap<String, (Option<StoredPat>, UnixTime)> = BTreeMap::new();
+        let mut evicted = 0;
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for step in 0..20_000u64 {
+            let digest = format!("{:04}", next(MAX_CACHED as u64 + 300));
+            let record = (next(2) == 0).then(|| pat(step, None));
+            let at = step / 16;
+            match next(10) {
+                0 => {
+                    cache.remove(&digest);
+                    model.remove(&digest);
+                }
+                1..=5 => {
+                    if model.len() >= MAX_CACHED && !model.contains_key(&digest) {
+                        let oldest = model.iter().min_by_key(|(_, (_, at))| *at);
+                        let oldest = oldest.map(|(k, _)| k.clone()).unwrap();
+                        model.remove(&oldest);
+                        evicted += 1;
+                    }
+                    model.insert(digest.clone(), (record.clone(), at));
+                    cache.put(Cached {
+                        digest: digest.clone(),
+                        record,
+                        at,
+                    });
+                }
+                _ => {}
+            }
+            let other = format!("{:04}", next(MAX_CACHED as u64 + 300));
+            for d in [&digest, &other] {
+                let cached = cache.get(d).map(|c| (c.record.clone(), c.at));
+                assert_eq!(cached.as_ref(), model.get(d), "step {step}");
+            }
+        }
+        assert!(evicted > 100, "{evicted}");
+        for (digest, entry) in &model {
+            let cached = cache.get(digest).map(|c| (c.record.clone(), c.at));
+            assert_eq!(cached.as_ref(), Some(entry));
         }
     }
 
