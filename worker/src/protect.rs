@@ -424,7 +424,7 @@ fn bad_pair(config: &Config, sid: Option<&str>, r: &Refusal) -> Result<Response>
 /// did.
 fn note_seen(ctx: &Context, env: &Env, token: &Token) -> bool {
     thread_local! {
-        static SEEN: RefCell<std::collections::BTreeSet<String>> = const { RefCell::new(std::collections::BTreeSet::new()) };
+        static SEEN: RefCell<store::IdSet> = const { RefCell::new(store::IdSet::new()) };
     }
     /// Sessions remembered per isolate before the set starts over.
     const MAX_SEEN: usize = 10_000;

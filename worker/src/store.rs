@@ -14,7 +14,7 @@
 //! snapshot at once and are laid over every refreshed snapshot for [`OVERLAY_SECONDS`], as a
 //! fresh listing may not show them yet.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 use warden_core::{hex, token_digest, UnixTime};
@@ -140,6 +140,48 @@ pub enum CutoffLookup {
     Maybe,
 }
 
+/// A set of ids: a map of the snapshot's own type (every id to 0), so that the worker carries
+/// one B-tree of strings, not two.
+#[derive(Clone, Debug, Default)]
+pub struct IdSet(BTreeMap<String, UnixTime>);
+
+impl IdSet {
+    /// The empty set.
+    pub const fn new() -> IdSet {
+        IdSet(BTreeMap::new())
+    }
+
+    /// Adds `id`; whether it was new.
+    pub fn insert(&mut self, id: String) -> bool {
+        self.0.insert(id, 0).is_none()
+    }
+
+    /// Removes `id`; whether it was there.
+    pub fn remove(&mut self, id: &str) -> bool {
+        self.0.remove(id).is_some()
+    }
+
+    /// Whether `id` is in the set.
+    pub fn contains(&self, id: &str) -> bool {
+        self.0.contains_key(id)
+    }
+
+    /// How many ids it holds.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Forgets every id.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
 /// An isolate's picture of the active revocations.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
@@ -148,9 +190,9 @@ pub struct Snapshot {
     /// Subject cutoffs.
     cutoffs: BTreeMap<String, UnixTime>,
     /// `rv:sub:` records listed without usable metadata: their value must be read.
-    unknown_subs: BTreeSet<String>,
+    unknown_subs: IdSet,
     /// Ids read from KV and found absent, per kind, until the next refresh.
-    absent: [BTreeSet<String>; 4],
+    absent: [IdSet; 4],
     remembered: usize,
     /// Whether the listing covered every record (absent from the snapshot = not revoked).
     complete: bool,
@@ -775,6 +817,22 @@ mod tests {
             complete,
             now,
         )
+    }
+
+    #[test]
+    fn id_sets_are_sets() {
+        let mut set = IdSet::new();
+        assert!(set.is_empty());
+        assert!(set.insert("b".into()));
+        assert!(set.insert("a".into()));
+        assert!(!set.insert("a".into()), "already there");
+        assert_eq!(set.len(), 2);
+        assert!(set.contains("a") && set.contains("b") && !set.contains("c"));
+        assert!(set.remove("a"));
+        assert!(!set.remove("a"));
+        assert!(!set.contains("a"));
+        set.clear();
+        assert!(set.is_empty() && !set.contains("b"));
     }
 
     #[test]
