@@ -137,19 +137,18 @@ pub fn reapable(expires_at: UnixTime, now: UnixTime) -> bool {
 /// first.
 #[cfg(any(target_arch = "wasm32", test))]
 mod cache {
-    use std::collections::BTreeMap;
-
     use warden_core::UnixTime;
 
     use super::StoredPat;
+    use crate::store::IdMap;
 
     /// Records cached per isolate, each for `WARDEN_SNAPSHOT_SECONDS`.
     pub(super) const MAX_CACHED: usize = 1024;
 
-    /// `index` holds each digest's slot in `slots`: a map of the type the revocation snapshot
-    /// has, so no second B-tree (of records) is compiled into the worker.
+    /// `index` holds each digest's slot in `slots`: an [`IdMap`], so no B-tree of records is
+    /// compiled into the worker.
     pub(super) struct Cache {
-        index: BTreeMap<String, u64>,
+        index: IdMap,
         slots: Vec<Cached>,
     }
 
@@ -161,15 +160,15 @@ mod cache {
     }
 
     impl Cache {
-        pub(super) const fn new() -> Cache {
+        pub(super) fn new() -> Cache {
             Cache {
-                index: BTreeMap::new(),
+                index: IdMap::default(),
                 slots: Vec::new(),
             }
         }
 
         pub(super) fn get(&self, digest: &str) -> Option<&Cached> {
-            let slot = *self.index.get(digest)?;
+            let slot = self.index.get(digest)?;
             self.slots.get(usize::try_from(slot).ok()?)
         }
 
@@ -177,7 +176,7 @@ mod cache {
         /// oldest entry (of equally old ones, the smallest digest's).
         pub(super) fn put(&mut self, entry: Cached) {
             let slot = match self.index.get(&entry.digest) {
-                Some(&slot) => slot,
+                Some(slot) => slot,
                 None if self.slots.len() >= MAX_CACHED => {
                     let oldest = self
                         .slots
@@ -241,7 +240,7 @@ mod io {
     use crate::store::{self, index_key, LIST_PAGE};
 
     thread_local! {
-        static CACHE: RefCell<Cache> = const { RefCell::new(Cache::new()) };
+        static CACHE: RefCell<Cache> = RefCell::new(Cache::new());
     }
 
     fn cache_put(digest: &str, record: Option<StoredPat>, now: UnixTime) {

@@ -424,7 +424,8 @@ fn bad_pair(config: &Config, sid: Option<&str>, r: &Refusal) -> Result<Response>
 /// did.
 fn note_seen(ctx: &Context, env: &Env, token: &Token) -> bool {
     thread_local! {
-        static SEEN: RefCell<store::IdSet> = const { RefCell::new(store::IdSet::new()) };
+        // The sessions seen (a set: the numbers are 0).
+        static SEEN: RefCell<store::IdMap> = RefCell::new(store::IdMap::default());
     }
     /// Sessions remembered per isolate before the set starts over.
     const MAX_SEEN: usize = 10_000;
@@ -436,7 +437,7 @@ fn note_seen(ctx: &Context, env: &Env, token: &Token) -> bool {
         if seen.len() >= MAX_SEEN {
             seen.clear();
         }
-        seen.insert(sid.clone())
+        seen.insert(sid.clone(), 0)
     });
     if !first {
         return false;
