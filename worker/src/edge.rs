@@ -13,7 +13,7 @@ use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, Sc
 
 use crate::audit::{audit, AuditEvent};
 use crate::config::{Config, ConfigError};
-use crate::fields::obj;
+use crate::fields::{fields, obj};
 use crate::http::json_response;
 use crate::pat;
 use crate::protect::{self, Outcome};
@@ -23,7 +23,7 @@ use crate::runtime::{config, unix_now};
 fn config_failed(e: &ConfigError) {
     audit(
         AuditEvent::ConfigError,
-        obj! {"variable": e.variable, "reason": e.reason},
+        &fields! {"variable": e.variable, "reason": e.reason},
     );
 }
 
@@ -206,11 +206,11 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     match pat::reap(&env, now).await {
         Ok(reaped) => audit(
             AuditEvent::Reap,
-            obj! {"cron": event.cron(), "reaped": reaped},
+            &fields! {"cron": event.cron(), "reaped": reaped},
         ),
         Err(e) => audit(
             AuditEvent::StoreError,
-            obj! {"op": "reap", "error": e.to_string()},
+            &fields! {"op": "reap", "error": e.to_string()},
         ),
     }
     crate::poll::run(&env, &config, now).await;

@@ -11,14 +11,23 @@ use serde_json::{Map, Value};
 /// `obj!(sparse: ...)` leaves the `null` fields out, as a derived `Serialize` with
 /// `skip_serializing_if = "Option::is_none"` does.
 macro_rules! obj {
-    (sparse: $($key:literal : $value:expr),* $(,)?) => {
-        $crate::fields::sparse(&[$(($key, $crate::fields::ToField::field(&$value))),*])
+    (sparse: $($fields:tt)*) => {
+        $crate::fields::sparse(&$crate::fields::fields! {$($fields)*})
     };
-    ($($key:literal : $value:expr),* $(,)?) => {
-        $crate::fields::object(&[$(($key, $crate::fields::ToField::field(&$value))),*])
+    ($($fields:tt)*) => {
+        $crate::fields::object(&$crate::fields::fields! {$($fields)*})
     };
 }
 pub(crate) use obj;
+
+/// `fields!{"key": value, ...}`: the array of `(key, Field)` pairs [`obj!`] makes its object of
+/// (and [`crate::audit::audit`] its line of).
+macro_rules! fields {
+    ($($key:literal : $value:expr),* $(,)?) => {
+        [$(($key, $crate::fields::ToField::field(&$value))),*]
+    };
+}
+pub(crate) use fields;
 
 /// One field's value, borrowed.
 #[derive(Clone, Copy, Debug)]

@@ -367,7 +367,7 @@ async fn jwks_uri(
                 #[cfg(target_arch = "wasm32")]
                 crate::audit::audit(
                     crate::audit::AuditEvent::ConfigError,
-                    obj! {"variable": "WARDEN_OIDC_DISCOVERY", "reason": why, "url": discovery.url},
+                    &crate::fields::fields! {"variable": "WARDEN_OIDC_DISCOVERY", "reason": why, "url": discovery.url},
                 );
                 match now <= d.usable_until {
                     true => Ok(d.jwks_uri.clone()),

@@ -69,13 +69,14 @@ impl StoredPat {
     /// What listings show: everything but the digest (and never the secret, which is not kept).
     pub fn listing(&self) -> Value {
         obj! {
-        "id": self.id,
-        "sub": self.sub,
-        "expires_at": self.expires_at,
-        "scopes": self.scopes,
-        "active": self.active,
-        "created_at": self.created_at,
-        "revoked_at": self.revoked_at,}
+            "id": self.id,
+            "sub": self.sub,
+            "expires_at": self.expires_at,
+            "scopes": self.scopes,
+            "active": self.active,
+            "created_at": self.created_at,
+            "revoked_at": self.revoked_at,
+        }
     }
 
     /// Metadata of the `pat:` key, enough for the reaper without reading values.
@@ -236,7 +237,7 @@ mod io {
     use super::cache::{Cache, Cached};
     use super::*;
     use crate::audit::{audit, AuditEvent};
-    use crate::fields::obj;
+    use crate::fields::{fields, obj};
     use crate::store::{self, index_key, LIST_PAGE};
 
     thread_local! {
@@ -283,7 +284,7 @@ mod io {
                 Err(e) => {
                     audit(
                         AuditEvent::StoreError,
-                        obj! {"op": "get", "kind": "pat", "error": e.to_string()},
+                        &fields! {"op": "get", "kind": "pat", "error": e.to_string()},
                     );
                     return Err(Unavailable);
                 }
@@ -329,7 +330,7 @@ mod io {
         cache_put(&digest, Some(record.clone()), now);
         audit(
             AuditEvent::IssueToken,
-            obj! {"class": "pat", "id": id, "sub": record.sub, "expires_at": record.expires_at},
+            &fields! {"class": "pat", "id": id, "sub": record.sub, "expires_at": record.expires_at},
         );
         Ok(
             obj! {"id": id, "token": token, "expires_at": record.expires_at, "sub": record.sub, "scopes": record.scopes},
@@ -424,7 +425,7 @@ mod io {
         cache_put(digest, Some(record.clone()), now);
         audit(
             AuditEvent::Revoke,
-            obj! {"kind": "pat", "id": record.id, "sub": record.sub},
+            &fields! {"kind": "pat", "id": record.id, "sub": record.sub},
         );
         Ok(Some(record))
     }
@@ -456,7 +457,7 @@ mod io {
                 }
                 audit(
                     AuditEvent::ExpireToken,
-                    obj! {"class": "pat", "id": id, "sub": sub, "expires_at": expires_at},
+                    &fields! {"class": "pat", "id": id, "sub": sub, "expires_at": expires_at},
                 );
                 reaped += 1;
                 if reaped >= REAP_BATCH {

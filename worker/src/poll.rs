@@ -131,7 +131,7 @@ mod io {
     use crate::admin::StoreFailure;
     use crate::audit::{audit, AuditEvent};
     use crate::config::{Config, PollConfig};
-    use crate::fields::obj;
+    use crate::fields::fields;
     use crate::keys::fetch_text;
     use crate::received::{self, logged, Line};
     use crate::ssf::{deliver, Delivery, EVENT};
@@ -152,13 +152,15 @@ mod io {
         let Some(poll) = &ssf.poll else { return };
         let mut run = Run::default();
         let outcome = rounds(env, config, ssf, poll, now, &mut run).await;
-        let line = obj! {
-        "polls": run.polls,
-        "received": run.received,
-        "acknowledged": run.acknowledged,
-        "refused": run.refused,
-        "error": outcome.err(),};
-        audit(AuditEvent::SsfPoll, line);
+        let error = outcome.err();
+        let line = fields! {
+            "polls": run.polls,
+            "received": run.received,
+            "acknowledged": run.acknowledged,
+            "refused": run.refused,
+            "error": error,
+        };
+        audit(AuditEvent::SsfPoll, &line);
     }
 
     async fn rounds(

@@ -16,7 +16,7 @@ use crate::admin;
 use crate::audit::{audit, AuditEvent};
 use crate::backchannel;
 use crate::config::{Config, RefreshConfig, ReplayScope};
-use crate::fields::obj;
+use crate::fields::{fields, obj};
 use crate::http::json_response;
 use crate::oauth;
 use crate::pat;
@@ -254,12 +254,13 @@ impl<'a> Call<'a> {
             acted = true;
             audit(
                 AuditEvent::FailOpenAllow,
-                obj! {
-                "class": f.grant.class.name(),
-                "sub": token.claims.sub,
-                "sid": token.claims.sid,
-                "jti": token.claims.jti,
-                "kid": token.header.kid,},
+                &fields! {
+                    "class": f.grant.class.name(),
+                    "sub": token.claims.sub,
+                    "sid": token.claims.sid,
+                    "jti": token.claims.jti,
+                    "kid": token.header.kid,
+                },
             );
         }
         if f.register_session {
@@ -325,7 +326,7 @@ impl<'a> Call<'a> {
             Answer::Unavailable { status, reason } => {
                 audit(
                     AuditEvent::RefreshUnavailable,
-                    obj! {"status": status, "reason": reason, "sid": sid},
+                    &fields! {"status": status, "reason": reason, "sid": sid},
                 );
                 match gate.refresh_unavailable(self.request, old, status == 502, now) {
                     Decision::Forward(f) => Ok(Outcome::Forward(Upstream::identified(f))),
@@ -414,7 +415,7 @@ struct Pair<'a> {
 fn bad_pair(config: &Config, sid: Option<&str>, r: &Refusal) -> Result<Response> {
     audit(
         AuditEvent::RefreshBadToken,
-        obj! {"sid": sid, "reason": r.detail},
+        &fields! {"sid": sid, "reason": r.detail},
     );
     refusal_response(config, r)
 }

@@ -11,7 +11,7 @@
 use serde_json::Value;
 use warden_core::{hex, token_digest};
 
-use crate::fields::obj;
+use crate::fields::{fields, sparse, Field};
 
 /// How long a received event's `jti` is remembered: seven days.
 pub const LEDGER_SECONDS: u64 = 7 * 86_400;
@@ -63,9 +63,9 @@ pub struct Line<'a> {
 }
 
 impl<'a> Line<'a> {
-    /// As JSON, as its `Serialize` writes it: the fields that are set.
-    pub fn to_value(&self) -> Value {
-        obj!(sparse:
+    /// Its fields; those not set are `null` (the audit line leaves them out).
+    pub fn fields(&self) -> [(&'static str, Field<'_>); 9] {
+        fields! {
             "action": self.action,
             "jti": self.jti,
             "type": self.kind,
@@ -75,7 +75,12 @@ impl<'a> Line<'a> {
             "state": self.state,
             "code": self.code,
             "reason": self.reason,
-        )
+        }
+    }
+
+    /// As JSON, as its `Serialize` writes it: the fields that are set.
+    pub fn to_value(&self) -> Value {
+        sparse(&self.fields())
     }
 
     /// The line of a refusal.
@@ -259,7 +264,7 @@ mod io {
 
     /// Writes `line` as an `event` audit line.
     pub fn logged(event: AuditEvent, line: &Line<'_>) {
-        audit(event, line.to_value());
+        audit(event, &line.fields());
     }
 
     /// 503 after a store failure: audited (`unavailable`, the operation), nothing acknowledged.

@@ -33,13 +33,13 @@ mod io {
 
     use super::*;
     use crate::audit::{audit, AuditEvent};
-    use crate::fields::obj;
+    use crate::fields::fields;
     use crate::protocol::{self, ObjectAnswer, ObjectRequest, ObtainedPair};
 
     fn object_error(op: &str, sid: Option<&str>, e: &worker::Error) {
         audit(
             AuditEvent::SessionObjectError,
-            obj! {"op": op, "sid": sid, "error": e.to_string()},
+            &fields! {"op": op, "sid": sid, "error": e.to_string()},
         );
     }
 

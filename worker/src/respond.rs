@@ -9,7 +9,7 @@ use worker::{Headers, Response, Result};
 
 use crate::audit::{audit, AuditEvent};
 use crate::config::Config;
-use crate::fields::obj;
+use crate::fields::{fields, obj};
 use crate::http::json_response;
 use crate::oauth;
 
@@ -130,7 +130,7 @@ impl Upstream {
 
 /// The origin could not be reached: audited as `origin_error`, 502.
 pub fn origin_unreachable(error: &str) -> Result<Response> {
-    audit(AuditEvent::OriginError, obj! {"error": error});
+    audit(AuditEvent::OriginError, &fields! {"error": error});
     json_response(
         502,
         &obj! {"error": "bad_gateway", "error_description": "origin unreachable"},
@@ -148,15 +148,16 @@ pub fn refuse(config: &Config, r: &Refusal) -> Result<Response> {
     };
     audit(
         event,
-        obj! {
-        "code": d.code(),
-        "status": d.status(),
-        "class": r.who.class.map(|c| c.name()),
-        "sub": r.who.sub,
-        "jti": r.who.jti,
-        "sid": r.who.sid,
-        "scope": d.scope(),
-        "detail": r.detail,},
+        &fields! {
+            "code": d.code(),
+            "status": d.status(),
+            "class": r.who.class.map(|c| c.name()),
+            "sub": r.who.sub,
+            "jti": r.who.jti,
+            "sid": r.who.sid,
+            "scope": d.scope(),
+            "detail": r.detail,
+        },
     );
     refusal_response(config, r)
 }

@@ -175,7 +175,7 @@ mod io {
     use super::*;
     use crate::audit::{audit, AuditEvent};
     use crate::config::{Config, ConfigError, RefreshConfig};
-    use crate::fields::obj;
+    use crate::fields::{fields, obj};
     use crate::oauth::{self, RefreshFailure, TokenPair};
     use crate::protocol::{object_name, Answer, ObtainedPair, SessionCall};
     use crate::refresh::{self, owner_key, MAX_TOKEN_RESPONSE_BYTES, REFRESH_TIMEOUT_MS};
@@ -259,7 +259,7 @@ mod io {
     fn storage_error(e: &worker::Error) -> Answer {
         audit(
             AuditEvent::StoreError,
-            obj! {"op": "session_object", "error": e.to_string()},
+            &fields! {"op": "session_object", "error": e.to_string()},
         );
         Answer::unavailable(503, "session object storage unavailable")
     }
@@ -556,7 +556,7 @@ mod io {
         if new_sid != Some(sid) || (sub.is_some() && new_sub.as_deref() != sub) {
             audit(
                 AuditEvent::RefreshMismatch,
-                obj! {"sid": sid, "new_sid": new_sid, "sub": sub, "new_sub": new_sub},
+                &fields! {"sid": sid, "new_sid": new_sid, "sub": sub, "new_sub": new_sub},
             );
             return Err(Answer::unavailable(
                 502,
@@ -621,7 +621,7 @@ mod io {
         write_index(cx.env, &record, &cx.rc.session, now).await;
         audit(
             AuditEvent::Refresh,
-            obj! {"sid": sid, "sub": record.sub, "refreshes": record.refreshes},
+            &fields! {"sid": sid, "sub": record.sub, "refreshes": record.refreshes},
         );
         Answer::Fresh {
             access_token: pair.access_token,
@@ -668,7 +668,7 @@ mod io {
             Err(e) => {
                 audit(
                     AuditEvent::SessionObjectError,
-                    obj! {"op": "cutoff", "error": e.to_string()},
+                    &fields! {"op": "cutoff", "error": e.to_string()},
                 );
                 Err(Answer::unavailable(503, "subject cutoff unavailable"))
             }
@@ -725,17 +725,17 @@ mod io {
                 // reported: the revocation did not reach KV.
                 audit(
                     AuditEvent::StoreError,
-                    obj! {"op": "put", "kind": "sid", "id": sid, "error": e.to_string()},
+                    &fields! {"op": "put", "kind": "sid", "id": sid, "error": e.to_string()},
                 );
             }
             audit(
                 AuditEvent::RefreshReuseDetected,
-                obj! {"sid": sid, "sub": record.sub, "rotated_at": rotated.map(|r| r.at), "expires_at": expires_at},
+                &fields! {"sid": sid, "sub": record.sub, "rotated_at": rotated.map(|r| r.at), "expires_at": expires_at},
             );
         } else {
             audit(
                 AuditEvent::SessionEnd,
-                obj! {"sid": sid, "sub": record.sub, "code": reason.code()},
+                &fields! {"sid": sid, "sub": record.sub, "code": reason.code()},
             );
         }
         refused(sid, reason)
@@ -806,7 +806,7 @@ mod io {
                 let Some(sid) = parse(&pair.access_token).ok().and_then(|t| t.claims.sid) else {
                     audit(
                         AuditEvent::RefreshMismatch,
-                        obj! {"reason": "the new access token names no session"},
+                        &fields! {"reason": "the new access token names no session"},
                     );
                     return Answer::unavailable(
                         502,
@@ -844,7 +844,7 @@ mod io {
         if let Err(e) = storage.set_alarm(ms).await {
             audit(
                 AuditEvent::StoreError,
-                obj! {"op": "set_alarm", "error": e.to_string()},
+                &fields! {"op": "set_alarm", "error": e.to_string()},
             );
         }
     }
@@ -873,7 +873,7 @@ mod io {
             if let Err(e) = put.await {
                 audit(
                     AuditEvent::StoreError,
-                    obj! {"op": "put", "kind": "rth", "error": e.to_string()},
+                    &fields! {"op": "put", "kind": "rth", "error": e.to_string()},
                 );
             }
         }
@@ -899,7 +899,7 @@ mod io {
         if let Err(e) = put.await {
             audit(
                 AuditEvent::StoreError,
-                obj! {"op": "put", "kind": "session", "error": e.to_string()},
+                &fields! {"op": "put", "kind": "session", "error": e.to_string()},
             );
         }
     }
@@ -909,7 +909,7 @@ mod io {
         if !matches!(answer, Answer::Fresh { .. }) {
             audit(
                 AuditEvent::RefreshFailed,
-                obj! {"sid": sid, "answer": answer.to_value()},
+                &fields! {"sid": sid, "answer": answer.to_value()},
             );
         }
     }

@@ -368,11 +368,12 @@ impl Snapshot {
             return obj! {"built": false};
         }
         obj! {
-        "built": true,
-        "age_seconds": now.saturating_sub(self.built_at),
-        "complete": self.complete,
-        "records": self.listed,
-        "cutoffs": self.cutoffs.len(),}
+            "built": true,
+            "age_seconds": now.saturating_sub(self.built_at),
+            "complete": self.complete,
+            "records": self.listed,
+            "cutoffs": self.cutoffs.len(),
+        }
     }
 }
 
@@ -393,7 +394,7 @@ mod io {
     use super::*;
     use crate::audit::{audit, AuditEvent};
     use crate::epoch;
-    use crate::fields::{obj, text};
+    use crate::fields::{fields, obj, text};
 
     struct State {
         snapshot: Snapshot,
@@ -590,7 +591,7 @@ mod io {
                 Err(e) => {
                     audit(
                         AuditEvent::StoreError,
-                        obj! {"op": "list", "error": e.to_string()},
+                        &fields! {"op": "list", "error": e.to_string()},
                     );
                     s.snapshot.degraded(now)
                 }
@@ -662,7 +663,7 @@ mod io {
             Err(e) => {
                 audit(
                     AuditEvent::StoreError,
-                    obj! {"op": "get", "kind": kind.name(), "error": e.to_string()},
+                    &fields! {"op": "get", "kind": kind.name(), "error": e.to_string()},
                 );
                 Fact::Unknown
             }
@@ -700,7 +701,7 @@ mod io {
                     None => {
                         audit(
                             AuditEvent::StoreError,
-                            obj! {"op": "get", "kind": "sub", "error": "cutoff record is not {\"before\": <unix seconds>}"},
+                            &fields! {"op": "get", "kind": "sub", "error": "cutoff record is not {\"before\": <unix seconds>}"},
                         );
                         Err(Unavailable)
                     }
@@ -709,7 +710,7 @@ mod io {
             Err(e) => {
                 audit(
                     AuditEvent::StoreError,
-                    obj! {"op": "get", "kind": "sub", "error": e.to_string()},
+                    &fields! {"op": "get", "kind": "sub", "error": e.to_string()},
                 );
                 Err(Unavailable)
             }

@@ -20,7 +20,7 @@ mod io {
     use worker::{Date, Delay, Env, Storage};
 
     use crate::audit::{audit, AuditEvent};
-    use crate::fields::{obj, text};
+    use crate::fields::{fields, obj, text};
     use crate::protocol::{
         self, subject_object, Cutoff, CutoffRequest, ObjectAnswer, ObjectRequest,
     };
@@ -96,7 +96,7 @@ mod io {
                     last = e.to_string();
                     audit(
                         AuditEvent::StoreError,
-                        obj! {"op": "put", "kind": "sub", "attempt": attempt + 1, "error": last},
+                        &fields! {"op": "put", "kind": "sub", "attempt": attempt + 1, "error": last},
                     );
                 }
             }

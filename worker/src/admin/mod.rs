@@ -20,7 +20,7 @@ mod io {
     use super::*;
     use crate::audit::{audit, AuditEvent};
     use crate::config::Config;
-    use crate::fields::obj;
+    use crate::fields::{fields, obj};
     use crate::http::{bad_request, json_response, method_not_allowed};
     use crate::pat;
     use crate::protocol::{Cutoff, CutoffRequest, Refusal};
@@ -34,7 +34,7 @@ mod io {
             return json_response(404, &obj! {"error": "not_found"});
         };
         if !authorized(req.headers().get("authorization")?.as_deref(), secret) {
-            audit(AuditEvent::AdminUnauthorized, obj! {"path": req.path()});
+            audit(AuditEvent::AdminUnauthorized, &fields! {"path": req.path()});
             let mut resp = json_response(
                 401,
                 &obj! {"error": "unauthorized", "error_description": "admin token required"},
@@ -112,11 +112,12 @@ mod io {
             (Method::Get, "/_warden/health") => json_response(
                 200,
                 &obj! {
-                "ok": true,
-                "now": now,
-                "config": config.summary(),
-                "jwks": jwks_health(now),
-                "snapshot": store::snapshot_status(now),},
+                    "ok": true,
+                    "now": now,
+                    "config": config.summary(),
+                    "jwks": jwks_health(now),
+                    "snapshot": store::snapshot_status(now),
+                },
             ),
             (_, "/_warden/revoke") => method_not_allowed("POST"),
             (_, "/_warden/pats") => method_not_allowed("GET, POST"),
@@ -132,13 +133,14 @@ mod io {
     fn jwks_health(now: u64) -> Value {
         match crate::keys::jwks_status(now) {
             Some(s) => obj! {
-            "fetched": true,
-            "age_seconds": s.age,
-            "fetched_at": s.fetched_at,
-            "fresh_until": s.fresh_until,
-            "kids": Value::from(s.kids),
-            "fetches": s.fetches,
-            "failures": s.failures,},
+                "fetched": true,
+                "age_seconds": s.age,
+                "fetched_at": s.fetched_at,
+                "fresh_until": s.fresh_until,
+                "kids": Value::from(s.kids),
+                "fetches": s.fetches,
+                "failures": s.failures,
+            },
             None => obj! {"fetched": false, "age_seconds": Value::Null},
         }
     }
@@ -187,7 +189,7 @@ mod io {
     fn store_unavailable(op: &str, e: &worker::Error) -> Result<Response> {
         audit(
             AuditEvent::StoreError,
-            obj! {"op": op, "error": e.to_string()},
+            &fields! {"op": op, "error": e.to_string()},
         );
         json_response(
             503,
@@ -212,7 +214,7 @@ mod io {
         }
         audit(
             AuditEvent::Revoke,
-            obj! {"kind": kind.name(), "id": id, "sub": sub, "expires_at": expiration},
+            &fields! {"kind": kind.name(), "id": id, "sub": sub, "expires_at": expiration},
         );
         Ok(())
     }
@@ -367,7 +369,7 @@ mod io {
         );
         audit(
             AuditEvent::Revoke,
-            obj! {"kind": "sub", "id": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at},
+            &fields! {"kind": "sub", "id": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at},
         );
         // And every session the edge has seen for the subject: no more refreshes.
         let ended = end_subject_sessions(env, config, &request.sub, cutoff.before)
