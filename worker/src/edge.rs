@@ -13,8 +13,8 @@ use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, Sc
 
 use crate::audit::{audit, AuditEvent};
 use crate::config::{Config, ConfigError};
-use crate::fields::{fields, obj};
-use crate::http::json_response;
+use crate::fields::fields;
+use crate::http::json_object;
 use crate::pat;
 use crate::protect::{self, Outcome};
 use crate::respond::origin_unreachable;
@@ -31,9 +31,9 @@ fn config_failed(e: &ConfigError) {
 fn configured(env: &Env) -> std::result::Result<std::rc::Rc<Config>, Result<Response>> {
     config(env).map_err(|e| {
         config_failed(&e);
-        json_response(
+        json_object(
             500,
-            &obj! {"error": "server_error", "error_description": "worker misconfigured"},
+            &fields! {"error": "server_error", "error_description": "worker misconfigured"},
         )
     })
 }

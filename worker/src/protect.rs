@@ -16,8 +16,8 @@ use crate::admin;
 use crate::audit::{audit, AuditEvent};
 use crate::backchannel;
 use crate::config::{Config, RefreshConfig, ReplayScope};
-use crate::fields::{fields, obj};
-use crate::http::json_response;
+use crate::fields::fields;
+use crate::http::json_object;
 use crate::oauth;
 use crate::pat;
 use crate::refresh::{self, Answer, SessionCall};
@@ -51,9 +51,9 @@ pub async fn admin_only(req: Request, env: &Env, config: &Config, now: u64) -> R
             backchannel::receive(req, env, config, now).await
         }
         Admission::Receiver(Receiver::SsfPush) => ssf::receive(req, env, config, now).await,
-        _ => json_response(
+        _ => json_object(
             500,
-            &obj! {"error": "server_error", "error_description": "worker entry module missing"},
+            &fields! {"error": "server_error", "error_description": "worker entry module missing"},
         ),
     }
 }

@@ -10,7 +10,7 @@ use worker::{Headers, Response, Result};
 use crate::audit::{audit, AuditEvent};
 use crate::config::Config;
 use crate::fields::{fields, obj};
-use crate::http::json_response;
+use crate::http::{json_object, json_response};
 use crate::oauth;
 
 /// Response header telling a bearer client that its token expired and it should refresh.
@@ -131,9 +131,9 @@ impl Upstream {
 /// The origin could not be reached: audited as `origin_error`, 502.
 pub fn origin_unreachable(error: &str) -> Result<Response> {
     audit(AuditEvent::OriginError, &fields! {"error": error});
-    json_response(
+    json_object(
         502,
-        &obj! {"error": "bad_gateway", "error_description": "origin unreachable"},
+        &fields! {"error": "bad_gateway", "error_description": "origin unreachable"},
     )
 }
 

@@ -21,7 +21,7 @@ mod io {
     use crate::audit::{audit, AuditEvent};
     use crate::config::Config;
     use crate::fields::{fields, obj};
-    use crate::http::{bad_request, json_response, method_not_allowed};
+    use crate::http::{bad_request, json_object, json_response, method_not_allowed};
     use crate::pat;
     use crate::protocol::{Cutoff, CutoffRequest, Refusal};
     use crate::refresh;
@@ -31,13 +31,13 @@ mod io {
     /// Answers an admin API request (the path is `/_warden` or under `/_warden/`).
     pub async fn api(mut req: Request, env: &Env, config: &Config, now: u64) -> Result<Response> {
         let Some(secret) = &config.admin_token else {
-            return json_response(404, &obj! {"error": "not_found"});
+            return json_object(404, &fields! {"error": "not_found"});
         };
         if !authorized(req.headers().get("authorization")?.as_deref(), secret) {
             audit(AuditEvent::AdminUnauthorized, &fields! {"path": req.path()});
-            let mut resp = json_response(
+            let mut resp = json_object(
                 401,
-                &obj! {"error": "unauthorized", "error_description": "admin token required"},
+                &fields! {"error": "unauthorized", "error_description": "admin token required"},
             )?;
             resp.headers_mut()
                 .set("www-authenticate", "Bearer realm=\"warden-admin\"")?;
@@ -62,9 +62,9 @@ mod io {
                     Err(why) => return bad_request(&why),
                 };
                 match store::list_index(env, &sub, &["jti", "sid", "sub"], cursor(&query)).await {
-                    Ok((items, next)) => json_response(
+                    Ok((items, next)) => json_object(
                         200,
-                        &obj! {"sub": sub, "revocations": items, "cursor": next},
+                        &fields! {"sub": sub, "revocations": items, "cursor": next},
                     ),
                     Err(e) => store_unavailable("list", &e),
                 }
@@ -91,7 +91,7 @@ mod io {
                 };
                 match pat::list(env, &sub, cursor(&query)).await {
                     Ok((items, next)) => {
-                        json_response(200, &obj! {"sub": sub, "pats": items, "cursor": next})
+                        json_object(200, &fields! {"sub": sub, "pats": items, "cursor": next})
                     }
                     Err(e) => store_unavailable("list", &e),
                 }
@@ -103,15 +103,16 @@ mod io {
                     Err(why) => return bad_request(&why),
                 };
                 match store::list_index(env, &sub, &["session"], cursor(&query)).await {
-                    Ok((items, next)) => {
-                        json_response(200, &obj! {"sub": sub, "sessions": items, "cursor": next})
-                    }
+                    Ok((items, next)) => json_object(
+                        200,
+                        &fields! {"sub": sub, "sessions": items, "cursor": next},
+                    ),
                     Err(e) => store_unavailable("list", &e),
                 }
             }
-            (Method::Get, "/_warden/health") => json_response(
+            (Method::Get, "/_warden/health") => json_object(
                 200,
-                &obj! {
+                &fields! {
                     "ok": true,
                     "now": now,
                     "config": config.summary(),
@@ -124,7 +125,7 @@ mod io {
             (_, "/_warden/revocations" | "/_warden/health" | "/_warden/sessions") => {
                 method_not_allowed("GET")
             }
-            _ => json_response(404, &obj! {"error": "not_found"}),
+            _ => json_object(404, &fields! {"error": "not_found"}),
         }
     }
 
@@ -180,9 +181,9 @@ mod io {
     }
 
     fn too_large() -> Result<Response> {
-        json_response(
+        json_object(
             413,
-            &obj! {"error": "invalid_request", "error_description": format!("body over {} bytes", MAX_BODY)},
+            &fields! {"error": "invalid_request", "error_description": format!("body over {} bytes", MAX_BODY)},
         )
     }
 
@@ -191,9 +192,9 @@ mod io {
             AuditEvent::StoreError,
             &fields! {"op": op, "error": e.to_string()},
         );
-        json_response(
+        json_object(
             503,
-            &obj! {"error": "temporarily_unavailable", "error_description": "revocation store unavailable"},
+            &fields! {"error": "temporarily_unavailable", "error_description": "revocation store unavailable"},
         )
     }
 
@@ -234,27 +235,27 @@ mod io {
                 match put_revocation(env, Kind::Jti, &jti, Some(expires_at), sub.as_deref(), now)
                     .await
                 {
-                    Ok(()) => json_response(
+                    Ok(()) => json_object(
                         200,
-                        &obj! {"ok": true, "jti": jti, "expires_at": expires_at},
+                        &fields! {"ok": true, "jti": jti, "expires_at": expires_at},
                     ),
                     Err(e) => store_unavailable("put", &e),
                 }
             }
             Revoke::Sid { sid, sub } => {
                 match revoke_session(env, config, &sid, sub.as_deref(), now).await {
-                    Ok(expires_at) => json_response(
+                    Ok(expires_at) => json_object(
                         200,
-                        &obj! {"ok": true, "sid": sid, "expires_at": expires_at},
+                        &fields! {"ok": true, "sid": sid, "expires_at": expires_at},
                     ),
                     Err(failed) => failed.response(),
                 }
             }
             Revoke::Kid { kid } => {
                 match put_revocation(env, Kind::Kid, &kid, None, None, now).await {
-                    Ok(()) => json_response(
+                    Ok(()) => json_object(
                         200,
-                        &obj! {"ok": true, "kid": kid, "expires_at": Value::Null},
+                        &fields! {"ok": true, "kid": kid, "expires_at": Value::Null},
                     ),
                     Err(e) => store_unavailable("put", &e),
                 }
@@ -270,9 +271,9 @@ mod io {
                     }
                 };
                 match cut_off_subject(env, config, sub, before, now).await {
-                    Ok((sub, cutoff, ended)) => json_response(
+                    Ok((sub, cutoff, ended)) => json_object(
                         200,
-                        &obj! {"ok": true, "sub": sub, "before": cutoff.before, "expires_at": cutoff.expires_at, "sessions_ended": ended},
+                        &fields! {"ok": true, "sub": sub, "before": cutoff.before, "expires_at": cutoff.expires_at, "sessions_ended": ended},
                     ),
                     Err(failed) => failed.response(),
                 }
@@ -282,12 +283,13 @@ mod io {
                 refresh_hint,
             } => revoke_presented(env, config, &token, refresh_hint, now).await,
             Revoke::Pat { id } => match pat::revoke_id(env, &id, now).await {
-                Ok(Some(record)) => {
-                    json_response(200, &obj! {"ok": true, "pat": record.id, "sub": record.sub})
-                }
-                Ok(None) => json_response(
+                Ok(Some(record)) => json_object(
+                    200,
+                    &fields! {"ok": true, "pat": record.id, "sub": record.sub},
+                ),
+                Ok(None) => json_object(
                     404,
-                    &obj! {"error": "not_found", "error_description": "no PAT with this id"},
+                    &fields! {"error": "not_found", "error_description": "no PAT with this id"},
                 ),
                 Err(e) => store_unavailable("put", &e),
             },
@@ -398,10 +400,10 @@ mod io {
                 Ok(None) => {}
                 Err(e) => return store_unavailable("put", &e),
             }
-            return json_response(200, &obj! {"ok": true, "revoked": revoked});
+            return json_object(200, &fields! {"ok": true, "revoked": revoked});
         }
         let Ok(parsed) = parse(token) else {
-            return json_response(200, &obj! {"ok": true, "revoked": revoked});
+            return json_object(200, &fields! {"ok": true, "revoked": revoked});
         };
         let c = &parsed.claims;
         let leeway = config.policy().leeway;
@@ -423,7 +425,7 @@ mod io {
                 revoked.insert("sid".into(), Value::String(sid.clone()));
             }
         }
-        json_response(200, &obj! {"ok": true, "revoked": revoked})
+        json_object(200, &fields! {"ok": true, "revoked": revoked})
     }
 
     /// Ends a session at its object (refresh on): every later refresh of it is refused.
