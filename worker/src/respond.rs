@@ -165,11 +165,13 @@ pub fn refuse(config: &Config, r: &Refusal) -> Result<Response> {
 /// The answer to a refusal, without an audit line (the caller wrote a more specific one).
 pub fn refusal_response(config: &Config, r: &Refusal) -> Result<Response> {
     let d = &r.denial;
-    let mut body =
-        obj! {"error": d.body_error(), "code": d.code(), "error_description": d.description()};
-    if let Some(scope) = d.scope() {
-        body["scope"] = serde_json::Value::from(scope);
-    }
+    // `scope` only when the denial names one.
+    let body = obj!(sparse:
+        "error": d.body_error(),
+        "code": d.code(),
+        "error_description": d.description(),
+        "scope": d.scope(),
+    );
     let mut resp = json_response(d.status(), &body)?;
     let headers = resp.headers_mut();
     if let Some(challenge) = r.challenge() {
