@@ -107,8 +107,8 @@ mod io {
     use crate::admin::{self, StoreFailure};
     use crate::audit::{audit, AuditEvent};
     use crate::config::{Config, KeyConfig};
-    use crate::fields::text;
-    use crate::http::{json_response, method_not_allowed};
+    use crate::fields::{text, Field};
+    use crate::http::{json_object, method_not_allowed};
     use crate::{keys, store, verify};
 
     /// The record under `key` (an applied event's, or the poll's pending acknowledgements).
@@ -238,10 +238,10 @@ mod io {
         why: &str,
     ) -> worker::Result<Response> {
         logged(event, &Line::refused(code, why));
-        let mut body = serde_json::Map::new();
-        body.insert(members.0.into(), code.into());
-        body.insert(members.1.into(), why.into());
-        json_response(status, &Value::Object(body))
+        json_object(
+            status,
+            &[(members.0, Field::Str(code)), (members.1, Field::Str(why))],
+        )
     }
 
     /// 503 while the signature keys cannot be had (the sender retries): audited `unavailable`
@@ -253,13 +253,14 @@ mod io {
             ..Line::default()
         };
         logged(event, &line);
-        let mut body = serde_json::Map::new();
-        body.insert(members.0.into(), "temporarily_unavailable".into());
-        body.insert(
-            members.1.into(),
-            "the signature keys cannot be had now".into(),
-        );
-        json_response(503, &Value::Object(body))
+        let why = "the signature keys cannot be had now";
+        json_object(
+            503,
+            &[
+                (members.0, Field::Str("temporarily_unavailable")),
+                (members.1, Field::Str(why)),
+            ],
+        )
     }
 
     /// Writes `line` as an `event` audit line.

@@ -11,7 +11,7 @@ pub use io::*;
 
 #[cfg(target_arch = "wasm32")]
 mod io {
-    use serde_json::{Map, Value};
+    use serde_json::Value;
     use warden_core::{
         parse, path_and_query, requested_cutoff, session_expiration, token_expiration, UnixTime,
     };
@@ -391,23 +391,19 @@ mod io {
         refresh_hint: bool,
         now: u64,
     ) -> Result<Response> {
-        let mut revoked = Map::new();
         if warden_core::is_pat(token, &config.gate.pat_prefix) {
-            match pat::revoke_token(env, &config.gate.pat_prefix, token, now).await {
-                Ok(Some(record)) => {
-                    revoked.insert("pat".into(), Value::String(record.id));
-                }
-                Ok(None) => {}
-                Err(e) => return store_unavailable("put", &e),
-            }
-            return json_object(200, &fields! {"ok": true, "revoked": revoked});
+            return match pat::revoke_token(env, &config.gate.pat_prefix, token, now).await {
+                Ok(record) => revoked(record.as_ref().map(|r| r.id.as_str()), None, None),
+                Err(e) => store_unavailable("put", &e),
+            };
         }
         let Ok(parsed) = parse(token) else {
-            return json_object(200, &fields! {"ok": true, "revoked": revoked});
+            return revoked(None, None, None);
         };
         let c = &parsed.claims;
         let leeway = config.policy().leeway;
         let max_lifetime = config.policy().max_lifetime;
+        let mut jti_revoked = None;
         if let Some(jti) = &c.jti {
             let expires_at = token_expiration(c.exp, now, leeway, max_lifetime);
             if let Err(e) =
@@ -415,16 +411,24 @@ mod io {
             {
                 return store_unavailable("put", &e);
             }
-            revoked.insert("jti".into(), Value::String(jti.clone()));
+            jti_revoked = Some(jti.as_str());
         }
+        let mut sid_revoked = None;
         if refresh_hint || config.policy().is_refresh_token(&parsed) {
             if let Some(sid) = &c.sid {
                 if let Err(failed) = revoke_session(env, config, sid, c.sub.as_deref(), now).await {
                     return failed.response();
                 }
-                revoked.insert("sid".into(), Value::String(sid.clone()));
+                sid_revoked = Some(sid.as_str());
             }
         }
+        revoked(None, jti_revoked, sid_revoked)
+    }
+
+    /// The answer to a presented token's revocation: `{"ok": true, "revoked": {...}}` with
+    /// what was revoked (`pat`, `jti`, `sid`; none for a token that names nothing known).
+    fn revoked(pat: Option<&str>, jti: Option<&str>, sid: Option<&str>) -> Result<Response> {
+        let revoked = obj!(sparse: "pat": pat, "jti": jti, "sid": sid);
         json_object(200, &fields! {"ok": true, "revoked": revoked})
     }
 
