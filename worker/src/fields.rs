@@ -38,8 +38,6 @@ pub enum Field<'a> {
     Bool(bool),
     /// A number that is not negative.
     U64(u64),
-    /// A signed number.
-    I64(i64),
     /// A string.
     Str(&'a str),
     /// An array of strings.
@@ -59,7 +57,6 @@ impl Field<'_> {
             Field::Null => Value::Null,
             Field::Bool(b) => Value::Bool(b),
             Field::U64(n) => Value::from(n),
-            Field::I64(n) => Value::from(n),
             Field::Str(s) => Value::String(s.to_owned()),
             Field::Strs(list) => {
                 Value::Array(list.iter().map(|s| Value::String(s.clone())).collect())
@@ -154,12 +151,6 @@ macro_rules! unsigned {
 }
 unsigned!(u16, u32, u64, usize);
 
-impl ToField for i64 {
-    fn field(&self) -> Field<'_> {
-        Field::I64(*self)
-    }
-}
-
 impl ToField for [String] {
     fn field(&self) -> Field<'_> {
         Field::Strs(self)
@@ -210,14 +201,14 @@ mod tests {
         let built = obj! {
             "str": s, "string": owned, "none": none, "some": some, "some_ref": some.as_deref(),
             "t": true, "f": false, "u16": 7u16, "u32": u32::MAX, "u64": u64::MAX,
-            "usize": 3usize, "neg": -5i64, "pos": 5i64, "list": list, "slice": list.as_slice(),
+            "usize": 3usize, "list": list, "slice": list.as_slice(),
             "values": values, "map": map, "null": Value::Null, "nested": obj! {"z": 1u64, "a": s},
             "dup": 1u64, "dup": 2u64, "opt_num": Some(9u64), "opt_none": None::<u64>,
         };
         let expected = json!({
             "str": s, "string": owned, "none": none, "some": some, "some_ref": some.as_deref(),
             "t": true, "f": false, "u16": 7u16, "u32": u32::MAX, "u64": u64::MAX,
-            "usize": 3usize, "neg": -5i64, "pos": 5i64, "list": list, "slice": list.as_slice(),
+            "usize": 3usize, "list": list, "slice": list.as_slice(),
             "values": values, "map": map, "null": null, "nested": {"z": 1u64, "a": s},
             "dup": 1u64, "dup": 2u64, "opt_num": Some(9u64), "opt_none": None::<u64>,
         });

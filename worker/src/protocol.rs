@@ -397,16 +397,24 @@ impl From<AnswerWire> for Answer {
 impl Answer {
     /// As JSON, as its `Serialize` writes it (the flat [`AnswerWire`] object).
     pub fn to_value(&self) -> serde_json::Value {
-        let w = AnswerWire::from(self.clone());
-        obj!(sparse:
-            "status": w.status,
-            "access_token": w.access_token,
-            "refresh_token": w.refresh_token,
-            "cap_ends_at": w.cap_ends_at,
-            "refusal": w.refusal.map(String::from),
-            "sid": w.sid,
-            "reason": w.reason,
-        )
+        match self {
+            Answer::Fresh {
+                access_token,
+                refresh_token,
+                cap_ends_at,
+            } => obj! {
+                "status": 200u16,
+                "access_token": access_token,
+                "refresh_token": refresh_token,
+                "cap_ends_at": cap_ends_at,
+            },
+            Answer::Refused { refusal, sid } => obj!(sparse:
+                "status": 401u16,
+                "refusal": String::from(refusal.clone()),
+                "sid": sid,
+            ),
+            Answer::Unavailable { status, reason } => obj! {"status": status, "reason": reason},
+        }
     }
 
     /// An [`Answer::Unavailable`].
