@@ -5,7 +5,9 @@
 //! Each line is `{"warden": "audit", "event": <name>, ...fields}`; the event names are the
 //! documented ones ([`AuditEvent::name`]), which log pipelines match on.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
+
+use crate::fields::{object, text, Field};
 
 /// What an audit line reports. The names are stable: they are documented (README) and matched
 /// on by log pipelines.
@@ -121,22 +123,29 @@ impl AuditEvent {
     }
 }
 
-/// The line for `event` with `fields` (an object; nulls dropped), tagged `"warden": "audit"` so
-/// log pipelines can pick Warden's audit lines out.
-pub fn line(event: AuditEvent, fields: Value) -> String {
+/// The line for `event` with `fields` (`fields!{..}`; nulls dropped), tagged
+/// `"warden": "audit"` so log pipelines can pick Warden's audit lines out.
+#[inline(never)]
+pub fn line(event: AuditEvent, fields: &[(&str, Field<'_>)]) -> String {
+    finish(event, object(fields))
+}
+
+/// The line for `event` with the object `fields`.
+fn finish(event: AuditEvent, fields: Value) -> String {
     let mut obj = match fields {
         Value::Object(obj) => obj,
         _ => Map::new(),
     };
     obj.retain(|_, v| !v.is_null());
-    obj.insert("event".into(), json!(event.name()));
-    obj.insert("warden".into(), json!("audit"));
-    Value::Object(obj).to_string()
+    obj.insert("event".into(), Value::from(event.name()));
+    obj.insert("warden".into(), Value::from("audit"));
+    text(&Value::Object(obj))
 }
 
-/// Writes the audit line for `event` with `fields` to the worker's log (`console.log`).
+/// Writes the audit line for `event` with `fields` (`&fields!{"key": value, ...}`) to the
+/// worker's log (`console.log`).
 #[cfg(target_arch = "wasm32")]
-pub fn audit(event: AuditEvent, fields: Value) {
+pub fn audit(event: AuditEvent, fields: &[(&str, Field<'_>)]) {
     worker::console_log!("{}", line(event, fields));
 }
 
@@ -149,13 +158,13 @@ pub fn audit_named(mut fields: Value) {
         .and_then(Value::as_str)
         .and_then(AuditEvent::from_name);
     match named {
-        Some(event) => audit(event, fields),
+        Some(event) => worker::console_log!("{}", finish(event, fields)),
         None => {
             if let Some(obj) = fields.as_object_mut() {
                 obj.retain(|_, v| !v.is_null());
-                obj.insert("warden".into(), json!("audit"));
+                obj.insert("warden".into(), Value::from("audit"));
             }
-            worker::console_log!("{}", fields);
+            worker::console_log!("{}", text(&fields));
         }
     }
 }
@@ -163,10 +172,15 @@ pub fn audit_named(mut fields: Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fields::fields;
+    use serde_json::json;
 
     #[test]
     fn nulls_dropped_and_tagged() {
-        let l = line(AuditEvent::Deny, json!({"sub": null, "jti": "j1"}));
+        let l = line(
+            AuditEvent::Deny,
+            &fields! {"sub": None::<&str>, "jti": "j1"},
+        );
         let v: Value = serde_json::from_str(&l).unwrap();
         assert_eq!(v, json!({"event": "deny", "jti": "j1", "warden": "audit"}));
     }

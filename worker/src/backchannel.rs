@@ -43,13 +43,13 @@ pub use io::*;
 
 #[cfg(target_arch = "wasm32")]
 mod io {
-    use serde_json::json;
     use worker::{Env, Request, Response, Result};
 
     use super::*;
     use crate::audit::AuditEvent;
     use crate::config::Config;
-    use crate::http::json_response;
+    use crate::fields::fields;
+    use crate::http::json_object;
     use crate::received::{self, logged};
 
     const EVENT: AuditEvent = AuditEvent::BackchannelLogout;
@@ -63,7 +63,7 @@ mod io {
         now: u64,
     ) -> Result<Response> {
         let Some(policy) = &config.backchannel else {
-            return json_response(404, &json!({"error": "not_found"}));
+            return json_object(404, &fields! {"error": "not_found"});
         };
         let (body, content_type) = match received::read(&mut req, EVENT).await? {
             Ok(read) => read,

@@ -7,14 +7,14 @@ use std::future::Future as _;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Wake, Waker};
 
-use serde_json::json;
 use warden_core::{path_and_query, RequestFacts};
 use wasm_bindgen::{prelude::wasm_bindgen, JsCast, JsValue};
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 use crate::audit::{audit, AuditEvent};
 use crate::config::{Config, ConfigError};
-use crate::http::json_response;
+use crate::fields::fields;
+use crate::http::json_object;
 use crate::pat;
 use crate::protect::{self, Outcome};
 use crate::respond::origin_unreachable;
@@ -23,7 +23,7 @@ use crate::runtime::{config, unix_now};
 fn config_failed(e: &ConfigError) {
     audit(
         AuditEvent::ConfigError,
-        json!({"variable": e.variable, "reason": e.reason}),
+        &fields! {"variable": e.variable, "reason": e.reason},
     );
 }
 
@@ -31,9 +31,9 @@ fn config_failed(e: &ConfigError) {
 fn configured(env: &Env) -> std::result::Result<std::rc::Rc<Config>, Result<Response>> {
     config(env).map_err(|e| {
         config_failed(&e);
-        json_response(
+        json_object(
             500,
-            &json!({"error": "server_error", "error_description": "worker misconfigured"}),
+            &fields! {"error": "server_error", "error_description": "worker misconfigured"},
         )
     })
 }
@@ -206,11 +206,11 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     match pat::reap(&env, now).await {
         Ok(reaped) => audit(
             AuditEvent::Reap,
-            json!({"cron": event.cron(), "reaped": reaped}),
+            &fields! {"cron": event.cron(), "reaped": reaped},
         ),
         Err(e) => audit(
             AuditEvent::StoreError,
-            json!({"op": "reap", "error": e.to_string()}),
+            &fields! {"op": "reap", "error": e.to_string()},
         ),
     }
     crate::poll::run(&env, &config, now).await;

@@ -1,9 +1,11 @@
 //! JSON responses shared by the request path and the admin API, and the one way the worker
 //! builds an outbound request.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use wasm_bindgen::JsValue;
 use worker::{Request, Response, Result};
+
+use crate::fields::{fields, object, Field};
 
 /// An outbound request (the token endpoint, a JWKS, a Durable Object), built on web-sys directly:
 /// never follows redirects, `no_store` bypasses the HTTP cache. `worker::Request::new_with_init`
@@ -41,17 +43,26 @@ pub fn json_response(status: u16, body: &Value) -> Result<Response> {
     Ok(resp)
 }
 
+/// [`json_response`] of the object with `fields` (`&fields!{"key": value, ...}`).
+#[inline(never)]
+pub fn json_object(status: u16, fields: &[(&str, Field<'_>)]) -> Result<Response> {
+    json_response(status, &object(fields))
+}
+
 /// 405 with the `Allow` header.
 pub fn method_not_allowed(allow: &str) -> Result<Response> {
-    let mut resp = json_response(405, &json!({"error": "method_not_allowed", "allow": allow}))?;
+    let mut resp = json_object(
+        405,
+        &fields! {"error": "method_not_allowed", "allow": allow},
+    )?;
     resp.headers_mut().set("allow", allow)?;
     Ok(resp)
 }
 
 /// 400 `invalid_request`, saying why.
 pub fn bad_request(why: &str) -> Result<Response> {
-    json_response(
+    json_object(
         400,
-        &json!({"error": "invalid_request", "error_description": why}),
+        &fields! {"error": "invalid_request", "error_description": why},
     )
 }

@@ -18,10 +18,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use warden_core::{Denial, Header, Key, KeyError, KeySet};
 
 use crate::config::{is_symmetric, jwks_url, Discovery, KeyConfig};
+use crate::fields::{obj, text};
 
 /// Freshness of a fetched JWKS whose response has no `max-age`.
 pub const DEFAULT_TTL_SECONDS: u64 = 300;
@@ -362,11 +363,11 @@ async fn jwks_uri(
                     d.fresh_until = 0;
                 }
                 #[cfg(not(target_arch = "wasm32"))]
-                log(json!({"event": "discovery_failed", "error": why}));
+                log(obj! {"event": "discovery_failed", "error": why});
                 #[cfg(target_arch = "wasm32")]
                 crate::audit::audit(
                     crate::audit::AuditEvent::ConfigError,
-                    json!({"variable": "WARDEN_OIDC_DISCOVERY", "reason": why, "url": discovery.url}),
+                    &crate::fields::fields! {"variable": "WARDEN_OIDC_DISCOVERY", "reason": why, "url": discovery.url},
                 );
                 match now <= d.usable_until {
                     true => Ok(d.jwks_uri.clone()),
@@ -458,11 +459,11 @@ async fn run_load(url: &str, now: u64, force_network: bool, cooldown: u64, stale
                 fresh_until: now + ttl,
             };
             if let Err(e) = cache_put(&url, &entry, stale, now).await {
-                log(json!({"event": "jwks_cache_error", "error": e}));
+                log(obj! {"event": "jwks_cache_error", "error": e});
             }
         }
         Err(why) => {
-            log(json!({"event": "jwks_fetch_failed", "url": url, "error": why}));
+            log(obj! {"event": "jwks_fetch_failed", "url": url, "error": why});
             with_remote(&url, |r| {
                 r.failures += 1;
                 r.last_attempt = Some(now);
@@ -539,21 +540,19 @@ pub fn load_fetched(body: &str) -> Result<KeySet, String> {
             .map_or_else(|| format!("#{i}"), |k| format!("{k:?}"));
         if jwk.get("kty").and_then(Value::as_str) == Some("oct") {
             log(
-                json!({"event": "jwks_key_skipped", "key": name, "reason": "oct keys are never taken from a JWKS URL"}),
+                obj! {"event": "jwks_key_skipped", "key": name, "reason": "oct keys are never taken from a JWKS URL"},
             );
             continue;
         }
-        match KeySet::from_jwks(&json!({ "keys": [jwk] }).to_string()) {
+        match KeySet::from_jwks(&text(&obj! {"keys": std::slice::from_ref(jwk)})) {
             Ok(_) => kept.push(jwk.clone()),
-            Err(e) => {
-                log(json!({"event": "jwks_key_skipped", "key": name, "reason": e.to_string()}))
-            }
+            Err(e) => log(obj! {"event": "jwks_key_skipped", "key": name, "reason": e.to_string()}),
         }
     }
     if kept.is_empty() {
         return Err("no usable signature key in the JWKS".into());
     }
-    KeySet::from_jwks(&json!({ "keys": kept }).to_string()).map_err(|e| e.to_string())
+    KeySet::from_jwks(&text(&obj! { "keys": kept })).map_err(|e| e.to_string())
 }
 
 /// `max-age` from a `Cache-Control` value: `Some(0)` for `no-cache`/`no-store`, `None` when absent.
@@ -573,12 +572,12 @@ pub fn max_age(cache_control: &str) -> Option<u64> {
 
 fn log(mut event: Value) {
     if let Some(obj) = event.as_object_mut() {
-        obj.insert("warden".into(), json!("keys"));
+        obj.insert("warden".into(), Value::from("keys"));
     }
     #[cfg(target_arch = "wasm32")]
-    worker::console_log!("{}", event);
+    worker::console_log!("{}", text(&event));
     #[cfg(not(target_arch = "wasm32"))]
-    eprintln!("{event}");
+    eprintln!("{}", text(&event));
 }
 
 /// Whether the fetched JWKS held by this isolate may still serve at `now` (fresh, or stale

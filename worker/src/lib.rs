@@ -8,6 +8,7 @@ pub mod audit;
 pub mod backchannel;
 pub mod config;
 pub mod epoch;
+pub mod fields;
 #[cfg(target_arch = "wasm32")]
 pub mod http;
 pub mod keys;

@@ -7,8 +7,10 @@
 //! cached per isolate for `WARDEN_SNAPSHOT_SECONDS`. A cron trigger reaps expired records.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use warden_core::{PatRecord, UnixTime, NEVER};
+
+use crate::fields::obj;
 
 /// Prefix of PAT ids (the public, loggable name of a PAT).
 pub const ID_PREFIX: &str = "pat_";
@@ -66,7 +68,7 @@ impl StoredPat {
 
     /// What listings show: everything but the digest (and never the secret, which is not kept).
     pub fn listing(&self) -> Value {
-        json!({
+        obj! {
             "id": self.id,
             "sub": self.sub,
             "expires_at": self.expires_at,
@@ -74,12 +76,12 @@ impl StoredPat {
             "active": self.active,
             "created_at": self.created_at,
             "revoked_at": self.revoked_at,
-        })
+        }
     }
 
     /// Metadata of the `pat:` key, enough for the reaper without reading values.
     pub fn reaper_metadata(&self) -> Value {
-        json!({"id": self.id, "sub": self.sub, "expires_at": self.expires_at})
+        obj! {"id": self.id, "sub": self.sub, "expires_at": self.expires_at}
     }
 
     /// KV expiration of the record's keys: none for a live never-expiring token, else a
@@ -132,42 +134,123 @@ pub fn reapable(expires_at: UnixTime, now: UnixTime) -> bool {
     expires_at != NEVER && now >= expires_at
 }
 
+/// The isolate's PAT records by digest (found or not): the cache `lookup` reads
+/// first.
+#[cfg(any(target_arch = "wasm32", test))]
+mod cache {
+    use warden_core::UnixTime;
+
+    use super::StoredPat;
+    use crate::store::IdMap;
+
+    /// Records cached per isolate, each for `WARDEN_SNAPSHOT_SECONDS`.
+    pub(super) const MAX_CACHED: usize = 1024;
+
+    /// `index` holds each digest's slot in `slots`: an [`IdMap`], so no B-tree of records is
+    /// compiled into the worker.
+    pub(super) struct Cache {
+        index: IdMap,
+        slots: Vec<Cached>,
+    }
+
+    /// One cached record (or the knowledge that there is none), read at `at`.
+    pub(super) struct Cached {
+        pub(super) digest: String,
+        pub(super) record: Option<StoredPat>,
+        pub(super) at: UnixTime,
+    }
+
+    impl Cache {
+        pub(super) fn new() -> Cache {
+            Cache {
+                index: IdMap::default(),
+                slots: Vec::new(),
+            }
+        }
+
+        pub(super) fn get(&self, digest: &str) -> Option<&Cached> {
+            let slot = self.index.get(digest)?;
+            self.slots.get(usize::try_from(slot).ok()?)
+        }
+
+        /// Puts `entry` in its digest's slot; a new digest in a full cache takes the slot of the
+        /// oldest entry (of equally old ones, the smallest digest's).
+        pub(super) fn put(&mut self, entry: Cached) {
+            let slot = match self.index.get(&entry.digest) {
+                Some(slot) => slot,
+                None if self.slots.len() >= MAX_CACHED => {
+                    let oldest = self
+                        .slots
+                        .iter()
+                        .enumerate()
+                        .min_by(|(_, a), (_, b)| (a.at, &a.digest).cmp(&(b.at, &b.digest)))
+                        .map(|(i, old)| (i as u64, old.digest.clone()));
+                    let Some((slot, old)) = oldest else { return };
+                    self.index.remove(&old);
+                    self.index.insert(entry.digest.clone(), slot);
+                    slot
+                }
+                None => {
+                    self.index
+                        .insert(entry.digest.clone(), self.slots.len() as u64);
+                    self.slots.push(entry);
+                    return;
+                }
+            };
+            if let Some(cached) = usize::try_from(slot)
+                .ok()
+                .and_then(|i| self.slots.get_mut(i))
+            {
+                *cached = entry;
+            }
+        }
+
+        pub(super) fn remove(&mut self, digest: &str) {
+            let Some(i) = self
+                .index
+                .remove(digest)
+                .and_then(|s| usize::try_from(s).ok())
+            else {
+                return;
+            };
+            if i < self.slots.len() {
+                self.slots.swap_remove(i);
+                if let Some(moved) = self.slots.get(i) {
+                    self.index.insert(moved.digest.clone(), i as u64);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 pub use io::*;
 
 #[cfg(target_arch = "wasm32")]
 mod io {
     use std::cell::RefCell;
-    use std::collections::BTreeMap;
 
-    use serde_json::{json, Value};
+    use serde_json::Value;
     use warden_core::{hex, token_digest, Unavailable, UnixTime};
     use worker::{Env, KvStore};
 
+    use super::cache::{Cache, Cached};
     use super::*;
     use crate::audit::{audit, AuditEvent};
+    use crate::fields::{fields, obj};
     use crate::store::{self, index_key, LIST_PAGE};
 
-    /// Records cached per isolate (found or not), each for `WARDEN_SNAPSHOT_SECONDS`.
-    const MAX_CACHED: usize = 1024;
-
     thread_local! {
-        static CACHE: RefCell<BTreeMap<String, (Option<StoredPat>, UnixTime)>> = const { RefCell::new(BTreeMap::new()) };
+        static CACHE: RefCell<Cache> = RefCell::new(Cache::new());
     }
 
     fn cache_put(digest: &str, record: Option<StoredPat>, now: UnixTime) {
         CACHE.with(|c| {
-            let mut c = c.borrow_mut();
-            if c.len() >= MAX_CACHED && !c.contains_key(digest) {
-                if let Some(oldest) = c
-                    .iter()
-                    .min_by_key(|(_, (_, at))| *at)
-                    .map(|(k, _)| k.clone())
-                {
-                    c.remove(&oldest);
-                }
-            }
-            c.insert(digest.to_owned(), (record, now));
+            c.borrow_mut().put(Cached {
+                digest: digest.to_owned(),
+                record,
+                at: now,
+            })
         });
     }
 
@@ -188,8 +271,8 @@ mod io {
         let cached = CACHE.with(|c| {
             c.borrow()
                 .get(&digest)
-                .filter(|(_, at)| now >= *at && now < at.saturating_add(interval))
-                .map(|(r, _)| r.clone())
+                .filter(|c| now >= c.at && now < c.at.saturating_add(interval))
+                .map(|c| c.record.clone())
         });
         let record = match cached {
             Some(r) => r,
@@ -201,7 +284,7 @@ mod io {
                 Err(e) => {
                     audit(
                         AuditEvent::StoreError,
-                        json!({"op": "get", "kind": "pat", "error": e.to_string()}),
+                        &fields! {"op": "get", "kind": "pat", "error": e.to_string()},
                     );
                     return Err(Unavailable);
                 }
@@ -247,10 +330,10 @@ mod io {
         cache_put(&digest, Some(record.clone()), now);
         audit(
             AuditEvent::IssueToken,
-            json!({"class": "pat", "id": id, "sub": record.sub, "expires_at": record.expires_at}),
+            &fields! {"class": "pat", "id": id, "sub": record.sub, "expires_at": record.expires_at},
         );
         Ok(
-            json!({"id": id, "token": token, "expires_at": record.expires_at, "sub": record.sub, "scopes": record.scopes}),
+            obj! {"id": id, "token": token, "expires_at": record.expires_at, "sub": record.sub, "scopes": record.scopes},
         )
     }
 
@@ -342,7 +425,7 @@ mod io {
         cache_put(digest, Some(record.clone()), now);
         audit(
             AuditEvent::Revoke,
-            json!({"kind": "pat", "id": record.id, "sub": record.sub}),
+            &fields! {"kind": "pat", "id": record.id, "sub": record.sub},
         );
         Ok(Some(record))
     }
@@ -374,7 +457,7 @@ mod io {
                 }
                 audit(
                     AuditEvent::ExpireToken,
-                    json!({"class": "pat", "id": id, "sub": sub, "expires_at": expires_at}),
+                    &fields! {"class": "pat", "id": id, "sub": sub, "expires_at": expires_at},
                 );
                 reaped += 1;
                 if reaped >= REAP_BATCH {
@@ -410,6 +493,62 @@ mod tests {
             active: revoked_at.is_none(),
             created_at: 1_000,
             revoked_at,
+        }
+    }
+
+    /// The cache against the ordered map it replaced (insert; when full and the digest is new,
+    /// first remove the entry with the smallest `at`, the smallest digest among equals).
+    #[test]
+    fn the_cache_keeps_and_evicts_as_an_ordered_map_did() {
+        use std::collections::BTreeMap;
+
+        use cache::{Cache, Cached, MAX_CACHED};
+
+        let mut cache = Cache::new();
+        let mut model: BTreeMap<String, (Option<StoredPat>, UnixTime)> = BTreeMap::new();
+        let mut evicted = 0;
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for step in 0..20_000u64 {
+            let digest = format!("{:04}", next(MAX_CACHED as u64 + 300));
+            let record = (next(2) == 0).then(|| pat(step, None));
+            let at = step / 16;
+            match next(10) {
+                0 => {
+                    cache.remove(&digest);
+                    model.remove(&digest);
+                }
+                1..=5 => {
+                    if model.len() >= MAX_CACHED && !model.contains_key(&digest) {
+                        let oldest = model.iter().min_by_key(|(_, (_, at))| *at);
+                        let oldest = oldest.map(|(k, _)| k.clone()).unwrap();
+                        model.remove(&oldest);
+                        evicted += 1;
+                    }
+                    model.insert(digest.clone(), (record.clone(), at));
+                    cache.put(Cached {
+                        digest: digest.clone(),
+                        record,
+                        at,
+                    });
+                }
+                _ => {}
+            }
+            let other = format!("{:04}", next(MAX_CACHED as u64 + 300));
+            for d in [&digest, &other] {
+                let cached = cache.get(d).map(|c| (c.record.clone(), c.at));
+                assert_eq!(cached.as_ref(), model.get(d), "step {step}");
+            }
+        }
+        assert!(evicted > 100, "{evicted}");
+        for (digest, entry) in &model {
+            let cached = cache.get(digest).map(|c| (c.record.clone(), c.at));
+            assert_eq!(cached.as_ref(), Some(entry));
         }
     }
 

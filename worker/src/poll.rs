@@ -22,7 +22,9 @@
 //! at most [`MAX_ROUNDS`] polls; a poll that fails or does not answer within
 //! [`crate::keys::FETCH_TIMEOUT_MS`] ends the run. Each run writes one `ssf_poll` audit line.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
+
+use crate::fields::{obj, text};
 
 /// The `maxEvents` of every poll.
 pub const MAX_EVENTS: u32 = 100;
@@ -55,13 +57,13 @@ impl Pending {
     pub fn refuse(&mut self, jti: &str, err: &str, description: &str) {
         self.set_errs.insert(
             jti.to_owned(),
-            json!({"err": err, "description": description}),
+            obj! {"err": err, "description": description},
         );
     }
 
     /// The stored form: `{"ack", "setErrs"}`.
     pub fn to_json(&self) -> Value {
-        json!({"ack": self.ack, "setErrs": self.set_errs})
+        obj! {"ack": self.ack, "setErrs": self.set_errs}
     }
 
     /// Reads the stored form (anything else is nothing pending: the transmitter delivers again
@@ -81,7 +83,7 @@ impl Pending {
 
     /// The poll request's body: the stored form with `maxEvents` and `returnImmediately`.
     pub fn request(&self) -> String {
-        let stored = self.to_json().to_string();
+        let stored = text(&self.to_json());
         let rest = stored.strip_prefix('{').unwrap_or_default();
         format!("{{\"maxEvents\":{MAX_EVENTS},\"returnImmediately\":true,{rest}")
     }
@@ -122,7 +124,6 @@ pub use io::*;
 
 #[cfg(target_arch = "wasm32")]
 mod io {
-    use serde_json::json;
     use warden_core::SetErrorCode;
     use worker::Env;
 
@@ -130,6 +131,7 @@ mod io {
     use crate::admin::StoreFailure;
     use crate::audit::{audit, AuditEvent};
     use crate::config::{Config, PollConfig};
+    use crate::fields::fields;
     use crate::keys::fetch_text;
     use crate::received::{self, logged, Line};
     use crate::ssf::{deliver, Delivery, EVENT};
@@ -150,14 +152,15 @@ mod io {
         let Some(poll) = &ssf.poll else { return };
         let mut run = Run::default();
         let outcome = rounds(env, config, ssf, poll, now, &mut run).await;
-        let line = json!({
+        let error = outcome.err();
+        let line = fields! {
             "polls": run.polls,
             "received": run.received,
             "acknowledged": run.acknowledged,
             "refused": run.refused,
-            "error": outcome.err(),
-        });
-        audit(AuditEvent::SsfPoll, line);
+            "error": error,
+        };
+        audit(AuditEvent::SsfPoll, &line);
     }
 
     async fn rounds(
@@ -239,6 +242,8 @@ mod io {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

@@ -5,7 +5,6 @@
 
 use std::cell::RefCell;
 
-use serde_json::json;
 use warden_core::{
     cookie_max_age, cookie_safe, rewrite_cookie_header, Admission, Binding, Decision, Denial,
     DpopError, Forward, Receiver, RefreshHint, Refusal, Request as GateRequest, RequestFacts,
@@ -17,7 +16,8 @@ use crate::admin;
 use crate::audit::{audit, AuditEvent};
 use crate::backchannel;
 use crate::config::{Config, RefreshConfig, ReplayScope};
-use crate::http::json_response;
+use crate::fields::fields;
+use crate::http::json_object;
 use crate::oauth;
 use crate::pat;
 use crate::refresh::{self, Answer, SessionCall};
@@ -51,9 +51,9 @@ pub async fn admin_only(req: Request, env: &Env, config: &Config, now: u64) -> R
             backchannel::receive(req, env, config, now).await
         }
         Admission::Receiver(Receiver::SsfPush) => ssf::receive(req, env, config, now).await,
-        _ => json_response(
+        _ => json_object(
             500,
-            &json!({"error": "server_error", "error_description": "worker entry module missing"}),
+            &fields! {"error": "server_error", "error_description": "worker entry module missing"},
         ),
     }
 }
@@ -254,13 +254,13 @@ impl<'a> Call<'a> {
             acted = true;
             audit(
                 AuditEvent::FailOpenAllow,
-                json!({
+                &fields! {
                     "class": f.grant.class.name(),
                     "sub": token.claims.sub,
                     "sid": token.claims.sid,
                     "jti": token.claims.jti,
                     "kid": token.header.kid,
-                }),
+                },
             );
         }
         if f.register_session {
@@ -326,7 +326,7 @@ impl<'a> Call<'a> {
             Answer::Unavailable { status, reason } => {
                 audit(
                     AuditEvent::RefreshUnavailable,
-                    json!({"status": status, "reason": reason, "sid": sid}),
+                    &fields! {"status": status, "reason": reason, "sid": sid},
                 );
                 match gate.refresh_unavailable(self.request, old, status == 502, now) {
                     Decision::Forward(f) => Ok(Outcome::Forward(Upstream::identified(f))),
@@ -415,7 +415,7 @@ struct Pair<'a> {
 fn bad_pair(config: &Config, sid: Option<&str>, r: &Refusal) -> Result<Response> {
     audit(
         AuditEvent::RefreshBadToken,
-        json!({"sid": sid, "reason": r.detail}),
+        &fields! {"sid": sid, "reason": r.detail},
     );
     refusal_response(config, r)
 }
@@ -425,7 +425,8 @@ fn bad_pair(config: &Config, sid: Option<&str>, r: &Refusal) -> Result<Response>
 /// did.
 fn note_seen(ctx: &Context, env: &Env, token: &Token) -> bool {
     thread_local! {
-        static SEEN: RefCell<std::collections::BTreeSet<String>> = const { RefCell::new(std::collections::BTreeSet::new()) };
+        // The sessions seen (a set: the numbers are 0).
+        static SEEN: RefCell<store::IdMap> = RefCell::new(store::IdMap::default());
     }
     /// Sessions remembered per isolate before the set starts over.
     const MAX_SEEN: usize = 10_000;
@@ -437,7 +438,7 @@ fn note_seen(ctx: &Context, env: &Env, token: &Token) -> bool {
         if seen.len() >= MAX_SEEN {
             seen.clear();
         }
-        seen.insert(sid.clone())
+        seen.insert(sid.clone(), 0)
     });
     if !first {
         return false;

@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use warden_core::{hex, token_digest, Denial, ReplayId, RevocationReason, UnixTime};
 
+use crate::fields::obj;
+
 /// The Durable Object namespace binding.
 pub const DO_BINDING: &str = "WARDEN_SESSIONS";
 /// The Durable Object class exported by the worker.
@@ -393,6 +395,28 @@ impl From<AnswerWire> for Answer {
 }
 
 impl Answer {
+    /// As JSON, as its `Serialize` writes it (the flat [`AnswerWire`] object).
+    pub fn to_value(&self) -> serde_json::Value {
+        match self {
+            Answer::Fresh {
+                access_token,
+                refresh_token,
+                cap_ends_at,
+            } => obj! {
+                "status": 200u16,
+                "access_token": access_token,
+                "refresh_token": refresh_token,
+                "cap_ends_at": cap_ends_at,
+            },
+            Answer::Refused { refusal, sid } => obj!(sparse:
+                "status": 401u16,
+                "refusal": String::from(refusal.clone()),
+                "sid": sid,
+            ),
+            Answer::Unavailable { status, reason } => obj! {"status": status, "reason": reason},
+        }
+    }
+
     /// An [`Answer::Unavailable`].
     pub fn unavailable(status: u16, reason: impl Into<String>) -> Answer {
         Answer::Unavailable {
@@ -520,6 +544,8 @@ mod tests {
         for a in answers {
             let text = serde_json::to_string(&a).unwrap();
             assert_eq!(serde_json::from_str::<Answer>(&text).unwrap(), a, "{text}");
+            let value = serde_json::to_value(&a).unwrap();
+            assert_eq!(a.to_value().to_string(), value.to_string(), "{text}");
         }
         let text = serde_json::to_string(&Answer::Refused {
             refusal: Refusal::RefreshReused,

@@ -8,7 +8,10 @@
 //! would change nothing anyway: a session revoked again stays revoked, a cutoff is never
 //! lowered.
 
+use serde_json::Value;
 use warden_core::{hex, token_digest};
+
+use crate::fields::{fields, sparse, Field};
 
 /// How long a received event's `jti` is remembered: seven days.
 pub const LEDGER_SECONDS: u64 = 7 * 86_400;
@@ -60,6 +63,26 @@ pub struct Line<'a> {
 }
 
 impl<'a> Line<'a> {
+    /// Its fields; those not set are `null` (the audit line leaves them out).
+    pub fn fields(&self) -> [(&'static str, Field<'_>); 9] {
+        fields! {
+            "action": self.action,
+            "jti": self.jti,
+            "type": self.kind,
+            "sid": self.sid,
+            "sub": self.sub,
+            "before": self.before,
+            "state": self.state,
+            "code": self.code,
+            "reason": self.reason,
+        }
+    }
+
+    /// As JSON, as its `Serialize` writes it: the fields that are set.
+    pub fn to_value(&self) -> Value {
+        sparse(&self.fields())
+    }
+
     /// The line of a refusal.
     pub fn refused(code: &'a str, reason: &'a str) -> Line<'a> {
         Line {
@@ -84,7 +107,8 @@ mod io {
     use crate::admin::{self, StoreFailure};
     use crate::audit::{audit, AuditEvent};
     use crate::config::{Config, KeyConfig};
-    use crate::http::{json_response, method_not_allowed};
+    use crate::fields::{text, Field};
+    use crate::http::{json_object, method_not_allowed};
     use crate::{keys, store, verify};
 
     /// The record under `key` (an applied event's, or the poll's pending acknowledgements).
@@ -96,7 +120,7 @@ mod io {
     /// for inspection; or the poll's pending acknowledgements).
     pub async fn record(env: &Env, key: &str, record: &Value, now: u64) -> worker::Result<()> {
         store::kv(env)?
-            .put_bytes(key, record.to_string().as_bytes())?
+            .put_bytes(key, text(record).as_bytes())?
             .expiration(now + LEDGER_SECONDS)
             .execute()
             .await?;
@@ -176,8 +200,7 @@ mod io {
         if let Err(failed) = done {
             return Err((line, failed));
         }
-        let value = serde_json::to_value(&line).unwrap_or_default();
-        match record(env, &key, &value, now).await {
+        match record(env, &key, &line.to_value(), now).await {
             Ok(()) => Ok(line),
             Err(e) => Err((line, StoreFailure::new("put", e))),
         }
@@ -215,10 +238,10 @@ mod io {
         why: &str,
     ) -> worker::Result<Response> {
         logged(event, &Line::refused(code, why));
-        let mut body = serde_json::Map::new();
-        body.insert(members.0.into(), code.into());
-        body.insert(members.1.into(), why.into());
-        json_response(status, &Value::Object(body))
+        json_object(
+            status,
+            &[(members.0, Field::Str(code)), (members.1, Field::Str(why))],
+        )
     }
 
     /// 503 while the signature keys cannot be had (the sender retries): audited `unavailable`
@@ -230,18 +253,19 @@ mod io {
             ..Line::default()
         };
         logged(event, &line);
-        let mut body = serde_json::Map::new();
-        body.insert(members.0.into(), "temporarily_unavailable".into());
-        body.insert(
-            members.1.into(),
-            "the signature keys cannot be had now".into(),
-        );
-        json_response(503, &Value::Object(body))
+        let why = "the signature keys cannot be had now";
+        json_object(
+            503,
+            &[
+                (members.0, Field::Str("temporarily_unavailable")),
+                (members.1, Field::Str(why)),
+            ],
+        )
     }
 
     /// Writes `line` as an `event` audit line.
     pub fn logged(event: AuditEvent, line: &Line<'_>) {
-        audit(event, serde_json::to_value(line).unwrap_or_default());
+        audit(event, &line.fields());
     }
 
     /// 503 after a store failure: audited (`unavailable`, the operation), nothing acknowledged.
@@ -273,6 +297,29 @@ mod tests {
             ledger_key("bcl", "https://id.examplej", "1"),
         ] {
             assert_ne!(k, other);
+        }
+    }
+
+    #[test]
+    fn lines_are_what_serialize_writes() {
+        let full = Line {
+            action: "subject_cutoff",
+            jti: Some("j"),
+            kind: Some("t".into()),
+            sid: Some("s"),
+            sub: Some("u\"\n"),
+            before: Some(7),
+            state: Some("st"),
+            code: Some("c"),
+            reason: Some("r"),
+        };
+        for line in [
+            full,
+            Line::default(),
+            Line::refused("invalid_request", "why"),
+        ] {
+            let value = serde_json::to_value(&line).unwrap();
+            assert_eq!(line.to_value().to_string(), value.to_string());
         }
     }
 }

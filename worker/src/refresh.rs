@@ -29,17 +29,17 @@ pub use io::*;
 
 #[cfg(target_arch = "wasm32")]
 mod io {
-    use serde_json::json;
     use worker::Env;
 
     use super::*;
     use crate::audit::{audit, AuditEvent};
+    use crate::fields::fields;
     use crate::protocol::{self, ObjectAnswer, ObjectRequest, ObtainedPair};
 
     fn object_error(op: &str, sid: Option<&str>, e: &worker::Error) {
         audit(
             AuditEvent::SessionObjectError,
-            json!({"op": op, "sid": sid, "error": e.to_string()}),
+            &fields! {"op": op, "sid": sid, "error": e.to_string()},
         );
     }
 

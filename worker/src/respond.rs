@@ -4,13 +4,13 @@
 
 use std::fmt::Write as _;
 
-use serde_json::json;
 use warden_core::{identity_headers, is_reserved_header, Binding, Denial, Forward, Refusal};
 use worker::{Headers, Response, Result};
 
 use crate::audit::{audit, AuditEvent};
 use crate::config::Config;
-use crate::http::json_response;
+use crate::fields::{fields, obj};
+use crate::http::{json_object, json_response};
 use crate::oauth;
 
 /// Response header telling a bearer client that its token expired and it should refresh.
@@ -130,10 +130,10 @@ impl Upstream {
 
 /// The origin could not be reached: audited as `origin_error`, 502.
 pub fn origin_unreachable(error: &str) -> Result<Response> {
-    audit(AuditEvent::OriginError, json!({"error": error}));
-    json_response(
+    audit(AuditEvent::OriginError, &fields! {"error": error});
+    json_object(
         502,
-        &json!({"error": "bad_gateway", "error_description": "origin unreachable"}),
+        &fields! {"error": "bad_gateway", "error_description": "origin unreachable"},
     )
 }
 
@@ -148,7 +148,7 @@ pub fn refuse(config: &Config, r: &Refusal) -> Result<Response> {
     };
     audit(
         event,
-        json!({
+        &fields! {
             "code": d.code(),
             "status": d.status(),
             "class": r.who.class.map(|c| c.name()),
@@ -157,7 +157,7 @@ pub fn refuse(config: &Config, r: &Refusal) -> Result<Response> {
             "sid": r.who.sid,
             "scope": d.scope(),
             "detail": r.detail,
-        }),
+        },
     );
     refusal_response(config, r)
 }
@@ -165,11 +165,13 @@ pub fn refuse(config: &Config, r: &Refusal) -> Result<Response> {
 /// The answer to a refusal, without an audit line (the caller wrote a more specific one).
 pub fn refusal_response(config: &Config, r: &Refusal) -> Result<Response> {
     let d = &r.denial;
-    let mut body =
-        json!({"error": d.body_error(), "code": d.code(), "error_description": d.description()});
-    if let Some(scope) = d.scope() {
-        body["scope"] = json!(scope);
-    }
+    // `scope` only when the denial names one.
+    let body = obj!(sparse:
+        "error": d.body_error(),
+        "code": d.code(),
+        "error_description": d.description(),
+        "scope": d.scope(),
+    );
     let mut resp = json_response(d.status(), &body)?;
     let headers = resp.headers_mut();
     if let Some(challenge) = r.challenge() {

@@ -29,6 +29,7 @@
 use serde::{Deserialize, Serialize};
 use warden_core::{SessionPolicy, SessionState, UnixTime};
 
+use crate::fields::obj;
 use crate::protocol::Refusal;
 
 /// Storage key of the session record.
@@ -138,6 +139,22 @@ impl SessionRecord {
     }
 }
 
+impl SessionView {
+    /// As JSON, as its `Serialize` writes it (`ended` and `ended_at` only once it ended).
+    pub fn to_value(&self) -> serde_json::Value {
+        obj!(sparse:
+            "sid": self.sid,
+            "created_at": self.created_at,
+            "last_active": self.last_active,
+            "expires_at": self.expires_at,
+            "cap_ends_at": self.cap_ends_at,
+            "refreshes": self.refreshes,
+            "ended": self.ended,
+            "ended_at": self.ended_at,
+        )
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 pub use io::*;
 
@@ -147,7 +164,6 @@ mod io {
     use std::rc::Rc;
 
     use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
-    use serde_json::json;
     use warden_core::{
         hex, judge_refresh, parse, record_expiration, session_expiration, token_digest,
         under_cutoff, RefreshJudgement, RevocationIds, RevocationStatus,
@@ -159,6 +175,7 @@ mod io {
     use super::*;
     use crate::audit::{audit, AuditEvent};
     use crate::config::{Config, ConfigError, RefreshConfig};
+    use crate::fields::{fields, obj};
     use crate::oauth::{self, RefreshFailure, TokenPair};
     use crate::protocol::{object_name, Answer, ObtainedPair, SessionCall};
     use crate::refresh::{self, owner_key, MAX_TOKEN_RESPONSE_BYTES, REFRESH_TIMEOUT_MS};
@@ -242,7 +259,7 @@ mod io {
     fn storage_error(e: &worker::Error) -> Answer {
         audit(
             AuditEvent::StoreError,
-            json!({"op": "session_object", "error": e.to_string()}),
+            &fields! {"op": "session_object", "error": e.to_string()},
         );
         Answer::unavailable(503, "session object storage unavailable")
     }
@@ -539,7 +556,7 @@ mod io {
         if new_sid != Some(sid) || (sub.is_some() && new_sub.as_deref() != sub) {
             audit(
                 AuditEvent::RefreshMismatch,
-                json!({"sid": sid, "new_sid": new_sid, "sub": sub, "new_sub": new_sub}),
+                &fields! {"sid": sid, "new_sid": new_sid, "sub": sub, "new_sub": new_sub},
             );
             return Err(Answer::unavailable(
                 502,
@@ -604,7 +621,7 @@ mod io {
         write_index(cx.env, &record, &cx.rc.session, now).await;
         audit(
             AuditEvent::Refresh,
-            json!({"sid": sid, "sub": record.sub, "refreshes": record.refreshes}),
+            &fields! {"sid": sid, "sub": record.sub, "refreshes": record.refreshes},
         );
         Answer::Fresh {
             access_token: pair.access_token,
@@ -651,7 +668,7 @@ mod io {
             Err(e) => {
                 audit(
                     AuditEvent::SessionObjectError,
-                    json!({"op": "cutoff", "error": e.to_string()}),
+                    &fields! {"op": "cutoff", "error": e.to_string()},
                 );
                 Err(Answer::unavailable(503, "subject cutoff unavailable"))
             }
@@ -690,7 +707,7 @@ mod io {
             let revoke = async {
                 store::put_revocation(cx.env, Kind::Sid, sid, Some(expires_at), now).await?;
                 if let Some(sub) = &record.sub {
-                    let entry = json!({"kind": "sid", "id": sid, "revoked_at": now, "expires_at": expires_at, "reason": "refresh_reused"});
+                    let entry = obj! {"kind": "sid", "id": sid, "revoked_at": now, "expires_at": expires_at, "reason": "refresh_reused"};
                     store::put_index(
                         &store::kv(cx.env)?,
                         sub,
@@ -708,17 +725,17 @@ mod io {
                 // reported: the revocation did not reach KV.
                 audit(
                     AuditEvent::StoreError,
-                    json!({"op": "put", "kind": "sid", "id": sid, "error": e.to_string()}),
+                    &fields! {"op": "put", "kind": "sid", "id": sid, "error": e.to_string()},
                 );
             }
             audit(
                 AuditEvent::RefreshReuseDetected,
-                json!({"sid": sid, "sub": record.sub, "rotated_at": rotated.map(|r| r.at), "expires_at": expires_at}),
+                &fields! {"sid": sid, "sub": record.sub, "rotated_at": rotated.map(|r| r.at), "expires_at": expires_at},
             );
         } else {
             audit(
                 AuditEvent::SessionEnd,
-                json!({"sid": sid, "sub": record.sub, "code": reason.code()}),
+                &fields! {"sid": sid, "sub": record.sub, "code": reason.code()},
             );
         }
         refused(sid, reason)
@@ -789,7 +806,7 @@ mod io {
                 let Some(sid) = parse(&pair.access_token).ok().and_then(|t| t.claims.sid) else {
                     audit(
                         AuditEvent::RefreshMismatch,
-                        json!({"reason": "the new access token names no session"}),
+                        &fields! {"reason": "the new access token names no session"},
                     );
                     return Answer::unavailable(
                         502,
@@ -827,7 +844,7 @@ mod io {
         if let Err(e) = storage.set_alarm(ms).await {
             audit(
                 AuditEvent::StoreError,
-                json!({"op": "set_alarm", "error": e.to_string()}),
+                &fields! {"op": "set_alarm", "error": e.to_string()},
             );
         }
     }
@@ -856,7 +873,7 @@ mod io {
             if let Err(e) = put.await {
                 audit(
                     AuditEvent::StoreError,
-                    json!({"op": "put", "kind": "rth", "error": e.to_string()}),
+                    &fields! {"op": "put", "kind": "rth", "error": e.to_string()},
                 );
             }
         }
@@ -868,7 +885,7 @@ mod io {
         let view = record.view(policy);
         let expiration = record_expiration(view.cap_ends_at, now);
         let put = async {
-            let metadata = serde_json::to_value(&view)?;
+            let metadata = view.to_value();
             store::put_index(
                 &store::kv(env)?,
                 sub,
@@ -882,7 +899,7 @@ mod io {
         if let Err(e) = put.await {
             audit(
                 AuditEvent::StoreError,
-                json!({"op": "put", "kind": "session", "error": e.to_string()}),
+                &fields! {"op": "put", "kind": "session", "error": e.to_string()},
             );
         }
     }
@@ -892,7 +909,7 @@ mod io {
         if !matches!(answer, Answer::Fresh { .. }) {
             audit(
                 AuditEvent::RefreshFailed,
-                json!({"sid": sid, "answer": answer}),
+                &fields! {"sid": sid, "answer": answer.to_value()},
             );
         }
     }
@@ -1071,9 +1088,14 @@ mod tests {
         assert_eq!((v.expires_at, v.cap_ends_at, v.ended), (1_100, 1_900, None));
         let mut ended = r.clone();
         ended.end(Refusal::RefreshReused, 1_001);
+        let live = v;
         let v = ended.view(&P);
         assert_eq!(v.ended, Some("refresh_reused"));
         assert_eq!(v.ended_at, Some(1_001));
+        for view in [&live, &v] {
+            let value = serde_json::to_value(view).unwrap();
+            assert_eq!(view.to_value().to_string(), value.to_string());
+        }
         let listed = serde_json::to_string(&v).unwrap();
         assert!(!listed.contains("token"), "{listed}");
     }

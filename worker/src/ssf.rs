@@ -36,7 +36,6 @@ pub use io::*;
 
 #[cfg(target_arch = "wasm32")]
 mod io {
-    use serde_json::json;
     use warden_core::{SetError, SetErrorCode};
     use worker::{Env, Request, Response, Result};
 
@@ -44,7 +43,8 @@ mod io {
     use crate::admin::authorized;
     use crate::audit::AuditEvent;
     use crate::config::{Config, SsfConfig};
-    use crate::http::json_response;
+    use crate::fields::fields;
+    use crate::http::json_object;
     use crate::received::{self, logged};
 
     /// What became of one SET, pushed or polled (the same checks, the same apply, the same
@@ -71,7 +71,7 @@ mod io {
         now: u64,
     ) -> Result<Response> {
         let Some(ssf) = &config.ssf else {
-            return json_response(404, &json!({"error": "not_found"}));
+            return json_object(404, &fields! {"error": "not_found"});
         };
         if let Some(token) = &ssf.push_token {
             if !authorized(req.headers().get("authorization")?.as_deref(), token) {

@@ -14,10 +14,10 @@
 //! snapshot at once and are laid over every refreshed snapshot for [`OVERLAY_SECONDS`], as a
 //! fresh listing may not show them yet.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use serde_json::Value;
 use warden_core::{hex, token_digest, UnixTime};
+
+use crate::fields::obj;
 
 /// The KV namespace binding.
 pub const KV_BINDING: &str = "WARDEN_KV";
@@ -138,17 +138,66 @@ pub enum CutoffLookup {
     Maybe,
 }
 
+/// String ids to numbers (a time, a slot), kept in the one map type the worker has anyway,
+/// the JSON object's (`serde_json::Map`): each other map type would be one more B-tree
+/// compiled into the worker (about 3 KB of its gzip size each).
+#[derive(Clone, Debug, Default)]
+pub struct IdMap(serde_json::Map<String, Value>);
+
+impl IdMap {
+    /// The number of `id`.
+    pub fn get(&self, id: &str) -> Option<u64> {
+        self.0.get(id).and_then(Value::as_u64)
+    }
+
+    /// Sets the number of `id`; whether `id` was new.
+    pub fn insert(&mut self, id: String, n: u64) -> bool {
+        self.0.insert(id, Value::from(n)).is_none()
+    }
+
+    /// Whether `id` is in the map.
+    pub fn contains(&self, id: &str) -> bool {
+        self.0.contains_key(id)
+    }
+
+    /// Removes `id`; its number.
+    pub fn remove(&mut self, id: &str) -> Option<u64> {
+        self.0.remove(id).as_ref().and_then(Value::as_u64)
+    }
+
+    /// Keeps the ids whose number passes `keep`.
+    pub fn retain(&mut self, keep: impl Fn(u64) -> bool) {
+        self.0.retain(|_, n| n.as_u64().is_some_and(&keep));
+    }
+
+    /// How many ids it holds.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Forgets every id.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
 /// An isolate's picture of the active revocations.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     /// Revoked ids per kind (`Jti`, `Sid`, `Kid`) → expiration (0: none).
-    revoked: [BTreeMap<String, UnixTime>; 3],
+    revoked: [IdMap; 3],
     /// Subject cutoffs.
-    cutoffs: BTreeMap<String, UnixTime>,
-    /// `rv:sub:` records listed without usable metadata: their value must be read.
-    unknown_subs: BTreeSet<String>,
-    /// Ids read from KV and found absent, per kind, until the next refresh.
-    absent: [BTreeSet<String>; 4],
+    cutoffs: IdMap,
+    /// `rv:sub:` records listed without usable metadata: their value must be read (a set: the
+    /// numbers are 0).
+    unknown_subs: IdMap,
+    /// Ids read from KV and found absent, per kind, until the next refresh (sets).
+    absent: [IdMap; 4],
     remembered: usize,
     /// Whether the listing covered every record (absent from the snapshot = not revoked).
     complete: bool,
@@ -194,7 +243,7 @@ impl Snapshot {
                         before,
                     }),
                     None => {
-                        s.unknown_subs.insert(id.to_owned());
+                        s.unknown_subs.insert(id.to_owned(), 0);
                     }
                 }
             } else {
@@ -214,7 +263,7 @@ impl Snapshot {
     pub fn degraded(&self, now: UnixTime) -> Snapshot {
         let mut revoked = self.revoked.clone();
         for map in &mut revoked {
-            map.retain(|_, expiration| *expiration == 0 || *expiration > now);
+            map.retain(|expiration| expiration == 0 || expiration > now);
         }
         Snapshot {
             revoked,
@@ -237,18 +286,21 @@ impl Snapshot {
                 expiration,
             } => {
                 if let Some(map) = self.revoked.get_mut(kind.slot()) {
-                    let e = map.entry(id.clone()).or_insert(*expiration);
-                    if *e != 0 && (*expiration == 0 || *expiration > *e) {
-                        *e = *expiration;
-                    }
+                    let e = map.get(id).unwrap_or(*expiration);
+                    let kept = if e != 0 && (*expiration == 0 || *expiration > e) {
+                        *expiration
+                    } else {
+                        e
+                    };
+                    map.insert(id.clone(), kept);
                 }
                 if let Some(set) = self.absent.get_mut(kind.slot()) {
                     set.remove(id);
                 }
             }
             Entry::Cutoff { sub, before } => {
-                let b = self.cutoffs.entry(sub.clone()).or_insert(*before);
-                *b = (*b).max(*before);
+                let b = self.cutoffs.get(sub).unwrap_or(*before);
+                self.cutoffs.insert(sub.clone(), b.max(*before));
                 self.unknown_subs.remove(sub);
                 if let Some(set) = self.absent.get_mut(Kind::Sub.slot()) {
                     set.remove(sub);
@@ -263,7 +315,7 @@ impl Snapshot {
             return;
         }
         if let Some(set) = self.absent.get_mut(kind.slot()) {
-            if set.insert(id.to_owned()) {
+            if set.insert(id.to_owned(), 0) {
                 self.remembered += 1;
             }
         }
@@ -275,7 +327,7 @@ impl Snapshot {
         let Some(id) = id else {
             return Lookup::Absent;
         };
-        if let Some(&expiration) = self.revoked.get(kind.slot()).and_then(|m| m.get(id)) {
+        if let Some(expiration) = self.revoked.get(kind.slot()).and_then(|m| m.get(id)) {
             if expiration == 0 || expiration > now {
                 return Lookup::Present;
             }
@@ -292,7 +344,7 @@ impl Snapshot {
         let Some(sub) = sub else {
             return CutoffLookup::Known(None);
         };
-        if let Some(&before) = self.cutoffs.get(sub) {
+        if let Some(before) = self.cutoffs.get(sub) {
             return CutoffLookup::Known(Some(before));
         }
         if self.absent[Kind::Sub.slot()].contains(sub) {
@@ -313,15 +365,15 @@ impl Snapshot {
     /// For `GET /_warden/health`.
     pub fn status(&self, now: UnixTime) -> Value {
         if !self.built {
-            return serde_json::json!({"built": false});
+            return obj! {"built": false};
         }
-        serde_json::json!({
+        obj! {
             "built": true,
             "age_seconds": now.saturating_sub(self.built_at),
             "complete": self.complete,
             "records": self.listed,
             "cutoffs": self.cutoffs.len(),
-        })
+        }
     }
 }
 
@@ -335,13 +387,14 @@ mod io {
     use std::cell::RefCell;
 
     use futures_util::future::join4;
-    use serde_json::{json, Value};
+    use serde_json::Value;
     use warden_core::{Fact, RevocationIds, StoreAnswers, Unavailable, UnixTime};
     use worker::{Env, KvStore};
 
     use super::*;
     use crate::audit::{audit, AuditEvent};
     use crate::epoch;
+    use crate::fields::{fields, obj, text};
 
     struct State {
         snapshot: Snapshot,
@@ -538,7 +591,7 @@ mod io {
                 Err(e) => {
                     audit(
                         AuditEvent::StoreError,
-                        json!({"op": "list", "error": e.to_string()}),
+                        &fields! {"op": "list", "error": e.to_string()},
                     );
                     s.snapshot.degraded(now)
                 }
@@ -610,7 +663,7 @@ mod io {
             Err(e) => {
                 audit(
                     AuditEvent::StoreError,
-                    json!({"op": "get", "kind": kind.name(), "error": e.to_string()}),
+                    &fields! {"op": "get", "kind": kind.name(), "error": e.to_string()},
                 );
                 Fact::Unknown
             }
@@ -648,7 +701,7 @@ mod io {
                     None => {
                         audit(
                             AuditEvent::StoreError,
-                            json!({"op": "get", "kind": "sub", "error": "cutoff record is not {\"before\": <unix seconds>}"}),
+                            &fields! {"op": "get", "kind": "sub", "error": "cutoff record is not {\"before\": <unix seconds>}"},
                         );
                         Err(Unavailable)
                     }
@@ -657,7 +710,7 @@ mod io {
             Err(e) => {
                 audit(
                     AuditEvent::StoreError,
-                    json!({"op": "get", "kind": "sub", "error": e.to_string()}),
+                    &fields! {"op": "get", "kind": "sub", "error": e.to_string()},
                 );
                 Err(Unavailable)
             }
@@ -691,10 +744,8 @@ mod io {
         expiration: Option<UnixTime>,
         now: UnixTime,
     ) -> worker::Result<()> {
-        let mut put = kv(env)?.put_bytes(
-            &kind.key(id),
-            json!({"revoked_at": now}).to_string().as_bytes(),
-        )?;
+        let mut put =
+            kv(env)?.put_bytes(&kind.key(id), text(&obj! {"revoked_at": now}).as_bytes())?;
         if let Some(e) = expiration {
             put = put.expiration(e);
         }
@@ -775,6 +826,27 @@ mod tests {
             complete,
             now,
         )
+    }
+
+    #[test]
+    fn id_maps_are_maps() {
+        let mut map = IdMap::default();
+        assert!(map.is_empty());
+        assert!(map.insert("b".into(), 2));
+        assert!(map.insert("a".into(), 0));
+        assert!(!map.insert("a".into(), 1), "already there");
+        assert_eq!(
+            (map.len(), map.get("a"), map.get("b")),
+            (2, Some(1), Some(2))
+        );
+        assert!(map.contains("a") && !map.contains("c") && map.get("c").is_none());
+        map.retain(|n| n > 1);
+        assert_eq!((map.len(), map.get("a")), (1, None));
+        assert_eq!((map.remove("b"), map.remove("b")), (Some(2), None));
+        map.insert(u64::MAX.to_string(), u64::MAX);
+        assert_eq!(map.get(&u64::MAX.to_string()), Some(u64::MAX));
+        map.clear();
+        assert!(map.is_empty());
     }
 
     #[test]

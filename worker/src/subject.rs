@@ -16,11 +16,11 @@ mod io {
     use std::cell::Cell;
     use std::rc::Rc;
 
-    use serde_json::json;
     use warden_core::{cutoff_expiration, raised_cutoff, UnixTime};
     use worker::{Date, Delay, Env, Storage};
 
     use crate::audit::{audit, AuditEvent};
+    use crate::fields::{fields, obj, text};
     use crate::protocol::{
         self, subject_object, Cutoff, CutoffRequest, ObjectAnswer, ObjectRequest,
     };
@@ -72,14 +72,14 @@ mod io {
         now: UnixTime,
     ) -> Result<(), String> {
         let kv = store::kv(env).map_err(|e| e.to_string())?;
-        let record = json!({ "before": before });
+        let record = obj! { "before": before };
         let mut last = String::new();
         for attempt in 0..KV_ATTEMPTS {
             if attempt > 0 {
                 Delay::from(std::time::Duration::from_millis(1100)).await;
             }
             let put = async {
-                kv.put_bytes(&Kind::Sub.key(sub), record.to_string().as_bytes())?
+                kv.put_bytes(&Kind::Sub.key(sub), text(&record).as_bytes())?
                     .metadata(&record)?
                     .expiration(expires_at)
                     .execute()
@@ -87,7 +87,7 @@ mod io {
             };
             match put.await {
                 Ok(()) => {
-                    let index = json!({"kind": "sub", "id": sub, "before": before, "revoked_at": now, "expires_at": expires_at});
+                    let index = obj! {"kind": "sub", "id": sub, "before": before, "revoked_at": now, "expires_at": expires_at};
                     return store::put_index(&kv, sub, "sub", "cutoff", &index, Some(expires_at))
                         .await
                         .map_err(|e| format!("KV index write: {e}"));
@@ -96,7 +96,7 @@ mod io {
                     last = e.to_string();
                     audit(
                         AuditEvent::StoreError,
-                        json!({"op": "put", "kind": "sub", "attempt": attempt + 1, "error": last}),
+                        &fields! {"op": "put", "kind": "sub", "attempt": attempt + 1, "error": last},
                     );
                 }
             }

@@ -11,7 +11,7 @@ pub use io::*;
 
 #[cfg(target_arch = "wasm32")]
 mod io {
-    use serde_json::{json, Map, Value};
+    use serde_json::Value;
     use warden_core::{
         parse, path_and_query, requested_cutoff, session_expiration, token_expiration, UnixTime,
     };
@@ -20,7 +20,8 @@ mod io {
     use super::*;
     use crate::audit::{audit, AuditEvent};
     use crate::config::Config;
-    use crate::http::{bad_request, json_response, method_not_allowed};
+    use crate::fields::{fields, obj};
+    use crate::http::{bad_request, json_object, json_response, method_not_allowed};
     use crate::pat;
     use crate::protocol::{Cutoff, CutoffRequest, Refusal};
     use crate::refresh;
@@ -30,13 +31,13 @@ mod io {
     /// Answers an admin API request (the path is `/_warden` or under `/_warden/`).
     pub async fn api(mut req: Request, env: &Env, config: &Config, now: u64) -> Result<Response> {
         let Some(secret) = &config.admin_token else {
-            return json_response(404, &json!({"error": "not_found"}));
+            return json_object(404, &fields! {"error": "not_found"});
         };
         if !authorized(req.headers().get("authorization")?.as_deref(), secret) {
-            audit(AuditEvent::AdminUnauthorized, json!({"path": req.path()}));
-            let mut resp = json_response(
+            audit(AuditEvent::AdminUnauthorized, &fields! {"path": req.path()});
+            let mut resp = json_object(
                 401,
-                &json!({"error": "unauthorized", "error_description": "admin token required"}),
+                &fields! {"error": "unauthorized", "error_description": "admin token required"},
             )?;
             resp.headers_mut()
                 .set("www-authenticate", "Bearer realm=\"warden-admin\"")?;
@@ -61,9 +62,9 @@ mod io {
                     Err(why) => return bad_request(&why),
                 };
                 match store::list_index(env, &sub, &["jti", "sid", "sub"], cursor(&query)).await {
-                    Ok((items, next)) => json_response(
+                    Ok((items, next)) => json_object(
                         200,
-                        &json!({"sub": sub, "revocations": items, "cursor": next}),
+                        &fields! {"sub": sub, "revocations": items, "cursor": next},
                     ),
                     Err(e) => store_unavailable("list", &e),
                 }
@@ -90,7 +91,7 @@ mod io {
                 };
                 match pat::list(env, &sub, cursor(&query)).await {
                     Ok((items, next)) => {
-                        json_response(200, &json!({"sub": sub, "pats": items, "cursor": next}))
+                        json_object(200, &fields! {"sub": sub, "pats": items, "cursor": next})
                     }
                     Err(e) => store_unavailable("list", &e),
                 }
@@ -102,28 +103,29 @@ mod io {
                     Err(why) => return bad_request(&why),
                 };
                 match store::list_index(env, &sub, &["session"], cursor(&query)).await {
-                    Ok((items, next)) => {
-                        json_response(200, &json!({"sub": sub, "sessions": items, "cursor": next}))
-                    }
+                    Ok((items, next)) => json_object(
+                        200,
+                        &fields! {"sub": sub, "sessions": items, "cursor": next},
+                    ),
                     Err(e) => store_unavailable("list", &e),
                 }
             }
-            (Method::Get, "/_warden/health") => json_response(
+            (Method::Get, "/_warden/health") => json_object(
                 200,
-                &json!({
+                &fields! {
                     "ok": true,
                     "now": now,
                     "config": config.summary(),
                     "jwks": jwks_health(now),
                     "snapshot": store::snapshot_status(now),
-                }),
+                },
             ),
             (_, "/_warden/revoke") => method_not_allowed("POST"),
             (_, "/_warden/pats") => method_not_allowed("GET, POST"),
             (_, "/_warden/revocations" | "/_warden/health" | "/_warden/sessions") => {
                 method_not_allowed("GET")
             }
-            _ => json_response(404, &json!({"error": "not_found"})),
+            _ => json_object(404, &fields! {"error": "not_found"}),
         }
     }
 
@@ -131,16 +133,16 @@ mod io {
     /// fetch (or with inline keys only).
     fn jwks_health(now: u64) -> Value {
         match crate::keys::jwks_status(now) {
-            Some(s) => json!({
+            Some(s) => obj! {
                 "fetched": true,
                 "age_seconds": s.age,
                 "fetched_at": s.fetched_at,
                 "fresh_until": s.fresh_until,
-                "kids": s.kids,
+                "kids": Value::from(s.kids),
                 "fetches": s.fetches,
                 "failures": s.failures,
-            }),
-            None => json!({"fetched": false, "age_seconds": null}),
+            },
+            None => obj! {"fetched": false, "age_seconds": Value::Null},
         }
     }
 
@@ -179,20 +181,20 @@ mod io {
     }
 
     fn too_large() -> Result<Response> {
-        json_response(
+        json_object(
             413,
-            &json!({"error": "invalid_request", "error_description": format!("body over {} bytes", MAX_BODY)}),
+            &fields! {"error": "invalid_request", "error_description": format!("body over {} bytes", MAX_BODY)},
         )
     }
 
     fn store_unavailable(op: &str, e: &worker::Error) -> Result<Response> {
         audit(
             AuditEvent::StoreError,
-            json!({"op": op, "error": e.to_string()}),
+            &fields! {"op": op, "error": e.to_string()},
         );
-        json_response(
+        json_object(
             503,
-            &json!({"error": "temporarily_unavailable", "error_description": "revocation store unavailable"}),
+            &fields! {"error": "temporarily_unavailable", "error_description": "revocation store unavailable"},
         )
     }
 
@@ -208,12 +210,12 @@ mod io {
         store::put_revocation(env, kind, id, expiration, now).await?;
         if let Some(sub) = sub {
             let entry =
-                json!({"kind": kind.name(), "id": id, "revoked_at": now, "expires_at": expiration});
+                obj! {"kind": kind.name(), "id": id, "revoked_at": now, "expires_at": expiration};
             store::put_index(&store::kv(env)?, sub, kind.name(), id, &entry, expiration).await?;
         }
         audit(
             AuditEvent::Revoke,
-            json!({"kind": kind.name(), "id": id, "sub": sub, "expires_at": expiration}),
+            &fields! {"kind": kind.name(), "id": id, "sub": sub, "expires_at": expiration},
         );
         Ok(())
     }
@@ -233,27 +235,28 @@ mod io {
                 match put_revocation(env, Kind::Jti, &jti, Some(expires_at), sub.as_deref(), now)
                     .await
                 {
-                    Ok(()) => json_response(
+                    Ok(()) => json_object(
                         200,
-                        &json!({"ok": true, "jti": jti, "expires_at": expires_at}),
+                        &fields! {"ok": true, "jti": jti, "expires_at": expires_at},
                     ),
                     Err(e) => store_unavailable("put", &e),
                 }
             }
             Revoke::Sid { sid, sub } => {
                 match revoke_session(env, config, &sid, sub.as_deref(), now).await {
-                    Ok(expires_at) => json_response(
+                    Ok(expires_at) => json_object(
                         200,
-                        &json!({"ok": true, "sid": sid, "expires_at": expires_at}),
+                        &fields! {"ok": true, "sid": sid, "expires_at": expires_at},
                     ),
                     Err(failed) => failed.response(),
                 }
             }
             Revoke::Kid { kid } => {
                 match put_revocation(env, Kind::Kid, &kid, None, None, now).await {
-                    Ok(()) => {
-                        json_response(200, &json!({"ok": true, "kid": kid, "expires_at": null}))
-                    }
+                    Ok(()) => json_object(
+                        200,
+                        &fields! {"ok": true, "kid": kid, "expires_at": Value::Null},
+                    ),
                     Err(e) => store_unavailable("put", &e),
                 }
             }
@@ -268,9 +271,9 @@ mod io {
                     }
                 };
                 match cut_off_subject(env, config, sub, before, now).await {
-                    Ok((sub, cutoff, ended)) => json_response(
+                    Ok((sub, cutoff, ended)) => json_object(
                         200,
-                        &json!({"ok": true, "sub": sub, "before": cutoff.before, "expires_at": cutoff.expires_at, "sessions_ended": ended}),
+                        &fields! {"ok": true, "sub": sub, "before": cutoff.before, "expires_at": cutoff.expires_at, "sessions_ended": ended},
                     ),
                     Err(failed) => failed.response(),
                 }
@@ -280,13 +283,13 @@ mod io {
                 refresh_hint,
             } => revoke_presented(env, config, &token, refresh_hint, now).await,
             Revoke::Pat { id } => match pat::revoke_id(env, &id, now).await {
-                Ok(Some(record)) => json_response(
+                Ok(Some(record)) => json_object(
                     200,
-                    &json!({"ok": true, "pat": record.id, "sub": record.sub}),
+                    &fields! {"ok": true, "pat": record.id, "sub": record.sub},
                 ),
-                Ok(None) => json_response(
+                Ok(None) => json_object(
                     404,
-                    &json!({"error": "not_found", "error_description": "no PAT with this id"}),
+                    &fields! {"error": "not_found", "error_description": "no PAT with this id"},
                 ),
                 Err(e) => store_unavailable("put", &e),
             },
@@ -368,7 +371,7 @@ mod io {
         );
         audit(
             AuditEvent::Revoke,
-            json!({"kind": "sub", "id": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at}),
+            &fields! {"kind": "sub", "id": request.sub, "before": cutoff.before, "expires_at": cutoff.expires_at},
         );
         // And every session the edge has seen for the subject: no more refreshes.
         let ended = end_subject_sessions(env, config, &request.sub, cutoff.before)
@@ -388,23 +391,19 @@ mod io {
         refresh_hint: bool,
         now: u64,
     ) -> Result<Response> {
-        let mut revoked = Map::new();
         if warden_core::is_pat(token, &config.gate.pat_prefix) {
-            match pat::revoke_token(env, &config.gate.pat_prefix, token, now).await {
-                Ok(Some(record)) => {
-                    revoked.insert("pat".into(), json!(record.id));
-                }
-                Ok(None) => {}
-                Err(e) => return store_unavailable("put", &e),
-            }
-            return json_response(200, &json!({"ok": true, "revoked": revoked}));
+            return match pat::revoke_token(env, &config.gate.pat_prefix, token, now).await {
+                Ok(record) => revoked(record.as_ref().map(|r| r.id.as_str()), None, None),
+                Err(e) => store_unavailable("put", &e),
+            };
         }
         let Ok(parsed) = parse(token) else {
-            return json_response(200, &json!({"ok": true, "revoked": revoked}));
+            return revoked(None, None, None);
         };
         let c = &parsed.claims;
         let leeway = config.policy().leeway;
         let max_lifetime = config.policy().max_lifetime;
+        let mut jti_revoked = None;
         if let Some(jti) = &c.jti {
             let expires_at = token_expiration(c.exp, now, leeway, max_lifetime);
             if let Err(e) =
@@ -412,17 +411,25 @@ mod io {
             {
                 return store_unavailable("put", &e);
             }
-            revoked.insert("jti".into(), json!(jti));
+            jti_revoked = Some(jti.as_str());
         }
+        let mut sid_revoked = None;
         if refresh_hint || config.policy().is_refresh_token(&parsed) {
             if let Some(sid) = &c.sid {
                 if let Err(failed) = revoke_session(env, config, sid, c.sub.as_deref(), now).await {
                     return failed.response();
                 }
-                revoked.insert("sid".into(), json!(sid));
+                sid_revoked = Some(sid.as_str());
             }
         }
-        json_response(200, &json!({"ok": true, "revoked": revoked}))
+        revoked(None, jti_revoked, sid_revoked)
+    }
+
+    /// The answer to a presented token's revocation: `{"ok": true, "revoked": {...}}` with
+    /// what was revoked (`pat`, `jti`, `sid`; none for a token that names nothing known).
+    fn revoked(pat: Option<&str>, jti: Option<&str>, sid: Option<&str>) -> Result<Response> {
+        let revoked = obj!(sparse: "pat": pat, "jti": jti, "sid": sid);
+        json_object(200, &fields! {"ok": true, "revoked": revoked})
     }
 
     /// Ends a session at its object (refresh on): every later refresh of it is refused.

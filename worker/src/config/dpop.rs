@@ -5,7 +5,7 @@
 
 use warden_core::{Algorithm, DpopMode, DpopPolicy, NonceKey};
 
-use super::{err, seconds, secret, ConfigError, MAX_SECONDS};
+use super::{err, seconds_var, secret, ConfigError, MAX_SECONDS};
 
 /// `WARDEN_DPOP_REPLAY`: where a proof's `jti` is remembered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -41,9 +41,8 @@ pub(crate) fn dpop_config(
         }
         policy.algorithms = list;
     }
-    if let Some(v) = get("WARDEN_DPOP_MAX_AGE_SECONDS") {
-        policy.max_age =
-            seconds(&v, 1, MAX_SECONDS).map_err(|why| err("WARDEN_DPOP_MAX_AGE_SECONDS", why))?;
+    if let Some(v) = seconds_var(get, "WARDEN_DPOP_MAX_AGE_SECONDS", 1, MAX_SECONDS)? {
+        policy.max_age = v;
     }
     let secret = secret(get("WARDEN_DPOP_NONCE_SECRET"), "WARDEN_DPOP_NONCE_SECRET")?;
     match get("WARDEN_DPOP_NONCE").as_deref() {

@@ -4,7 +4,7 @@
 
 use warden_core::{Algorithm, KeySet};
 
-use super::{seconds, ConfigError};
+use super::{seconds_var, ConfigError};
 
 /// Default for `WARDEN_JWKS_COOLDOWN_SECONDS`: the shortest interval between two fetches of the
 /// JWKS by one isolate, whatever triggers them (unknown `kid`, expiry, a failed attempt).
@@ -151,16 +151,10 @@ impl KeyConfig {
                     .map_err(|why| config_error("WARDEN_ALGORITHMS", why))?,
             ),
         };
-        let cooldown = match get("WARDEN_JWKS_COOLDOWN_SECONDS") {
-            None => DEFAULT_COOLDOWN_SECONDS,
-            Some(v) => seconds(&v, 1, MAX_COOLDOWN_SECONDS)
-                .map_err(|why| config_error("WARDEN_JWKS_COOLDOWN_SECONDS", why))?,
-        };
-        let stale = match get("WARDEN_JWKS_STALE_SECONDS") {
-            None => DEFAULT_STALE_SECONDS,
-            Some(v) => seconds(&v, 0, MAX_STALE_SECONDS)
-                .map_err(|why| config_error("WARDEN_JWKS_STALE_SECONDS", why))?,
-        };
+        let cooldown = seconds_var(get, "WARDEN_JWKS_COOLDOWN_SECONDS", 1, MAX_COOLDOWN_SECONDS)?
+            .unwrap_or(DEFAULT_COOLDOWN_SECONDS);
+        let stale = seconds_var(get, "WARDEN_JWKS_STALE_SECONDS", 0, MAX_STALE_SECONDS)?
+            .unwrap_or(DEFAULT_STALE_SECONDS);
         let config = KeyConfig {
             inline,
             url,

@@ -6,10 +6,12 @@
 
 use std::fmt;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use warden_core::{
     FailMode, Gate, LogoutPolicy, PathRules, Policy, SessionPolicy, DEFAULT_PAT_PREFIX,
 };
+
+use crate::fields::obj;
 
 mod dpop;
 mod keys;
@@ -156,18 +158,12 @@ impl Config {
                 .map(String::from)
                 .collect();
         }
-        if let Some(v) = get("WARDEN_LEEWAY_SECONDS") {
-            policy.leeway = seconds(&v, 0, 300).map_err(|why| err("WARDEN_LEEWAY_SECONDS", why))?;
+        if let Some(v) = seconds_var(&get, "WARDEN_LEEWAY_SECONDS", 0, 300)? {
+            policy.leeway = v;
         }
-        if let Some(v) = get("WARDEN_MAX_TOKEN_AGE_SECONDS") {
-            policy.max_age = Some(
-                seconds(&v, 1, MAX_SECONDS)
-                    .map_err(|why| err("WARDEN_MAX_TOKEN_AGE_SECONDS", why))?,
-            );
-        }
-        if let Some(v) = get("WARDEN_MAX_LIFETIME_SECONDS") {
-            policy.max_lifetime = seconds(&v, 1, MAX_SECONDS)
-                .map_err(|why| err("WARDEN_MAX_LIFETIME_SECONDS", why))?;
+        policy.max_age = seconds_var(&get, "WARDEN_MAX_TOKEN_AGE_SECONDS", 1, MAX_SECONDS)?;
+        if let Some(v) = seconds_var(&get, "WARDEN_MAX_LIFETIME_SECONDS", 1, MAX_SECONDS)? {
+            policy.max_lifetime = v;
         }
         if let Some(v) = get("WARDEN_ACCESS_TYP") {
             if v.len() > MAX_NAME_LEN || !v.bytes().all(|b| b.is_ascii_graphic()) {
@@ -220,18 +216,12 @@ impl Config {
                 ))
             }
         };
-        let snapshot_seconds = match get("WARDEN_SNAPSHOT_SECONDS") {
-            None => DEFAULT_SNAPSHOT_SECONDS,
-            Some(v) => seconds(&v, 1, 3600).map_err(|why| err("WARDEN_SNAPSHOT_SECONDS", why))?,
-        };
+        let snapshot_seconds = seconds_var(&get, "WARDEN_SNAPSHOT_SECONDS", 1, 3600)?
+            .unwrap_or(DEFAULT_SNAPSHOT_SECONDS);
         let admin_token = secret(get("WARDEN_ADMIN_TOKEN"), "WARDEN_ADMIN_TOKEN")?;
         let origin_secret = secret(get("WARDEN_ORIGIN_SECRET"), "WARDEN_ORIGIN_SECRET")?;
-        policy.refresh_window = match get("WARDEN_REFRESH_WINDOW_SECONDS") {
-            None => DEFAULT_REFRESH_WINDOW_SECONDS,
-            Some(v) => {
-                seconds(&v, 0, 3600).map_err(|why| err("WARDEN_REFRESH_WINDOW_SECONDS", why))?
-            }
-        };
+        policy.refresh_window = seconds_var(&get, "WARDEN_REFRESH_WINDOW_SECONDS", 0, 3600)?
+            .unwrap_or(DEFAULT_REFRESH_WINDOW_SECONDS);
         let refresh = refresh_config(&get, access_cookie.as_deref())?;
         let backchannel = backchannel_config(&get, &policy)?;
         let ssf = ssf::ssf_config(&get, &policy, &keys)?;
@@ -274,7 +264,7 @@ impl Config {
     /// A summary for `GET /_warden/health`: every setting, no secrets (only whether each is set).
     pub fn summary(&self) -> Value {
         let (policy, gate) = (&self.gate.policy, &self.gate);
-        json!({
+        obj! {
             "origin": self.origin,
             "issuer": policy.issuer,
             "audiences": policy.audiences,
@@ -286,7 +276,7 @@ impl Config {
             "access_cookie": gate.access_cookie,
             "pat_prefix": gate.pat_prefix,
             "fail_mode": gate.fail_mode.name(),
-            "dpop": {
+            "dpop": obj! {
                 "mode": gate.dpop.mode.name(),
                 "algorithms": gate.dpop.algs(),
                 "max_age_seconds": gate.dpop.max_age,
@@ -294,11 +284,11 @@ impl Config {
                 "replay": "isolate",
             },
             "snapshot_seconds": self.snapshot_seconds,
-            "routes": gate.paths.routes().iter().map(|r| json!({"prefix": r.prefix, "scope": r.scope})).collect::<Vec<_>>(),
+            "routes": gate.paths.routes().iter().map(|r| obj! {"prefix": r.prefix, "scope": r.scope}).collect::<Vec<_>>(),
             "admin_token_set": self.admin_token.is_some(),
             "origin_secret_set": gate.origin_secret.is_some(),
             "refresh_window_seconds": policy.refresh_window,
-            "refresh": self.refresh.as_ref().map(|r| json!({
+            "refresh": self.refresh.as_ref().map(|r| obj! {
                 "path": r.path,
                 "cookie": r.cookie,
                 "client_id": r.client_id,
@@ -307,9 +297,9 @@ impl Config {
                 "session_idle_seconds": r.session.idle_timeout,
                 "session_max_seconds": r.session.absolute_cap,
                 "session_debounce_seconds": r.session.debounce,
-            })),
+            }),
             "backchannel_logout": self.backchannel.is_some(),
-        })
+        }
     }
 }
 
@@ -358,23 +348,17 @@ fn refresh_config(
             ))
         }
     };
-    let grace = match get("WARDEN_REFRESH_GRACE_SECONDS") {
-        None => DEFAULT_REFRESH_GRACE_SECONDS,
-        Some(v) => seconds(&v, 0, MAX_REFRESH_GRACE_SECONDS)
-            .map_err(|why| err("WARDEN_REFRESH_GRACE_SECONDS", why))?,
-    };
-    let idle_timeout = match get("WARDEN_SESSION_IDLE_SECONDS") {
-        None => DEFAULT_SESSION_IDLE_SECONDS,
-        Some(v) => {
-            seconds(&v, 1, MAX_SECONDS).map_err(|why| err("WARDEN_SESSION_IDLE_SECONDS", why))?
-        }
-    };
-    let absolute_cap = match get("WARDEN_SESSION_MAX_SECONDS") {
-        None => DEFAULT_SESSION_MAX_SECONDS,
-        Some(v) => {
-            seconds(&v, 1, MAX_SECONDS).map_err(|why| err("WARDEN_SESSION_MAX_SECONDS", why))?
-        }
-    };
+    let grace = seconds_var(
+        get,
+        "WARDEN_REFRESH_GRACE_SECONDS",
+        0,
+        MAX_REFRESH_GRACE_SECONDS,
+    )?
+    .unwrap_or(DEFAULT_REFRESH_GRACE_SECONDS);
+    let idle_timeout = seconds_var(get, "WARDEN_SESSION_IDLE_SECONDS", 1, MAX_SECONDS)?
+        .unwrap_or(DEFAULT_SESSION_IDLE_SECONDS);
+    let absolute_cap = seconds_var(get, "WARDEN_SESSION_MAX_SECONDS", 1, MAX_SECONDS)?
+        .unwrap_or(DEFAULT_SESSION_MAX_SECONDS);
     Ok(Some(RefreshConfig {
         path,
         cookie,
@@ -465,6 +449,18 @@ pub(crate) fn seconds(value: &str, min: u64, max: u64) -> Result<u64, String> {
     }
 }
 
+/// `variable` as [`seconds`] between `min` and `max`; `None` while it is unset.
+pub(crate) fn seconds_var(
+    get: &dyn Fn(&str) -> Option<String>,
+    variable: &'static str,
+    min: u64,
+    max: u64,
+) -> Result<Option<u64>, ConfigError> {
+    get(variable)
+        .map(|v| seconds(&v, min, max).map_err(|why| err(variable, why)))
+        .transpose()
+}
+
 pub(crate) fn secret(
     value: Option<String>,
     variable: &'static str,
@@ -493,6 +489,7 @@ fn is_token(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use std::collections::HashMap;
     use warden_core::Route;
 

@@ -1,0 +1,221 @@
+//! JSON objects without `serde_json::json!`, which expands at every call site to a map insert, a
+//! `to_value` and a drop per key (the worker's largest functions were mostly that). [`obj!`]
+//! fills an array of borrowed [`Field`]s on the stack and makes one call to [`object`], which
+//! builds the same `Value`: the map sorts its keys and keeps the last of a repeated key, as
+//! `json!` does, so the JSON is byte for byte the same.
+
+use serde_json::{Map, Value};
+
+/// `obj!{"key": value, ...}`: the object `json!({"key": value, ...})` would build. Each value
+/// is borrowed through [`ToField`]; a nested object is a nested `obj!`, `null` is `Value::Null`.
+/// `obj!(sparse: ...)` leaves the `null` fields out, as a derived `Serialize` with
+/// `skip_serializing_if = "Option::is_none"` does.
+macro_rules! obj {
+    (sparse: $($fields:tt)*) => {
+        $crate::fields::sparse(&$crate::fields::fields! {$($fields)*})
+    };
+    ($($fields:tt)*) => {
+        $crate::fields::object(&$crate::fields::fields! {$($fields)*})
+    };
+}
+pub(crate) use obj;
+
+/// `fields!{"key": value, ...}`: the array of `(key, Field)` pairs [`obj!`] makes its object of
+/// (and [`crate::audit::audit`] its line of).
+macro_rules! fields {
+    ($($key:literal : $value:expr),* $(,)?) => {
+        [$(($key, $crate::fields::ToField::field(&$value))),*]
+    };
+}
+pub(crate) use fields;
+
+/// One field's value, borrowed.
+#[derive(Clone, Copy, Debug)]
+pub enum Field<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number that is not negative.
+    U64(u64),
+    /// A string.
+    Str(&'a str),
+    /// An array of strings.
+    Strs(&'a [String]),
+    /// An array of values.
+    Values(&'a [Value]),
+    /// An object.
+    Map(&'a Map<String, Value>),
+    /// Any value (copied).
+    Json(&'a Value),
+}
+
+impl Field<'_> {
+    /// The value `serde_json::to_value` gives for what this field borrows.
+    pub fn to_value(self) -> Value {
+        match self {
+            Field::Null => Value::Null,
+            Field::Bool(b) => Value::Bool(b),
+            Field::U64(n) => Value::from(n),
+            Field::Str(s) => Value::String(s.to_owned()),
+            Field::Strs(list) => {
+                Value::Array(list.iter().map(|s| Value::String(s.clone())).collect())
+            }
+            Field::Values(list) => Value::Array(list.to_vec()),
+            Field::Map(map) => Value::Object(map.clone()),
+            Field::Json(v) => v.clone(),
+        }
+    }
+}
+
+/// The object with `fields`, as `json!` builds it. One copy for every call site.
+#[inline(never)]
+pub fn object(fields: &[(&str, Field<'_>)]) -> Value {
+    let mut map = Map::new();
+    for (key, field) in fields {
+        map.insert((*key).to_owned(), field.to_value());
+    }
+    Value::Object(map)
+}
+
+/// The object with the `fields` that are not `null`.
+#[inline(never)]
+pub fn sparse(fields: &[(&str, Field<'_>)]) -> Value {
+    let mut value = object(fields);
+    if let Value::Object(map) = &mut value {
+        map.retain(|_, v| !v.is_null());
+    }
+    value
+}
+
+/// `value` as JSON text, as its `Display` writes it, through the serializer `json_response`
+/// uses anyway (`Display` brings in another, and a pretty-printing one).
+pub fn text(value: &Value) -> String {
+    // A `Value` always serialises: its object keys are strings.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// What [`obj!`] can take as a value: each serialises as `json!` would serialise it.
+pub trait ToField {
+    /// The borrowed field.
+    fn field(&self) -> Field<'_>;
+}
+
+impl<T: ToField + ?Sized> ToField for &T {
+    fn field(&self) -> Field<'_> {
+        (**self).field()
+    }
+}
+
+impl<T: ToField> ToField for Option<T> {
+    fn field(&self) -> Field<'_> {
+        match self {
+            Some(v) => v.field(),
+            None => Field::Null,
+        }
+    }
+}
+
+impl ToField for Field<'_> {
+    fn field(&self) -> Field<'_> {
+        *self
+    }
+}
+
+impl ToField for str {
+    fn field(&self) -> Field<'_> {
+        Field::Str(self)
+    }
+}
+
+impl ToField for String {
+    fn field(&self) -> Field<'_> {
+        Field::Str(self)
+    }
+}
+
+impl ToField for bool {
+    fn field(&self) -> Field<'_> {
+        Field::Bool(*self)
+    }
+}
+
+macro_rules! unsigned {
+    ($($t:ty),*) => {$(
+        impl ToField for $t {
+            fn field(&self) -> Field<'_> {
+                Field::U64(*self as u64)
+            }
+        }
+    )*};
+}
+unsigned!(u16, u32, u64, usize);
+
+impl ToField for [String] {
+    fn field(&self) -> Field<'_> {
+        Field::Strs(self)
+    }
+}
+
+impl ToField for [Value] {
+    fn field(&self) -> Field<'_> {
+        Field::Values(self)
+    }
+}
+
+impl<T> ToField for Vec<T>
+where
+    [T]: ToField,
+{
+    fn field(&self) -> Field<'_> {
+        self.as_slice().field()
+    }
+}
+
+impl ToField for Map<String, Value> {
+    fn field(&self) -> Field<'_> {
+        Field::Map(self)
+    }
+}
+
+impl ToField for Value {
+    fn field(&self) -> Field<'_> {
+        Field::Json(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_same_json_as_json_macro() {
+        let (s, owned, none): (&str, String, Option<&str>) = ("a\"b", "ü\n".to_owned(), None);
+        let list = vec!["x".to_owned(), "y".to_owned()];
+        let values = vec![json!({"k": 1}), Value::Null];
+        let mut map = Map::new();
+        map.insert("m".into(), json!([1, "two"]));
+        let some: Option<String> = Some("s".into());
+        let built = obj! {
+            "str": s, "string": owned, "none": none, "some": some, "some_ref": some.as_deref(),
+            "t": true, "f": false, "u16": 7u16, "u32": u32::MAX, "u64": u64::MAX,
+            "usize": 3usize, "list": list, "slice": list.as_slice(),
+            "values": values, "map": map, "null": Value::Null, "nested": obj! {"z": 1u64, "a": s},
+            "dup": 1u64, "dup": 2u64, "opt_num": Some(9u64), "opt_none": None::<u64>,
+        };
+        let expected = json!({
+            "str": s, "string": owned, "none": none, "some": some, "some_ref": some.as_deref(),
+            "t": true, "f": false, "u16": 7u16, "u32": u32::MAX, "u64": u64::MAX,
+            "usize": 3usize, "list": list, "slice": list.as_slice(),
+            "values": values, "map": map, "null": null, "nested": {"z": 1u64, "a": s},
+            "dup": 1u64, "dup": 2u64, "opt_num": Some(9u64), "opt_none": None::<u64>,
+        });
+        assert_eq!(built, expected);
+        assert_eq!(built.to_string(), expected.to_string());
+        assert_eq!(obj! {}, json!({}));
+        let sparse = obj!(sparse: "a": None::<u64>, "b": 1u64, "c": Value::Null, "d": s);
+        assert_eq!(sparse, json!({"b": 1, "d": s}));
+    }
+}
