@@ -40,6 +40,9 @@ pub struct Claims {
     pub sid: Option<String>,
     /// `scope`: space-separated scopes (RFC 8693 §4.2).
     pub scope: Option<String>,
+    /// Whether the claims carry `events` (RFC 8417 §2.2): a Security Event Token's or a logout
+    /// token's, never an access token's (the access policy refuses it, RFC 8725 §3.12).
+    pub events: bool,
 }
 
 /// The name of a claim that has the wrong type or value.
@@ -47,8 +50,8 @@ pub struct Claims {
 pub(crate) struct ClaimError(pub(crate) &'static str);
 
 /// The registered claims Warden reads, in the order their types are checked.
-pub(crate) const CLAIM_NAMES: [&str; 9] = [
-    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "scope",
+pub(crate) const CLAIM_NAMES: [&str; 10] = [
+    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "scope", "events",
 ];
 
 /// A token's time claims (`exp`, `nbf`, `iat`), typed as in [`Claims`]: what [`crate::parse_times`]
@@ -69,7 +72,7 @@ impl Claims {
     pub(crate) fn read(bytes: &[u8]) -> Result<Self, ReadError> {
         let members = reader::read_object(bytes, &CLAIM_NAMES).map_err(ReadError::Json)?;
         let times = check(&members).map_err(ReadError::Claim)?;
-        let [iss, sub, aud, _, _, _, jti, sid, scope] = members;
+        let [iss, sub, aud, _, _, _, jti, sid, scope, events] = members;
         Ok(Claims {
             iss: owned(iss),
             sub: owned(sub),
@@ -80,6 +83,7 @@ impl Claims {
             jti: owned(jti),
             sid: owned(sid),
             scope: owned(scope),
+            events: events.is_some(),
         })
     }
 
@@ -115,8 +119,8 @@ pub(crate) enum ReadError {
 
 /// Checks the captured registered claims' types and values, in [`CLAIM_NAMES`] order (the first
 /// wrong one is the error); the time claims.
-fn check(members: &[Option<Member<'_>>; 9]) -> Result<TimeClaims, ClaimError> {
-    let [iss, sub, aud, exp, nbf, iat, jti, sid, scope] = members;
+fn check(members: &[Option<Member<'_>>; 10]) -> Result<TimeClaims, ClaimError> {
+    let [iss, sub, aud, exp, nbf, iat, jti, sid, scope, _events] = members;
     string(iss, "iss", usize::MAX)?;
     string(sub, "sub", MAX_ID_LEN)?;
     if !matches!(aud, None | Some(Member::Str(_) | Member::Strs(_))) {
@@ -192,6 +196,7 @@ pub(crate) mod owned {
             jti: string(raw, "jti", MAX_ID_LEN)?,
             sid: string(raw, "sid", MAX_ID_LEN)?,
             scope: string(raw, "scope", usize::MAX)?,
+            events: raw.contains_key("events"),
         })
     }
 

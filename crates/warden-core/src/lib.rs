@@ -68,7 +68,7 @@ pub use parse::{
     MAX_KID_LEN, MAX_TOKEN_LEN,
 };
 pub use pat::{PatRecord, NEVER};
-pub use policy::{typ_matches, Policy, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME};
+pub use policy::{typ_matches, Policy, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, OTHER_KINDS};
 pub use records::{
     cutoff_expiration, judge_refresh, raised_cutoff, record_expiration, requested_cutoff,
     session_expiration, token_expiration, CutoffTooLate, RefreshJudgement, MIN_RECORD_SECONDS,

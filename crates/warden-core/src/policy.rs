@@ -52,7 +52,8 @@ impl Default for Policy {
 }
 
 impl Policy {
-    /// Checks everything but revocation, in this order: `exp` and `iat` present, `typ`, `iss`,
+    /// Checks everything but revocation, in this order: `exp` and `iat` present, `typ` (the
+    /// configured one; never an [`OTHER_KINDS`] type or an `events` claim), `iss`,
     /// `aud`, `exp − iat` within the cap, `nbf`, `iat` not in the future, `exp` not past,
     /// `exp − now` within the cap, age. So an `Expired` token is otherwise sound, and a caller
     /// may refresh it.
@@ -69,6 +70,11 @@ impl Policy {
             {
                 return Err(Denial::WrongType);
             }
+        }
+        // Another kind of JWT is never an access token, whatever is configured (RFC 8725
+        // §3.12): a SET or logout token carries `events`; these types name the other kinds.
+        if c.events || token.header.typ.as_deref().is_some_and(is_another_kind) {
+            return Err(Denial::WrongType);
         }
         if let Some(want) = &self.issuer {
             if c.iss.as_ref() != Some(want) {
@@ -187,6 +193,15 @@ fn grant(c: &Claims) -> Grant {
         class: TokenClass::Access,
         expires_at: c.exp.unwrap_or_default(),
     }
+}
+
+/// The `typ`s of the other kinds of JWT Warden reads — Security Event Tokens (RFC 8417),
+/// logout tokens (OpenID Connect Back-Channel Logout), DPoP proofs (RFC 9449) — which the access
+/// policy refuses even when no access `typ` is configured.
+pub const OTHER_KINDS: [&str; 3] = ["secevent+jwt", "logout+jwt", "dpop+jwt"];
+
+fn is_another_kind(typ: &str) -> bool {
+    OTHER_KINDS.iter().any(|kind| typ_matches(typ, kind))
 }
 
 /// Whether a header `typ` names the type `want`: case-insensitive, with an optional

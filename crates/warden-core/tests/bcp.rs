@@ -1115,14 +1115,14 @@ fn bcp_3_12_events_and_proofs_are_not_access_tokens() {
                 "{typ:?} {aud}"
             );
         }
-        // Without a `typ` policy, the audience tells them apart.
+        // Without a `typ` policy, its `events` claim still refuses it, before the audience.
         let audience_only = Policy {
             typ: None,
             ..policy()
         };
         assert_eq!(
             check(&hmac_jwks(), &logout_token(typ, CLIENT_ID), &audience_only).0,
-            Err(Denial::WrongAudience)
+            Err(Denial::WrongType)
         );
     }
     // A DPoP proof names its own key (`jwk`), which no token may: refused by the parser, for
@@ -1142,16 +1142,35 @@ fn bcp_3_12_events_and_proofs_are_not_access_tokens() {
         parse_set(&proof).map(|_| ()),
         Err(SetError::Malformed(ParseError::ForbiddenHeader("jwk")))
     );
-    // The limit, stated: with neither `WARDEN_ACCESS_TYP` nor `WARDEN_AUDIENCE`, an access
-    // policy has nothing that tells a logout token signed with the token key (it carries `exp`
-    // and `sub`) from an access token. Configure either (docs/security.md, §3.12).
-    assert!(check(
-        &hmac_jwks(),
-        &logout_token(Some(LOGOUT_TYP), CLIENT_ID),
-        &Policy::default()
-    )
-    .0
-    .is_ok());
+    // With neither `WARDEN_ACCESS_TYP` nor `WARDEN_AUDIENCE`, a logout token signed with the
+    // token key (it carries `exp` and `sub`) is still no access token: its `events` claim, and
+    // its `typ` when it has one, refuse it under every access policy.
+    for typ in [Some(LOGOUT_TYP), None] {
+        assert_eq!(
+            check(
+                &hmac_jwks(),
+                &logout_token(typ, CLIENT_ID),
+                &Policy::default()
+            ),
+            (Err(Denial::WrongType), 1),
+            "{typ:?}"
+        );
+    }
+    for kind in warden_core::OTHER_KINDS {
+        let typed = hs256(
+            &format!(r#"{{"alg":"HS256","kid":"h1","typ":"{kind}"}}"#),
+            &claims(),
+            HMAC_SECRET,
+        );
+        assert_eq!(
+            check(&hmac_jwks(), &typed, &Policy::default()).0,
+            Err(Denial::WrongType),
+            "{kind}"
+        );
+    }
+    // Control: the same claims, untyped, pass the default policy.
+    let untyped = hs256(r#"{"alg":"HS256","kid":"h1"}"#, &claims(), HMAC_SECRET);
+    assert!(check(&hmac_jwks(), &untyped, &Policy::default()).0.is_ok());
 }
 
 #[test]
