@@ -195,10 +195,16 @@ fn grant(c: &Claims) -> Grant {
     }
 }
 
-/// The `typ`s of the other kinds of JWT Warden reads — Security Event Tokens (RFC 8417),
-/// logout tokens (OpenID Connect Back-Channel Logout), DPoP proofs (RFC 9449) — which the access
-/// policy refuses even when no access `typ` is configured.
-pub const OTHER_KINDS: [&str; 3] = ["secevent+jwt", "logout+jwt", "dpop+jwt"];
+/// The header `typ` of a Security Event Token (RFC 8417 §2.3).
+pub(crate) const SET_TYP: &str = "secevent+jwt";
+/// The header `typ` of an explicitly typed logout token (OpenID Connect Back-Channel Logout §2.4).
+pub(crate) const LOGOUT_TYP: &str = "logout+jwt";
+/// The header `typ` of a DPoP proof (RFC 9449 §4.2).
+pub(crate) const DPOP_TYP: &str = "dpop+jwt";
+
+/// The `typ`s of the other kinds of JWT Warden reads — Security Event Tokens, logout tokens,
+/// DPoP proofs — which the access policy refuses even when no access `typ` is configured.
+pub const OTHER_KINDS: [&str; 3] = [SET_TYP, LOGOUT_TYP, DPOP_TYP];
 
 fn is_another_kind(typ: &str) -> bool {
     OTHER_KINDS.iter().any(|kind| typ_matches(typ, kind))

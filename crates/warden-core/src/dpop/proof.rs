@@ -10,6 +10,7 @@ use super::{jwk, normalize_htu, DpopError, DpopPolicy, NonceKey};
 use crate::algorithm::Algorithm;
 use crate::claims::{MAX_ID_LEN, MAX_NUMERIC_DATE};
 use crate::keys::Key;
+use crate::policy::DPOP_TYP;
 use crate::{b64, json, UnixTime};
 
 /// Proofs longer than this many bytes are refused before any decoding (8 KiB: an RSA 4096 key
@@ -127,7 +128,7 @@ pub fn parse_proof(text: &str, algorithms: &[Algorithm]) -> Result<Proof, DpopEr
         .map_err(|_| invalid("DPoP proof claims are not a JSON object"))?;
     let signature = decode(s)?;
 
-    if header.get("typ").and_then(Value::as_str) != Some("dpop+jwt") {
+    if header.get("typ").and_then(Value::as_str) != Some(DPOP_TYP) {
         return Err(invalid("DPoP proof typ is not dpop+jwt"));
     }
     let alg = header

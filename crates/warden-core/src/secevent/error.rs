@@ -3,6 +3,7 @@
 use core::fmt;
 
 use crate::parse::{ParseError, KEY_CHOOSING_HEADERS};
+use crate::policy::LOGOUT_TYP;
 use crate::UnixTime;
 
 /// An RFC 8935 §2.3 error code: the `err` member of a push refusal (and of `setErrs` in a poll,
@@ -163,7 +164,7 @@ impl SetError {
             Self::AlgorithmNotAllowed => "the transmitter's key does not sign with this alg",
             Self::BadSignature => "signature verification failed",
             Self::WrongType {
-                expected: "logout+jwt",
+                expected: LOGOUT_TYP,
             } => "header typ is not logout+jwt",
             Self::WrongType { .. } => "header typ is not secevent+jwt",
             Self::WrongIssuer => "iss is not the configured issuer",

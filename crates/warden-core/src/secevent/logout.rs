@@ -14,7 +14,7 @@ use crate::UnixTime;
 pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
 /// The header `typ` of an explicitly typed logout token (§2.4): when present, required.
-pub const LOGOUT_TYP: &str = "logout+jwt";
+pub const LOGOUT_TYP: &str = crate::policy::LOGOUT_TYP;
 
 /// How logout tokens from the OpenID provider are validated (`WARDEN_ISSUER`,
 /// `WARDEN_CLIENT_ID`); its keys are the token keys.

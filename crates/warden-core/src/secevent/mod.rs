@@ -23,7 +23,7 @@ use crate::records::{requested_cutoff, CutoffTooLate};
 use crate::UnixTime;
 
 /// The header `typ` of a Security Event Token (RFC 8417 §2.3).
-pub const SET_TYP: &str = "secevent+jwt";
+pub const SET_TYP: &str = crate::policy::SET_TYP;
 
 /// The event types Warden knows (CAEP 1.0, RISC 1.0, SSF 1.0, Back-Channel Logout 1.0).
 #[derive(Clone, Debug, PartialEq, Eq)]
