@@ -60,11 +60,14 @@ pub enum AuditEvent {
     /// A cron run of Shared Signals poll delivery: polls made, SETs received, acknowledged
     /// and refused, and the error that ended it early.
     SsfPoll,
+    /// The revocation filter (`WARDEN_REVOCATION_FILTER=on`): the log seeded from KV, a filter
+    /// published, or an isolate that cannot use the published one (and reads ids instead).
+    RevocationFilter,
 }
 
 impl AuditEvent {
     /// Every event, in the order the README lists them.
-    pub const ALL: [AuditEvent; 22] = [
+    pub const ALL: [AuditEvent; 23] = [
         AuditEvent::Deny,
         AuditEvent::RejectExpiredToken,
         AuditEvent::Revoke,
@@ -87,6 +90,7 @@ impl AuditEvent {
         AuditEvent::BackchannelLogout,
         AuditEvent::SsfEvent,
         AuditEvent::SsfPoll,
+        AuditEvent::RevocationFilter,
     ];
 
     /// The `event` field's value, e.g. `deny` or `refresh_reuse_detected`.
@@ -114,6 +118,7 @@ impl AuditEvent {
             AuditEvent::BackchannelLogout => "backchannel_logout",
             AuditEvent::SsfEvent => "ssf_event",
             AuditEvent::SsfPoll => "ssf_poll",
+            AuditEvent::RevocationFilter => "revocation_filter",
         }
     }
 

@@ -24,6 +24,7 @@ pub mod refresh;
 pub mod replay;
 #[cfg(target_arch = "wasm32")]
 pub mod respond;
+pub mod revlog;
 pub mod runtime;
 pub mod sessions;
 pub mod ssf;

@@ -1,7 +1,8 @@
 //! The Durable Object class `WardenSessions` (binding `WARDEN_SESSIONS`): reads one
 //! [`ObjectRequest`] and hands it to the subject cutoffs (`sub:<sub>` objects,
 //! [`crate::subject`]), the sessions (`sid:<sid>`, `rt:<hash>`, [`crate::sessions`]) or the DPoP
-//! proof ledger (`dpop:<shard>`, [`crate::replay`]), with the isolate's configuration
+//! proof ledger (`dpop:<shard>`, [`crate::replay`]) or the revocation log (`revlog`,
+//! [`crate::revlog`]), with the isolate's configuration
 //! ([`crate::runtime::config`]).
 
 #[cfg(target_arch = "wasm32")]
@@ -19,7 +20,7 @@ mod io {
 
     use crate::protocol::{ObjectAnswer, ObjectRequest};
     use crate::sessions::{self, Memory};
-    use crate::{replay, runtime, subject};
+    use crate::{replay, revlog, runtime, subject};
 
     /// Keeps one subject's cutoff monotonic (object name `sub:<sub>`), serialises the
     /// refreshes of one session (`sid:<sid>`, `rt:<hash>`), and remembers one shard's DPoP
@@ -34,6 +35,18 @@ mod io {
         memory: Rc<Memory>,
         /// A `dpop:` object's table exists.
         proof_table: Cell<bool>,
+        /// The `revlog` object's tables exist.
+        log_tables: Cell<bool>,
+    }
+
+    /// Runs `create` unless it already succeeded in this instance (`made`).
+    fn once(made: &Cell<bool>, create: impl FnOnce() -> worker::Result<()>) -> worker::Result<()> {
+        if made.get() {
+            return Ok(());
+        }
+        let created = create();
+        made.set(created.is_ok());
+        created
     }
 
     fn answer(done: worker::Result<ObjectAnswer>) -> worker::Result<Response> {
@@ -51,6 +64,7 @@ mod io {
                 written: Rc::new(Cell::new(0)),
                 memory: Rc::new(Memory::default()),
                 proof_table: Cell::new(false),
+                log_tables: Cell::new(false),
             }
         }
 
@@ -91,17 +105,32 @@ mod io {
                 ),
                 ObjectRequest::UseProof { id, until } => {
                     let sql = storage.sql();
-                    let made = if self.proof_table.get() {
-                        Ok(())
-                    } else {
-                        replay::create_table(&sql)
-                    };
-                    self.proof_table.set(made.is_ok());
+                    let made = once(&self.proof_table, || replay::create_table(&sql));
                     let now = (js_sys::Date::now() / 1000.0) as UnixTime;
                     answer(
                         made.and_then(|()| replay::use_once(&sql, &id, until, now))
                             .map(ObjectAnswer::FirstUse),
                     )
+                }
+                ObjectRequest::Record { ids, cutoffs } => {
+                    let sql = storage.sql();
+                    let mut done = once(&self.log_tables, || revlog::create_tables(&sql))
+                        .and_then(|()| revlog::record(&sql, &ids, &cutoffs));
+                    if done.is_ok() {
+                        done = revlog::schedule(&storage, revlog::PUBLISH_DELAY_MS).await;
+                    }
+                    answer(done.map(|()| ObjectAnswer::Done))
+                }
+                ObjectRequest::Publish | ObjectRequest::Reseed => {
+                    let sql = storage.sql();
+                    let mut done = once(&self.log_tables, || revlog::create_tables(&sql));
+                    if done.is_ok() && request == ObjectRequest::Reseed {
+                        done = revlog::reseed(&sql, &self.env).await;
+                    }
+                    if done.is_ok() {
+                        done = revlog::schedule(&storage, 0).await;
+                    }
+                    answer(done.map(|()| ObjectAnswer::Done))
                 }
                 ObjectRequest::ReadCutoff => {
                     answer(subject::stored(&storage).await.map(ObjectAnswer::Stored))
@@ -126,7 +155,12 @@ mod io {
         }
 
         async fn alarm(&self) -> worker::Result<Response> {
-            sessions::alarm(self.state.storage(), &runtime::config(&self.env)).await
+            let storage = self.state.storage();
+            let sql = storage.sql();
+            if revlog::is_log(&sql) {
+                return revlog::alarm(&storage, &sql, &self.env).await;
+            }
+            sessions::alarm(storage, &runtime::config(&self.env)).await
         }
     }
 }

@@ -122,7 +122,7 @@ async fn pat_request(
                 sub: Some(&r.sub),
                 ..RevocationIds::default()
             };
-            store::answers(env, config.snapshot_seconds, &ids, now)
+            store::answers(env, config.reads(), &ids, now)
                 .await
                 .subject_cutoff
         }
@@ -189,7 +189,7 @@ impl<'a> Call<'a> {
             Step::Lookup(ids) => ids,
             Step::Done(decision) => return self.carry_out(decision, &token, now).await,
         };
-        let answers = store::answers(env, config.snapshot_seconds, &ids, now).await;
+        let answers = store::answers(env, config.reads(), &ids, now).await;
         match gate.decide_jwt(self.request, &token, &answers, now) {
             Decision::Refresh(hint) => match self.request.refresh_token {
                 Some(rt) => self.refresh(Some((&token, &hint)), rt, now).await,
@@ -378,7 +378,7 @@ impl<'a> Call<'a> {
             oauth::set_cookie(access_cookie, pair.access_token, max_age),
             oauth::set_cookie(&rc.cookie, pair.refresh_token, max_age),
         ];
-        let answers = store::answers(env, config.snapshot_seconds, &ids, now).await;
+        let answers = store::answers(env, config.reads(), &ids, now).await;
         match gate.decide_refreshed(self.request, &token, &answers, now) {
             Decision::Forward(f) => {
                 self.allowed(&f, &token);

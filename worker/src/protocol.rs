@@ -42,6 +42,33 @@ pub fn proof_object(replay: &ReplayId) -> String {
     format!("dpop:{:02x}", replay.shard(PROOF_SHARDS))
 }
 
+/// The revocation log object (`WARDEN_REVOCATION_FILTER=on`, [`crate::revlog`]): one per
+/// namespace; every writer of a revocation records it here before writing it to KV, and the
+/// object publishes the revocation filter built from what it holds.
+pub const LOG_OBJECT: &str = "revlog";
+
+/// An id revocation as the log records it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LoggedId {
+    /// `jti`, `sid` or `kid`.
+    pub kind: String,
+    /// The id.
+    pub id: String,
+    /// When its KV record expires (0: never).
+    pub expires_at: UnixTime,
+}
+
+/// A subject cutoff as the log records it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LoggedCutoff {
+    /// The subject.
+    pub sub: String,
+    /// Tokens of `sub` issued at or before this are revoked.
+    pub before: UnixTime,
+    /// When its KV record expires (0: never).
+    pub expires_at: UnixTime,
+}
+
 /// The session a request presented, as the worker knows it: the refresh token (travels only
 /// between worker and object, never logged), and the `sid`, `sub` and `iat` of the presented
 /// access token (verified by the worker; `None` on the `rt:` path).
@@ -82,6 +109,10 @@ pub struct CutoffRequest {
     pub leeway: u64,
     /// The policy's lifetime cap, for the record's expiration.
     pub max_lifetime: u64,
+    /// Record the cutoff in the revocation log before writing it to KV
+    /// (`WARDEN_REVOCATION_FILTER=on`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub log: bool,
 }
 
 /// The effective cutoff after a raise.
@@ -128,6 +159,20 @@ pub enum ObjectRequest {
         /// When the proof is too old anyway (Unix seconds).
         until: UnixTime,
     },
+    /// `revlog`: record revocations durably (all or none), before they are written to KV;
+    /// the next filter or delta the object publishes holds them.
+    Record {
+        /// Id revocations.
+        #[serde(default)]
+        ids: Vec<LoggedId>,
+        /// Subject cutoffs.
+        #[serde(default)]
+        cutoffs: Vec<LoggedCutoff>,
+    },
+    /// `revlog`: publish soon (an isolate found the published filter missing or stale).
+    Publish,
+    /// `revlog`: withdraw the published filter and seed the log from KV's records again.
+    Reseed,
 }
 
 /// What an object answers (with status 200; any other status is a failure, its body the
@@ -616,8 +661,30 @@ mod tests {
                 before: 1,
                 leeway: 2,
                 max_lifetime: 3,
+                log: false,
+            }),
+            ObjectRequest::RaiseCutoff(CutoffRequest {
+                sub: "u".into(),
+                before: 1,
+                leeway: 2,
+                max_lifetime: 3,
+                log: true,
             }),
             ObjectRequest::ReadCutoff,
+            ObjectRequest::Record {
+                ids: vec![LoggedId {
+                    kind: "jti".into(),
+                    id: "j".into(),
+                    expires_at: 0,
+                }],
+                cutoffs: vec![LoggedCutoff {
+                    sub: "u".into(),
+                    before: 5,
+                    expires_at: 9,
+                }],
+            },
+            ObjectRequest::Publish,
+            ObjectRequest::Reseed,
         ];
         for r in requests {
             let text = serde_json::to_string(&r).unwrap();

@@ -653,7 +653,7 @@ mod io {
             iat: None,
             kid: None,
         };
-        let answers = store::answers(cx.env, cx.config.snapshot_seconds, &ids, now).await;
+        let answers = store::answers(cx.env, cx.config.reads(), &ids, now).await;
         match ids.interpret(&answers) {
             RevocationStatus::NotRevoked => {}
             RevocationStatus::Revoked(_) => return Ok(Some(Refusal::SessionRevoked)),
@@ -705,7 +705,15 @@ mod io {
                 cx.config.policy().max_lifetime,
             );
             let revoke = async {
-                store::put_revocation(cx.env, Kind::Sid, sid, Some(expires_at), now).await?;
+                store::put_revocation(
+                    cx.env,
+                    cx.config.reads(),
+                    Kind::Sid,
+                    sid,
+                    Some(expires_at),
+                    now,
+                )
+                .await?;
                 if let Some(sub) = &record.sub {
                     let entry = obj! {"kind": "sid", "id": sid, "revoked_at": now, "expires_at": expires_at, "reason": "refresh_reused"};
                     store::put_index(

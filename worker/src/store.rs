@@ -15,6 +15,7 @@
 //! fresh listing may not show them yet.
 
 use serde_json::Value;
+use warden_core::filter::{Delta, FilterView, IdKind, Membership, PublishedFilter, Unusable};
 use warden_core::{hex, token_digest, UnixTime};
 
 use crate::fields::obj;
@@ -23,6 +24,14 @@ use crate::fields::obj;
 pub const KV_BINDING: &str = "WARDEN_KV";
 /// The request path's name for the `sid` record's lifetime.
 pub use warden_core::session_expiration;
+/// The published revocation filter's KV key (written by the log object, [`crate::revlog`]).
+pub const FILTER_KEY: &str = "rvf:filter";
+/// The published delta's KV key.
+pub const DELTA_KEY: &str = "rvf:delta";
+/// A reader's staleness bound: a filter whose newest part was built longer ago than this is not
+/// used (per-id reads instead). Covers the log's heartbeat (30 s), KV's cache of a read value
+/// (60 s) and the reader's own interval, with room to spare.
+pub const FILTER_MAX_AGE_SECONDS: u64 = 180;
 /// How long this isolate's own writes are laid over refreshed snapshots (≥ KV's propagation).
 pub const OVERLAY_SECONDS: u64 = 120;
 /// Keys per KV `list` page (KV's maximum).
@@ -62,6 +71,16 @@ impl Kind {
         format!("rv:{}:{id}", self.name())
     }
 
+    /// The filter's kind (`None` for `Sub`: cutoffs are kept exactly).
+    pub fn id_kind(self) -> Option<IdKind> {
+        match self {
+            Kind::Jti => Some(IdKind::Jti),
+            Kind::Sid => Some(IdKind::Sid),
+            Kind::Kid => Some(IdKind::Kid),
+            Kind::Sub => None,
+        }
+    }
+
     fn slot(self) -> usize {
         match self {
             Kind::Jti => 0,
@@ -71,7 +90,8 @@ impl Kind {
         }
     }
 
-    fn of_key(name: &str) -> Option<(Kind, &str)> {
+    /// The kind and id of a record's KV key (`rv:<kind>:<id>`), if it is one.
+    pub fn of_key(name: &str) -> Option<(Kind, &str)> {
         let rest = name.strip_prefix("rv:")?;
         let (kind, id) = rest.split_once(':')?;
         let kind = match kind {
@@ -377,6 +397,155 @@ impl Snapshot {
     }
 }
 
+/// How an isolate reads revocations: `WARDEN_SNAPSHOT_SECONDS` and `WARDEN_REVOCATION_FILTER`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reads {
+    /// The snapshot's (or filter's) refresh interval, seconds.
+    pub interval: u64,
+    /// Read the published filter (and record every write in the log object).
+    pub filter: bool,
+}
+
+/// What an isolate holds of the published revocation filter (`WARDEN_REVOCATION_FILTER=on`,
+/// [`crate::revlog`]): read once per interval — the small delta, and the filter itself only
+/// when the delta names another one.
+#[derive(Default)]
+pub struct FilterState {
+    filter: Option<PublishedFilter>,
+    delta: Option<Delta>,
+    /// Why the last value read could not be used, if it could not.
+    problem: Option<Unusable>,
+    /// When the values were last read (`None`: never).
+    read_at: Option<UnixTime>,
+    /// Ids a KV read found absent after a filter hit, per kind (`Jti`, `Sid`, `Kid`), until
+    /// another filter is read.
+    absent: [IdMap; 3],
+    remembered: usize,
+    /// The filter's size in bytes.
+    bytes: usize,
+}
+
+impl FilterState {
+    /// Whether the values were read less than `interval` seconds before `now`.
+    pub fn is_fresh(&self, now: UnixTime, interval: u64) -> bool {
+        self.read_at
+            .is_some_and(|at| now >= at && now < at.saturating_add(interval))
+    }
+
+    /// Takes a delta just read (`None`: no such key); whether the filter must be read too (the
+    /// delta extends another filter than the one held, or there is none).
+    pub fn take_delta(&mut self, bytes: Option<&[u8]>, now: UnixTime) -> bool {
+        self.read_at = Some(now);
+        self.problem = None;
+        match bytes.map(Delta::parse) {
+            Some(Ok(d)) => {
+                let same = self
+                    .filter
+                    .as_ref()
+                    .is_some_and(|f| f.checksum() == d.base());
+                self.delta = Some(d);
+                !same
+            }
+            Some(Err(e)) => {
+                self.problem = Some(Unusable::Corrupt(e));
+                self.filter.is_none()
+            }
+            None => {
+                // Withdrawn (the log is seeding again) or never published: nothing held counts.
+                self.delta = None;
+                if self.filter.take().is_some() {
+                    self.problem = Some(Unusable::Missing);
+                }
+                true
+            }
+        }
+    }
+
+    /// Takes a filter just read (`None`: no such key). A filter that cannot be used leaves the
+    /// one held (still right as of when it was built; the staleness bound decides).
+    pub fn take_filter(&mut self, bytes: Option<&[u8]>) {
+        match bytes.map(PublishedFilter::parse) {
+            Some(Ok(f)) => {
+                self.bytes = bytes.map_or(0, <[u8]>::len);
+                self.filter = Some(f);
+                self.problem = None;
+                for set in &mut self.absent {
+                    set.clear();
+                }
+                self.remembered = 0;
+            }
+            Some(Err(e)) => self.problem = Some(Unusable::Corrupt(e)),
+            None => {
+                if self.filter.is_none() {
+                    self.problem = Some(Unusable::Missing);
+                }
+            }
+        }
+    }
+
+    /// The view at `now`, or why there is none.
+    pub fn view(&self, now: UnixTime) -> Result<FilterView<'_>, Unusable> {
+        FilterView::new(
+            self.filter.as_ref(),
+            self.delta.as_ref(),
+            now,
+            FILTER_MAX_AGE_SECONDS,
+        )
+    }
+
+    /// What went wrong with the last read, else why the view cannot answer at `now`.
+    pub fn unusable(&self, now: UnixTime) -> Option<Unusable> {
+        self.problem.or_else(|| self.view(now).err())
+    }
+
+    /// What the filter says about `kind`/`id` at `now` (`Maybe`: read it), given that the
+    /// view exists. `kind` must not be `Sub`.
+    pub fn fact(&self, view: &FilterView<'_>, kind: Kind, id: Option<&str>) -> Lookup {
+        let Some(id_kind) = kind.id_kind() else {
+            return Lookup::Maybe;
+        };
+        match view.id(id_kind, id) {
+            Membership::Absent => Lookup::Absent,
+            Membership::Present => Lookup::Present,
+            Membership::Maybe => {
+                if id.is_some_and(|id| self.absent[kind.slot()].contains(id)) {
+                    Lookup::Absent
+                } else {
+                    Lookup::Maybe
+                }
+            }
+        }
+    }
+
+    /// Remembers that a KV read found no record for a filter hit (until another filter).
+    pub fn remember_absent(&mut self, kind: Kind, id: &str) {
+        if self.remembered < MAX_REMEMBERED_READS
+            && kind.id_kind().is_some()
+            && self.absent[kind.slot()].insert(id.to_owned(), 0)
+        {
+            self.remembered += 1;
+        }
+    }
+
+    /// For `GET /_warden/health`.
+    pub fn status(&self, now: UnixTime) -> Value {
+        let Some(f) = &self.filter else {
+            return obj! {"loaded": false, "problem": self.unusable(now).map(Unusable::code)};
+        };
+        let view = self.view(now);
+        obj! {
+            "loaded": true,
+            "ids": f.len(),
+            "cutoffs": f.cutoffs().len(),
+            "bytes": self.bytes,
+            "built_at": f.built_at(),
+            "delta": self.delta.as_ref().map(|d| d.revocations().len() + d.cutoffs().len()),
+            "as_of": view.as_ref().ok().map(FilterView::as_of),
+            "problem": self.unusable(now).map(Unusable::code),
+        }
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 pub use io::*;
 
@@ -395,9 +564,14 @@ mod io {
     use crate::audit::{audit, AuditEvent};
     use crate::epoch;
     use crate::fields::{fields, obj, text};
+    use crate::protocol::{self, LoggedCutoff, LoggedId, ObjectAnswer, ObjectRequest, LOG_OBJECT};
 
     struct State {
         snapshot: Snapshot,
+        /// The published filter, when `WARDEN_REVOCATION_FILTER=on`.
+        filter: FilterState,
+        /// A request of this isolate is reading the filter now.
+        filter_reading: bool,
         /// This isolate's own writes, with when they were made.
         overlay: Vec<(Entry, UnixTime)>,
         /// A request of this isolate is listing the revocations now.
@@ -407,6 +581,8 @@ mod io {
     thread_local! {
         static STATE: RefCell<State> = RefCell::new(State {
             snapshot: Snapshot::default(),
+            filter: FilterState::default(),
+            filter_reading: false,
             overlay: Vec::new(),
             refreshing: false,
         });
@@ -424,6 +600,15 @@ mod io {
     impl Drop for Refreshing {
         fn drop(&mut self) {
             STATE.with(|s| s.borrow_mut().refreshing = false);
+        }
+    }
+
+    /// The same for the filter's reading.
+    struct ReadingFilter;
+
+    impl Drop for ReadingFilter {
+        fn drop(&mut self) {
+            STATE.with(|s| s.borrow_mut().filter_reading = false);
         }
     }
 
@@ -496,10 +681,16 @@ mod io {
     /// than `interval`), with a KV read only for a [`Lookup::Maybe`].
     pub async fn answers(
         env: &Env,
-        interval: u64,
+        reads: Reads,
         ids: &RevocationIds<'_>,
         now: UnixTime,
     ) -> StoreAnswers {
+        let interval = reads.interval;
+        if reads.filter {
+            if let Some(answers) = filtered(env, interval, ids, now).await {
+                return answers;
+            }
+        }
         // The common case: a fresh snapshot answers every id, and KV is not touched at all.
         if let Some(answers) = STATE.with(|s| {
             let s = s.borrow();
@@ -546,6 +737,155 @@ mod io {
             sid,
             kid,
             subject_cutoff,
+        }
+    }
+
+    /// The answers from the published filter (`WARDEN_REVOCATION_FILTER=on`), read first when
+    /// older than `interval`: this isolate's own writes, then the filter and its delta, a KV
+    /// read only for a filter hit. `None` when the filter cannot answer (missing, corrupt,
+    /// stale): the caller reads as without one.
+    async fn filtered(
+        env: &Env,
+        interval: u64,
+        ids: &RevocationIds<'_>,
+        now: UnixTime,
+    ) -> Option<StoreAnswers> {
+        ensure_filter(env, now, interval).await;
+        let (jti, sid, kid, cutoff) = STATE.with(|s| {
+            let s = s.borrow();
+            let view = s.filter.view(now).ok()?;
+            let fact = |kind: Kind, id: Option<&str>| match s.snapshot.fact(kind, id, now) {
+                Lookup::Present => Lookup::Present,
+                _ => s.filter.fact(&view, kind, id),
+            };
+            let own = match s.snapshot.cutoff(ids.sub) {
+                CutoffLookup::Known(c) => c,
+                CutoffLookup::Maybe => None,
+            };
+            Some((
+                fact(Kind::Jti, ids.jti),
+                fact(Kind::Sid, ids.sid),
+                fact(Kind::Kid, ids.kid),
+                view.cutoff(ids.sub).max(own),
+            ))
+        })?;
+        if [jti, sid, kid].iter().all(|l| *l != Lookup::Maybe) {
+            return Some(StoreAnswers {
+                jti: settled(ids.jti, jti).unwrap_or(Fact::Unknown),
+                sid: settled(ids.sid, sid).unwrap_or(Fact::Unknown),
+                kid: settled(ids.kid, kid).unwrap_or(Fact::Unknown),
+                subject_cutoff: Ok(cutoff),
+            });
+        }
+        let Ok(kv) = kv(env) else {
+            return Some(StoreAnswers {
+                jti: Fact::Unknown,
+                sid: Fact::Unknown,
+                kid: Fact::Unknown,
+                subject_cutoff: Ok(cutoff),
+            });
+        };
+        let (jti, sid, kid) = futures_util::future::join3(
+            confirm(&kv, Kind::Jti, ids.jti, jti),
+            confirm(&kv, Kind::Sid, ids.sid, sid),
+            confirm(&kv, Kind::Kid, ids.kid, kid),
+        )
+        .await;
+        Some(StoreAnswers {
+            jti,
+            sid,
+            kid,
+            subject_cutoff: Ok(cutoff),
+        })
+    }
+
+    /// A filter hit confirmed by a read of the id's record (a false positive costs this read,
+    /// never a verdict); an absent record is remembered until another filter is read.
+    async fn confirm(kv: &KvStore, kind: Kind, id: Option<&str>, lookup: Lookup) -> Fact {
+        let fact = resolve(kv, kind, id, lookup).await;
+        if let (Fact::Absent, Lookup::Maybe, Some(id)) = (fact, lookup, id) {
+            STATE.with(|s| s.borrow_mut().filter.remember_absent(kind, id));
+        }
+        fact
+    }
+
+    /// Reads the delta (and the filter when the delta names another one) when older than
+    /// `interval`, one reader per isolate at a time. A filter that cannot be used is audited
+    /// and the log object asked to publish, once per interval.
+    async fn ensure_filter(env: &Env, now: UnixTime, interval: u64) {
+        let start = STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            (!s.filter.is_fresh(now, interval))
+                .then(|| !std::mem::replace(&mut s.filter_reading, true))
+        });
+        match start {
+            None => return,
+            Some(false) => {
+                for _ in 0..WAIT_MAX_MS / WAIT_STEP_MS {
+                    worker::Delay::from(std::time::Duration::from_millis(WAIT_STEP_MS)).await;
+                    if !STATE.with(|s| s.borrow().filter_reading) {
+                        break;
+                    }
+                }
+                return;
+            }
+            Some(true) => {}
+        }
+        let _reading = ReadingFilter;
+        let Ok(kv) = kv(env) else { return };
+        let delta = kv.get(DELTA_KEY).bytes().await;
+        let need_filter = match &delta {
+            Ok(d) => STATE.with(|s| s.borrow_mut().filter.take_delta(d.as_deref(), now)),
+            Err(e) => {
+                audit(
+                    AuditEvent::StoreError,
+                    &fields! {"op": "get", "kind": "delta", "error": e.to_string()},
+                );
+                STATE.with(|s| s.borrow_mut().filter.take_delta(None, now))
+            }
+        };
+        if need_filter {
+            match kv.get(FILTER_KEY).bytes().await {
+                Ok(f) => STATE.with(|s| s.borrow_mut().filter.take_filter(f.as_deref())),
+                Err(e) => audit(
+                    AuditEvent::StoreError,
+                    &fields! {"op": "get", "kind": "filter", "error": e.to_string()},
+                ),
+            }
+        }
+        epoch::changed();
+        if let Some(why) = STATE.with(|s| s.borrow().filter.unusable(now)) {
+            audit(
+                AuditEvent::RevocationFilter,
+                &fields! {"action": "unusable", "code": why.code(), "detail": why.to_string()},
+            );
+            if let Err(e) = poke_log(env).await {
+                audit(
+                    AuditEvent::StoreError,
+                    &fields! {"op": "publish_filter", "error": e.to_string()},
+                );
+            }
+        }
+    }
+
+    /// Records revocations in the log object (`WARDEN_REVOCATION_FILTER=on`), before their KV
+    /// records are written.
+    pub async fn record_in_log(
+        env: &Env,
+        ids: Vec<LoggedId>,
+        cutoffs: Vec<LoggedCutoff>,
+    ) -> worker::Result<()> {
+        match protocol::call(env, LOG_OBJECT, &ObjectRequest::Record { ids, cutoffs }).await? {
+            ObjectAnswer::Done => Ok(()),
+            other => Err(protocol::unexpected(&other)),
+        }
+    }
+
+    /// Asks the log object to publish soon.
+    async fn poke_log(env: &Env) -> worker::Result<()> {
+        match protocol::call(env, LOG_OBJECT, &ObjectRequest::Publish).await? {
+            ObjectAnswer::Done => Ok(()),
+            other => Err(protocol::unexpected(&other)),
         }
     }
 
@@ -736,14 +1076,24 @@ mod io {
     }
 
     /// Writes `rv:<kind>:<id>` (`kind` is `Jti`, `Sid` or `Kid`) with `expiration` (`None`:
-    /// kept forever), then makes it effective in this isolate.
+    /// kept forever), then makes it effective in this isolate. With the filter on it is first
+    /// recorded in the log object: every KV record is in the log.
     pub async fn put_revocation(
         env: &Env,
+        reads: Reads,
         kind: Kind,
         id: &str,
         expiration: Option<UnixTime>,
         now: UnixTime,
     ) -> worker::Result<()> {
+        if reads.filter {
+            let logged = LoggedId {
+                kind: kind.name().to_owned(),
+                id: id.to_owned(),
+                expires_at: expiration.unwrap_or(0),
+            };
+            record_in_log(env, vec![logged], Vec::new()).await?;
+        }
         let mut put =
             kv(env)?.put_bytes(&kind.key(id), text(&obj! {"revoked_at": now}).as_bytes())?;
         if let Some(e) = expiration {
@@ -812,6 +1162,11 @@ mod io {
     /// The snapshot's state, for `GET /_warden/health`.
     pub fn snapshot_status(now: UnixTime) -> Value {
         STATE.with(|s| s.borrow().snapshot.status(now))
+    }
+
+    /// The published filter as this isolate holds it, for `GET /_warden/health`.
+    pub fn filter_status(now: UnixTime) -> Value {
+        STATE.with(|s| s.borrow().filter.status(now))
     }
 }
 
@@ -995,6 +1350,70 @@ mod tests {
             Lookup::Present,
             "longest wins"
         );
+    }
+
+    #[test]
+    fn filter_state_reads_the_delta_then_the_filter_it_names() {
+        use warden_core::filter::{build_delta, build_filter, Revocation};
+        let rev = |id: &str| Revocation {
+            kind: IdKind::Jti,
+            id: id.into(),
+            expires_at: 0,
+        };
+        let now = 1_000;
+        let f1 = build_filter(&[rev("old")], &[], now).unwrap();
+        let d1 = build_delta(&f1.checksum, &[rev("new")], &[], now + 5).unwrap();
+        let mut st = FilterState::default();
+        assert_eq!(st.unusable(now), Some(Unusable::Missing));
+        // Nothing held: the delta alone is not enough, the filter must be read.
+        assert!(st.take_delta(Some(&d1), now + 5));
+        st.take_filter(Some(&f1.bytes));
+        assert_eq!(st.unusable(now + 5), None);
+        let view = st.view(now + 5).unwrap();
+        assert_eq!(st.fact(&view, Kind::Jti, Some("new")), Lookup::Present);
+        assert_eq!(st.fact(&view, Kind::Jti, Some("old")), Lookup::Maybe);
+        assert_eq!(st.fact(&view, Kind::Jti, Some("live")), Lookup::Absent);
+        assert_eq!(st.fact(&view, Kind::Sid, None), Lookup::Absent);
+        // A read that found a hit absent is remembered until another filter.
+        st.remember_absent(Kind::Jti, "old");
+        let view = st.view(now + 5).unwrap();
+        assert_eq!(st.fact(&view, Kind::Jti, Some("old")), Lookup::Absent);
+        // The same filter's next delta: no filter read.
+        let d2 = build_delta(&f1.checksum, &[rev("new")], &[], now + 35).unwrap();
+        assert!(!st.take_delta(Some(&d2), now + 35));
+        assert!(st.is_fresh(now + 35, 30) && !st.is_fresh(now + 65, 30));
+        // A new filter: read, and what was remembered is forgotten.
+        let f2 = build_filter(&[rev("old"), rev("new")], &[], now + 60).unwrap();
+        let d3 = build_delta(&f2.checksum, &[], &[], now + 60).unwrap();
+        assert!(st.take_delta(Some(&d3), now + 60));
+        st.take_filter(Some(&f2.bytes));
+        let view = st.view(now + 60).unwrap();
+        assert_eq!(st.fact(&view, Kind::Jti, Some("old")), Lookup::Maybe);
+        // Stale: unusable, never "absent".
+        let late = now + 60 + FILTER_MAX_AGE_SECONDS + 1;
+        assert!(matches!(st.unusable(late), Some(Unusable::Stale { .. })));
+        // A corrupt delta is reported; the filter held stays (its own age decides).
+        let mut bad = d3.clone();
+        bad[10] ^= 1;
+        assert!(!st.take_delta(Some(&bad), now + 61));
+        assert_eq!(
+            st.unusable(now + 61).map(Unusable::code),
+            Some("filter_corrupt")
+        );
+        // Withdrawn (no delta): nothing held counts any more.
+        assert!(st.take_delta(None, now + 62));
+        st.take_filter(None);
+        assert_eq!(st.unusable(now + 62), Some(Unusable::Missing));
+        assert!(st.view(now + 62).is_err());
+        // A corrupt filter is refused.
+        let mut bad = f2.bytes.clone();
+        bad[20] ^= 1;
+        st.take_filter(Some(&bad));
+        assert_eq!(
+            st.unusable(now + 62).map(Unusable::code),
+            Some("filter_corrupt")
+        );
+        assert_eq!(st.status(now + 62)["loaded"], false);
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod io {
     use crate::audit::{audit, AuditEvent};
     use crate::fields::{fields, obj, text};
     use crate::protocol::{
-        self, subject_object, Cutoff, CutoffRequest, ObjectAnswer, ObjectRequest,
+        self, subject_object, Cutoff, CutoffRequest, LoggedCutoff, ObjectAnswer, ObjectRequest,
     };
     use crate::store::{self, Kind};
 
@@ -58,6 +58,16 @@ mod io {
         let now = Date::now().as_millis() / 1000;
         let expires_at = cutoff_expiration(before, now, request.leeway, request.max_lifetime);
         if written.get() != before {
+            if request.log {
+                let logged = LoggedCutoff {
+                    sub: request.sub.clone(),
+                    before,
+                    expires_at,
+                };
+                store::record_in_log(&env, Vec::new(), vec![logged])
+                    .await
+                    .map_err(|e| format!("revocation log: {e}"))?;
+            }
             write_kv(&env, &request.sub, before, expires_at, now).await?;
             written.set(before);
         }

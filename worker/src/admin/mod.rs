@@ -12,9 +12,13 @@ pub use io::*;
 #[cfg(target_arch = "wasm32")]
 mod io {
     use serde_json::Value;
+    use std::future::Future;
+    use std::pin::Pin;
     use warden_core::{
         parse, path_and_query, requested_cutoff, session_expiration, token_expiration, UnixTime,
     };
+
+    use futures_util::future::join_all;
     use worker::{Env, Method, Request, Response, Result};
 
     use super::*;
@@ -23,9 +27,9 @@ mod io {
     use crate::fields::{fields, obj};
     use crate::http::{bad_request, json_object, json_response, method_not_allowed};
     use crate::pat;
-    use crate::protocol::{Cutoff, CutoffRequest, Refusal};
+    use crate::protocol::{Cutoff, CutoffRequest, LoggedId, Refusal};
     use crate::refresh;
-    use crate::store::{self, Entry, Kind};
+    use crate::store::{self, Entry, Kind, Reads};
     use crate::subject;
 
     /// Answers an admin API request (the path is `/_warden` or under `/_warden/`).
@@ -53,6 +57,28 @@ mod io {
                 match parse_revoke(&body) {
                     Ok(revoke) => revoke_request(env, config, revoke, now).await,
                     Err(why) => bad_request(&why),
+                }
+            }
+            (Method::Post, "/_warden/revoke/batch") => {
+                let body = match read_body_within(&mut req, MAX_BATCH_BODY).await? {
+                    Ok(body) => body,
+                    Err(resp) => return Ok(resp),
+                };
+                match parse_revoke_batch(&body) {
+                    Ok(entries) => revoke_batch(env, config, entries, now).await,
+                    Err(why) => bad_request(&why),
+                }
+            }
+            (Method::Post, "/_warden/revocation-filter/reseed") => {
+                let call = crate::protocol::call(
+                    env,
+                    crate::protocol::LOG_OBJECT,
+                    &crate::protocol::ObjectRequest::Reseed,
+                )
+                .await;
+                match call {
+                    Ok(_) => json_object(200, &fields! {"ok": true, "reseeding": true}),
+                    Err(e) => store_unavailable("reseed", &e),
                 }
             }
             (Method::Get, "/_warden/revocations") => {
@@ -118,9 +144,13 @@ mod io {
                     "config": config.summary(),
                     "jwks": jwks_health(now),
                     "snapshot": store::snapshot_status(now),
+                    "filter": config.revocation_filter.then(|| store::filter_status(now)),
                 },
             ),
-            (_, "/_warden/revoke") => method_not_allowed("POST"),
+            (
+                _,
+                "/_warden/revoke" | "/_warden/revoke/batch" | "/_warden/revocation-filter/reseed",
+            ) => method_not_allowed("POST"),
             (_, "/_warden/pats") => method_not_allowed("GET, POST"),
             (_, "/_warden/revocations" | "/_warden/health" | "/_warden/sessions") => {
                 method_not_allowed("GET")
@@ -164,26 +194,34 @@ mod io {
             .filter(|v| !v.is_empty())
     }
 
-    /// The request body, or the response refusing it (413 when over the limit).
+    /// The request body, or the response refusing it (413 when over [`MAX_BODY`]).
     pub async fn read_body(req: &mut Request) -> Result<std::result::Result<Vec<u8>, Response>> {
+        read_body_within(req, MAX_BODY).await
+    }
+
+    /// The request body, or the response refusing it (413 when over `limit` bytes).
+    async fn read_body_within(
+        req: &mut Request,
+        limit: usize,
+    ) -> Result<std::result::Result<Vec<u8>, Response>> {
         let declared = req
             .headers()
             .get("content-length")?
             .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > MAX_BODY) {
-            return too_large().map(Err);
+        if declared.is_some_and(|n| n > limit) {
+            return too_large(limit).map(Err);
         }
         let body = req.bytes().await?;
-        if body.len() > MAX_BODY {
-            return too_large().map(Err);
+        if body.len() > limit {
+            return too_large(limit).map(Err);
         }
         Ok(Ok(body))
     }
 
-    fn too_large() -> Result<Response> {
+    fn too_large(limit: usize) -> Result<Response> {
         json_object(
             413,
-            &fields! {"error": "invalid_request", "error_description": format!("body over {} bytes", MAX_BODY)},
+            &fields! {"error": "invalid_request", "error_description": format!("body over {limit} bytes")},
         )
     }
 
@@ -201,13 +239,14 @@ mod io {
     /// Writes one revocation record (and the subject's index entry), then audits it.
     async fn put_revocation(
         env: &Env,
+        reads: Reads,
         kind: Kind,
         id: &str,
         expiration: Option<u64>,
         sub: Option<&str>,
         now: u64,
     ) -> Result<()> {
-        store::put_revocation(env, kind, id, expiration, now).await?;
+        store::put_revocation(env, reads, kind, id, expiration, now).await?;
         if let Some(sub) = sub {
             let entry =
                 obj! {"kind": kind.name(), "id": id, "revoked_at": now, "expires_at": expiration};
@@ -232,8 +271,16 @@ mod io {
         match revoke {
             Revoke::Jti { jti, exp, sub } => {
                 let expires_at = token_expiration(exp, now, leeway, max_lifetime);
-                match put_revocation(env, Kind::Jti, &jti, Some(expires_at), sub.as_deref(), now)
-                    .await
+                match put_revocation(
+                    env,
+                    config.reads(),
+                    Kind::Jti,
+                    &jti,
+                    Some(expires_at),
+                    sub.as_deref(),
+                    now,
+                )
+                .await
                 {
                     Ok(()) => json_object(
                         200,
@@ -252,7 +299,7 @@ mod io {
                 }
             }
             Revoke::Kid { kid } => {
-                match put_revocation(env, Kind::Kid, &kid, None, None, now).await {
+                match put_revocation(env, config.reads(), Kind::Kid, &kid, None, None, now).await {
                     Ok(()) => json_object(
                         200,
                         &fields! {"ok": true, "kid": kid, "expires_at": Value::Null},
@@ -296,6 +343,112 @@ mod io {
         }
     }
 
+    /// Writes in flight at once in a batch.
+    const BATCH_PARALLEL: usize = 32;
+
+    /// `POST /_warden/revoke/batch`: every entry checked first (one bad entry: 400, nothing
+    /// written), then recorded in the revocation log in one call (filter on), then written
+    /// [`BATCH_PARALLEL`] at a time, exactly as the single endpoint writes each; sessions ended
+    /// and subjects cut off through their objects. 200 only once every entry is durable; a
+    /// failure answers 503, and a retry of the whole batch is harmless (every write is
+    /// idempotent).
+    async fn revoke_batch(
+        env: &Env,
+        config: &Config,
+        entries: Vec<Revoke>,
+        now: u64,
+    ) -> Result<Response> {
+        let policy = config.policy();
+        let count = entries.len();
+        let mut ids = Vec::new();
+        let mut sessions = Vec::new();
+        let mut subjects = Vec::new();
+        for (i, entry) in entries.into_iter().enumerate() {
+            match entry {
+                Revoke::Jti { jti, exp, sub } => {
+                    let e = token_expiration(exp, now, policy.leeway, policy.max_lifetime);
+                    ids.push((Kind::Jti, jti, Some(e), sub));
+                }
+                Revoke::Sid { sid, sub } => {
+                    let e = session_expiration(now, policy.leeway, policy.max_lifetime);
+                    sessions.push((sid.clone(), sub.clone()));
+                    ids.push((Kind::Sid, sid, Some(e), sub));
+                }
+                Revoke::Kid { kid } => ids.push((Kind::Kid, kid, None, None)),
+                Revoke::Subject { sub, before } => {
+                    match requested_cutoff(before, now, policy.leeway) {
+                        Ok(before) => subjects.push((sub, before)),
+                        Err(late) => {
+                            return bad_request(&format!(
+                                "revocations[{i}]: field `before` must not be later than now + leeway ({})",
+                                late.latest
+                            ))
+                        }
+                    }
+                }
+                // `parse_revoke_batch` refuses these.
+                Revoke::Token { .. } | Revoke::Pat { .. } => {
+                    return bad_request(&format!("revocations[{i}]: not a batch entry"))
+                }
+            }
+        }
+        let mut reads = config.reads();
+        if reads.filter {
+            let logged = ids
+                .iter()
+                .map(|(kind, id, e, _)| LoggedId {
+                    kind: kind.name().to_owned(),
+                    id: id.clone(),
+                    expires_at: e.unwrap_or(0),
+                })
+                .collect();
+            if let Err(e) = store::record_in_log(env, logged, Vec::new()).await {
+                return store_unavailable("log", &e);
+            }
+            // Recorded above, once for all.
+            reads.filter = false;
+        }
+        // One future type for every kind of write: one copy of the code that runs them.
+        type Write<'a> = Pin<Box<dyn Future<Output = std::result::Result<(), StoreFailure>> + 'a>>;
+        let mut writes: Vec<Write<'_>> = Vec::with_capacity(count + sessions.len());
+        for (kind, id, e, sub) in &ids {
+            writes.push(Box::pin(async move {
+                put_revocation(env, reads, *kind, id, *e, sub.as_deref(), now)
+                    .await
+                    .map_err(StoreFailure::of("put"))
+            }));
+        }
+        // Sessions end and subjects are cut off only after every record is written.
+        let mut later: Vec<Write<'_>> = Vec::with_capacity(sessions.len() + subjects.len());
+        for (sid, sub) in &sessions {
+            later.push(Box::pin(async move {
+                end_session(env, config, sid, sub.as_deref(), Refusal::SessionRevoked)
+                    .await
+                    .map_err(StoreFailure::of("end_session"))
+            }));
+        }
+        for (sub, before) in &subjects {
+            later.push(Box::pin(async move {
+                cut_off_subject(env, config, sub.clone(), *before, now)
+                    .await
+                    .map(|_| ())
+            }));
+        }
+        for batch in [writes, later] {
+            let mut batch = batch.into_iter();
+            loop {
+                let chunk: Vec<Write<'_>> = batch.by_ref().take(BATCH_PARALLEL).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                if let Some(Err(failed)) = join_all(chunk).await.into_iter().find(Result::is_err) {
+                    return failed.response();
+                }
+            }
+        }
+        json_object(200, &fields! {"ok": true, "revoked": count})
+    }
+
     /// A store operation that failed: which one, and its error.
     pub struct StoreFailure {
         /// `get`, `put`, `cutoff` or `end_session`.
@@ -332,9 +485,17 @@ mod io {
     ) -> std::result::Result<u64, StoreFailure> {
         let policy = config.policy();
         let expires_at = session_expiration(now, policy.leeway, policy.max_lifetime);
-        put_revocation(env, Kind::Sid, sid, Some(expires_at), sub, now)
-            .await
-            .map_err(StoreFailure::of("put"))?;
+        put_revocation(
+            env,
+            config.reads(),
+            Kind::Sid,
+            sid,
+            Some(expires_at),
+            sub,
+            now,
+        )
+        .await
+        .map_err(StoreFailure::of("put"))?;
         end_session(env, config, sid, sub, Refusal::SessionRevoked)
             .await
             .map_err(StoreFailure::of("end_session"))?;
@@ -358,6 +519,7 @@ mod io {
             before,
             leeway: config.policy().leeway,
             max_lifetime: config.policy().max_lifetime,
+            log: config.revocation_filter,
         };
         let cutoff = subject::raise_cutoff(env, &request)
             .await
@@ -406,8 +568,16 @@ mod io {
         let mut jti_revoked = None;
         if let Some(jti) = &c.jti {
             let expires_at = token_expiration(c.exp, now, leeway, max_lifetime);
-            if let Err(e) =
-                put_revocation(env, Kind::Jti, jti, Some(expires_at), c.sub.as_deref(), now).await
+            if let Err(e) = put_revocation(
+                env,
+                config.reads(),
+                Kind::Jti,
+                jti,
+                Some(expires_at),
+                c.sub.as_deref(),
+                now,
+            )
+            .await
             {
                 return store_unavailable("put", &e);
             }

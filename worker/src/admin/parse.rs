@@ -78,7 +78,57 @@ const SELECTORS: [&str; 5] = ["jti", "sid", "kid", "token", "pat"];
 
 /// Parses a `POST /_warden/revoke` body.
 pub fn parse_revoke(body: &[u8]) -> Result<Revoke, String> {
+    revoke_of(&object(body)?)
+}
+
+/// Most entries in one `POST /_warden/revoke/batch`.
+pub const MAX_BATCH: usize = 1000;
+/// Largest batch body, in bytes (1,000 entries with 256-byte ids and a `sub` each fit).
+pub const MAX_BATCH_BODY: usize = 1024 * 1024;
+
+/// Parses a `POST /_warden/revoke/batch` body: `{"revocations": [entry, …]}`, 1 to
+/// [`MAX_BATCH`] entries, each a `POST /_warden/revoke` body selecting `jti`, `sid`, `kid` or
+/// `sub`, validated the same way. The first bad entry refuses the whole batch, named by its
+/// index.
+pub fn parse_revoke_batch(body: &[u8]) -> Result<Vec<Revoke>, String> {
     let map = object(body)?;
+    if let Some(unknown) = map.keys().find(|k| k.as_str() != "revocations") {
+        return Err(format!(
+            "unknown field `{unknown}`; the field is `revocations`"
+        ));
+    }
+    let entries = match map.get("revocations") {
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err("field `revocations` must be an array".into()),
+        None => return Err("field `revocations` is required".into()),
+    };
+    if entries.is_empty() || entries.len() > MAX_BATCH {
+        return Err(format!(
+            "field `revocations` must hold 1 to {MAX_BATCH} entries (it holds {})",
+            entries.len()
+        ));
+    }
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let revoke = match entry {
+                Value::Object(m) => revoke_of(m),
+                _ => Err("must be a JSON object".into()),
+            };
+            match revoke {
+                Ok(r @ (Revoke::Jti { .. } | Revoke::Sid { .. } | Revoke::Kid { .. } | Revoke::Subject { .. })) => Ok(r),
+                Ok(_) => Err(format!(
+                    "revocations[{i}]: a batch takes `jti`, `sid`, `kid` or `sub` entries (`token` and `pat` only through POST /_warden/revoke)"
+                )),
+                Err(why) => Err(format!("revocations[{i}]: {why}")),
+            }
+        })
+        .collect()
+}
+
+/// One revocation request's fields.
+fn revoke_of(map: &Map<String, Value>) -> Result<Revoke, String> {
     let selectors: Vec<&str> = SELECTORS
         .into_iter()
         .filter(|s| map.contains_key(*s))
@@ -116,25 +166,24 @@ pub fn parse_revoke(body: &[u8]) -> Result<Revoke, String> {
             "unknown field `{unknown}`; with `{kind}` the fields are {expected}"
         ));
     }
-    let required = |field: &'static str| {
-        id(&map, field)?.ok_or_else(|| format!("field `{field}` is required"))
-    };
+    let required =
+        |field: &'static str| id(map, field)?.ok_or_else(|| format!("field `{field}` is required"));
     Ok(match kind {
         "jti" => Revoke::Jti {
             jti: required("jti")?,
-            exp: time(&map, "exp")?,
-            sub: id(&map, "sub")?,
+            exp: time(map, "exp")?,
+            sub: id(map, "sub")?,
         },
         "sid" => Revoke::Sid {
             sid: required("sid")?,
-            sub: id(&map, "sub")?,
+            sub: id(map, "sub")?,
         },
         "kid" => Revoke::Kid {
             kid: required("kid")?,
         },
         "sub" => Revoke::Subject {
             sub: required("sub")?,
-            before: time(&map, "before")?,
+            before: time(map, "before")?,
         },
         "token" => {
             let token = match map.get("token") {
@@ -291,6 +340,78 @@ mod tests {
         assert_eq!(
             parse_pat_request(br#"{"sub":"a","sub":"b","expires_at":0}"#, 1).unwrap_err(),
             "request body repeats a key"
+        );
+    }
+
+    #[test]
+    fn batches() {
+        let ok = parse_revoke_batch(
+            br#"{"revocations":[{"jti":"a","exp":5},{"sid":"s","sub":"u"},{"kid":"k"},{"sub":"u","before":7}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            ok,
+            vec![
+                Revoke::Jti {
+                    jti: "a".into(),
+                    exp: Some(5),
+                    sub: None
+                },
+                Revoke::Sid {
+                    sid: "s".into(),
+                    sub: Some("u".into())
+                },
+                Revoke::Kid { kid: "k".into() },
+                Revoke::Subject {
+                    sub: "u".into(),
+                    before: Some(7)
+                },
+            ]
+        );
+        let err = |body: &str| parse_revoke_batch(body.as_bytes()).unwrap_err();
+        assert_eq!(err("[]"), "request body must be a JSON object");
+        assert_eq!(err("{}"), "field `revocations` is required");
+        assert_eq!(
+            err(r#"{"revocations":{}}"#),
+            "field `revocations` must be an array"
+        );
+        assert!(err(r#"{"revocations":[]}"#).starts_with("field `revocations` must hold 1 to 1000"));
+        assert_eq!(
+            err(r#"{"revocations":[{"jti":"a"}],"x":1}"#),
+            "unknown field `x`; the field is `revocations`"
+        );
+        assert_eq!(
+            err(r#"{"revocations":[{"jti":"a"},{"jti":""}]}"#),
+            "revocations[1]: field `jti` must be a non-empty string of at most 256 bytes"
+        );
+        assert_eq!(
+            err(r#"{"revocations":[{"jti":"a"},3]}"#),
+            "revocations[1]: must be a JSON object"
+        );
+        assert!(err(r#"{"revocations":[{"token":"a.b.c"}]}"#)
+            .starts_with("revocations[0]: a batch takes"));
+        assert!(
+            err(r#"{"revocations":[{"pat":"p"}]}"#).starts_with("revocations[0]: a batch takes")
+        );
+        assert!(
+            err(r#"{"revocations":[{"jti":"a","kid":"k"}]}"#).starts_with("revocations[0]: fields")
+        );
+        assert_eq!(
+            err(r#"{"revocations":[{"jti":"a","jti":"b"}]}"#),
+            "request body repeats a key"
+        );
+        let many = format!(
+            "{{\"revocations\":[{}]}}",
+            vec![r#"{"kid":"k"}"#; MAX_BATCH + 1].join(",")
+        );
+        assert!(err(&many).contains("(it holds 1001)"));
+        let full = format!(
+            "{{\"revocations\":[{}]}}",
+            vec![r#"{"kid":"k"}"#; MAX_BATCH].join(",")
+        );
+        assert_eq!(
+            parse_revoke_batch(full.as_bytes()).unwrap().len(),
+            MAX_BATCH
         );
     }
 

@@ -87,8 +87,12 @@ pub struct Config {
     /// `WARDEN_ROUTES`, `WARDEN_ACCESS_COOKIE`, `WARDEN_REFRESH_COOKIE` (while refresh is on),
     /// `WARDEN_PAT_PREFIX`, `WARDEN_FAIL_MODE`, `WARDEN_ORIGIN_SECRET`.
     pub gate: Gate,
-    /// `WARDEN_SNAPSHOT_SECONDS`: the revocation snapshot's and PAT cache's refresh interval.
+    /// `WARDEN_SNAPSHOT_SECONDS`: the revocation snapshot's (or filter's) and PAT cache's
+    /// refresh interval.
     pub snapshot_seconds: u64,
+    /// `WARDEN_REVOCATION_FILTER=on`: revocations are recorded in the log object, which
+    /// publishes a filter of them that isolates read instead of listing KV ([`crate::revlog`]).
+    pub revocation_filter: bool,
     /// The admin API's bearer secret; the admin API answers 404 while it is unset.
     pub admin_token: Option<String>,
     /// Refresh at the edge; `None` (off) while `WARDEN_REFRESH_PATH` is unset.
@@ -218,6 +222,16 @@ impl Config {
         };
         let snapshot_seconds = seconds_var(&get, "WARDEN_SNAPSHOT_SECONDS", 1, 3600)?
             .unwrap_or(DEFAULT_SNAPSHOT_SECONDS);
+        let revocation_filter = match get("WARDEN_REVOCATION_FILTER").as_deref() {
+            None | Some("off") => false,
+            Some("on") => true,
+            Some(v) => {
+                return Err(err(
+                    "WARDEN_REVOCATION_FILTER",
+                    format!("{v:?} is neither \"on\" nor \"off\""),
+                ))
+            }
+        };
         let admin_token = secret(get("WARDEN_ADMIN_TOKEN"), "WARDEN_ADMIN_TOKEN")?;
         let origin_secret = secret(get("WARDEN_ORIGIN_SECRET"), "WARDEN_ORIGIN_SECRET")?;
         policy.refresh_window = seconds_var(&get, "WARDEN_REFRESH_WINDOW_SECONDS", 0, 3600)?
@@ -242,12 +256,21 @@ impl Config {
             keys,
             gate,
             snapshot_seconds,
+            revocation_filter,
             admin_token,
             refresh,
             backchannel,
             ssf,
             dpop_replay,
         })
+    }
+
+    /// How revocations are read and recorded.
+    pub fn reads(&self) -> crate::store::Reads {
+        crate::store::Reads {
+            interval: self.snapshot_seconds,
+            filter: self.revocation_filter,
+        }
     }
 
     /// The claims policy.
@@ -284,6 +307,7 @@ impl Config {
                 "replay": "isolate",
             },
             "snapshot_seconds": self.snapshot_seconds,
+            "revocation_filter": if self.revocation_filter { "on" } else { "off" },
             "routes": gate.paths.routes().iter().map(|r| obj! {"prefix": r.prefix, "scope": r.scope}).collect::<Vec<_>>(),
             "admin_token_set": self.admin_token.is_some(),
             "origin_secret_set": gate.origin_secret.is_some(),
@@ -538,6 +562,17 @@ mod tests {
         assert!(c.admin_token.is_none());
         assert_eq!(c.gate.pat_prefix, DEFAULT_PAT_PREFIX);
         assert_eq!(c.snapshot_seconds, DEFAULT_SNAPSHOT_SECONDS);
+        assert!(!c.revocation_filter);
+        assert!(
+            load(&[("WARDEN_REVOCATION_FILTER", "on")])
+                .unwrap()
+                .revocation_filter
+        );
+        assert!(
+            !load(&[("WARDEN_REVOCATION_FILTER", "off")])
+                .unwrap()
+                .revocation_filter
+        );
     }
 
     #[test]
@@ -636,6 +671,8 @@ mod tests {
             ),
             ("WARDEN_FAIL_MODE", "Open"),
             ("WARDEN_FAIL_MODE", "maybe"),
+            ("WARDEN_REVOCATION_FILTER", "ON"),
+            ("WARDEN_REVOCATION_FILTER", "true"),
             ("WARDEN_SNAPSHOT_SECONDS", "0"),
             ("WARDEN_SNAPSHOT_SECONDS", "3601"),
             ("WARDEN_ROUTES", "/admin"),

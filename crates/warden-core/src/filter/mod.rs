@@ -29,7 +29,7 @@ pub use delta::{build_delta, Delta};
 pub use entries::{filter_key, IdKind, Revocation, SubjectCutoff};
 pub use error::{BuildError, FilterError};
 pub use lookup::{decide, FilterAnswers, FilterDecision, FilterView, Membership, Unusable};
-pub use published::{build_filter, BuiltFilter, PublishedFilter};
+pub use published::{build_filter, build_filter_from, BuiltFilter, PublishedFilter};
 
 /// The largest published value [`build_filter`] and [`build_delta`] produce: Workers KV's limit
 /// for one value (25 MiB).

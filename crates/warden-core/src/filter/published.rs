@@ -50,9 +50,21 @@ pub fn build_filter(
     cutoffs: &[SubjectCutoff],
     now: UnixTime,
 ) -> Result<BuiltFilter, BuildError> {
-    let mut keys = Vec::with_capacity(revocations.len());
+    build_filter_from(revocations, cutoffs, now)
+}
+
+/// [`build_filter`] from any sequence of revocations — a writer streaming a large log need not
+/// hold every id at once: only their 8-byte filter keys are kept.
+pub fn build_filter_from<R: core::borrow::Borrow<Revocation>>(
+    revocations: impl IntoIterator<Item = R>,
+    cutoffs: &[SubjectCutoff],
+    now: UnixTime,
+) -> Result<BuiltFilter, BuildError> {
+    let revocations = revocations.into_iter();
+    let mut keys = Vec::with_capacity(revocations.size_hint().0);
     let mut earliest_expiry = 0;
     for r in revocations {
+        let r = r.borrow();
         if !valid_id(&r.id) {
             return Err(BuildError::BadId);
         }
