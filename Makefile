@@ -7,7 +7,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 
 WASM_RUNNER := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
-.PHONY: setup build build-worker build-wasm dev test lint nostd docs test-native test-wasm test-js bench bench-core bench-npm bench-worker bench-edge build-bench fuzz load mutants
+.PHONY: setup build build-worker build-wasm dev test lint nostd docs test-native test-wasm test-js bench bench-core bench-npm bench-worker bench-edge build-bench bench-revocations fuzz load mutants
 
 ## Install what is missing (idempotent; prints each step).
 setup:
@@ -83,6 +83,12 @@ bench-npm: build-wasm
 ## CPU per request of the workerd process, from outside (/proc/<pid>/stat): Warden's production build
 ## next to a JS pass-through, a workers-rs pass-through and a jose worker, same origin and keys.
 ## 1,500 requests per batch keep a run under 10 minutes on 2 cores.
+## Revocation reads at 10,000 and 100,000 active revocations, filter on and off (SIZES=… to change;
+## 1000000 in a long bench run).
+bench-revocations: build-worker
+	@echo "==> revocation reads at scale: the published filter vs the listing snapshot (workerd)"
+	node scripts/bench-revocations.mjs --sizes $${SIZES:-10000,100000}
+
 bench-edge: build-worker
 	@echo "==> worker CPU per request above a pass-through worker, in workerd (Miniflare)"
 	bash scripts/bench-edge.sh --requests 1500 --write

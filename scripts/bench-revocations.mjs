@@ -1,0 +1,200 @@
+// `make bench-revocations`: revocation reads at scale, with and without the published filter.
+// Warden's production build (build/) as two workers in one workerd (Miniflare) sharing one KV
+// namespace and one Durable Object namespace, in front of the demo origin: "a" takes the
+// revocations (admin API), "b" serves the measured requests; b's KV binding is a COUNTING
+// WRAPPER (forwards every call to the same real namespace and counts it by operation and key
+// prefix). Per size and mode (`filter`: WARDEN_REVOCATION_FILTER=on; `listing`: off), with
+// WARDEN_SNAPSHOT_SECONDS=2:
+//   1. N active revocations written through POST /_warden/revoke/batch (1,000 per call), 200
+//      of them the jtis of real tokens (the revoked sample);
+//   2. with the filter: wait until b holds a filter with every id (the log object's build);
+//   3. R requests with unique live tokens (fresh `jti`, `sid`), then the revoked sample, to b:
+//      KV reads of records per request, KV operations per interval, wrong verdicts;
+//   4. one more revocation through a, and the time until b refuses its token.
+// Also printed: the published filter's size, its build time (the log object's audit line), and
+// the false-positive rate seen (record reads per live id looked up: jti, sid, kid).
+//   node scripts/bench-revocations.mjs [--sizes 10000,100000] [--requests 2000] [--modes filter,listing]
+import { randomUUID } from "node:crypto";
+import { cpus, loadavg } from "node:os";
+import { Miniflare } from "miniflare";
+import { startOrigin } from "../tests/origin/server.mjs";
+import { ADMIN_TOKEN, ROOT, builtWorker, wardenBindings } from "../tests/helpers/miniflare.mjs";
+import { provenance } from "./lib/provenance.mjs";
+
+const argv = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const SIZES = argv("--sizes", "10000,100000").split(",").map(Number);
+const REQUESTS = Number(argv("--requests", "2000"));
+const MODES = argv("--modes", "filter,listing").split(",");
+const INTERVAL = 2;
+const SAMPLE = 200;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const nowS = () => Math.floor(Date.now() / 1000);
+
+const WRAPPER = `
+export default function (env) {
+  const inner = env.INNER;
+  const prefix = (key) => (key.startsWith("rvf:") ? key : key.split(":")[0] + ":");
+  const op = (name, key) => env.COUNTER.fetch("http://counter/op/" + name + "/" + encodeURIComponent(key ?? ""), { method: "POST" });
+  return {
+    async get(key, options) { await op("get", prefix(key)); return inner.get(key, options); },
+    async getWithMetadata(key, options) { await op("get", prefix(key)); return inner.getWithMetadata(key, options); },
+    async list(options) { await op("list", options?.prefix); return inner.list(options); },
+    async put(key, value, options) { await op("put", prefix(key)); return inner.put(key, value, options); },
+    async delete(key) { await op("delete", prefix(key)); return inner.delete(key); },
+  };
+}`;
+const COUNTER = `
+let counts = {};
+export default { async fetch(request) {
+  const url = new URL(request.url);
+  if (url.pathname.startsWith("/op/")) { const n = decodeURIComponent(url.pathname.slice(4)); counts[n] = (counts[n] ?? 0) + 1; return new Response("ok"); }
+  if (url.pathname === "/reset") counts = {};
+  return Response.json(counts);
+} };`;
+
+async function pair(origin, filter) {
+  const bindings = wardenBindings(origin, {
+    WARDEN_REVOCATION_FILTER: filter ? "on" : "off",
+    WARDEN_SNAPSHOT_SECONDS: String(INTERVAL),
+  });
+  const audit = [];
+  const mf = new Miniflare({
+    workers: [
+      { name: "a", ...builtWorker(), bindings, kvNamespaces: { WARDEN_KV: "kv" }, durableObjects: { WARDEN_SESSIONS: { className: "WardenSessions", useSQLite: true } } },
+      { name: "b", ...builtWorker(), bindings, wrappedBindings: { WARDEN_KV: { scriptName: "kv-wrapper" } }, durableObjects: { WARDEN_SESSIONS: { className: "WardenSessions", scriptName: "a", useSQLite: true } } },
+      { name: "kv-wrapper", modules: true, script: WRAPPER, kvNamespaces: { INNER: "kv" }, serviceBindings: { COUNTER: "kv-counter" } },
+      { name: "kv-counter", modules: true, script: COUNTER, compatibilityDate: "2025-09-01" },
+    ],
+    handleStructuredLogs: ({ message }) => {
+      for (const line of message.split("\n")) {
+        try {
+          const e = JSON.parse(line);
+          if (e?.event === "revocation_filter") audit.push(e);
+        } catch {
+          // not an audit line
+        }
+      }
+    },
+  });
+  await mf.ready;
+  const a = await mf.getWorker("a");
+  const b = await mf.getWorker("b");
+  const counter = async (path) => (await (await mf.getWorker("kv-counter")).fetch(`http://counter${path}`)).json();
+  const admin = (w, path, init = {}) =>
+    w.fetch(`http://warden.test${path}`, { method: "POST", ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" } });
+  return {
+    mf,
+    a,
+    b,
+    audit,
+    counts: () => counter("/counts"),
+    reset: () => counter("/reset"),
+    admin,
+    health: async () => (await admin(b, "/_warden/health", { method: "GET" })).json(),
+    get: (token) => b.fetch(`http://warden.test/api`, { headers: { authorization: `Bearer ${token}` } }),
+  };
+}
+
+async function run(origin, size, mode) {
+  const p = await pair(origin, mode === "filter");
+  try {
+    const sample = await Promise.all(Array.from({ length: SAMPLE }, (_, i) => origin.issue({ sub: `revoked-${i}` }, { ttl: 3600 })));
+    const sampleJtis = sample.map((t) => JSON.parse(Buffer.from(t.split(".")[1], "base64url")).jti);
+    const exp = nowS() + 3600;
+    const t0 = Date.now();
+    for (let done = 0; done < size; done += 1000) {
+      const n = Math.min(1000, size - done);
+      const revocations = Array.from({ length: n }, (_, i) => ({ jti: done + i < SAMPLE ? sampleJtis[done + i] : randomUUID(), exp }));
+      const r = await p.admin(p.a, "/_warden/revoke/batch", { body: JSON.stringify({ revocations }) });
+      if (r.status !== 200) throw new Error(`batch: ${r.status} ${await r.text()}`);
+      if ((done / 1000) % 10 === 9) process.stderr.write(`  ${mode} ${size}: ${done + n} written (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+    }
+    const written = (Date.now() - t0) / 1000;
+    let filter = null;
+    const probe = await origin.issue({ sub: "probe" });
+    if (mode === "filter") {
+      const end = Date.now() + 600_000;
+      for (;;) {
+        await p.get(probe);
+        filter = (await p.health()).filter;
+        if (filter?.loaded && filter.problem == null && filter.ids + (filter.delta ?? 0) >= size) break;
+        if (Date.now() > end) throw new Error(`filter never complete: ${JSON.stringify(filter)}`);
+        await sleep(500);
+      }
+    } else {
+      await p.get(probe);
+    }
+    const live = await Promise.all(Array.from({ length: REQUESTS }, (_, i) => origin.issue({ sub: `live-${i}`, sid: randomUUID() })));
+    await p.reset();
+    const start = Date.now();
+    let wrong = 0;
+    for (const t of live) if ((await p.get(t)).status !== 200) wrong++;
+    const elapsed = (Date.now() - start) / 1000;
+    const counts = await p.counts();
+    for (const t of sample) if ((await p.get(t)).status !== 401) wrong++;
+    // Time to enforcement in the other isolate.
+    const victim = await origin.issue({ sub: "victim" });
+    await p.get(victim);
+    const jti = JSON.parse(Buffer.from(victim.split(".")[1], "base64url")).jti;
+    const acked = Date.now();
+    await p.admin(p.a, "/_warden/revoke", { body: JSON.stringify({ jti }) });
+    const ackMs = Date.now() - acked;
+    let enforcedMs = null;
+    while (Date.now() - acked < 120_000) {
+      if ((await p.get(victim)).status === 401) {
+        enforcedMs = Date.now() - acked;
+        break;
+      }
+      await sleep(50);
+    }
+    const intervals = Math.max(1, elapsed / INTERVAL);
+    const reads = counts["get/rv:"] ?? 0;
+    const ops = Object.values(counts).reduce((s, n) => s + n, 0);
+    const build = p.audit.filter((e) => e.action === "published_filter").at(-1);
+    return {
+      size,
+      mode,
+      written_s: written,
+      reads_per_request: reads / REQUESTS,
+      ops_per_interval: (ops - reads) / intervals,
+      lists: Object.entries(counts).filter(([k]) => k.startsWith("list")).reduce((s, [, n]) => s + n, 0),
+      fp_rate: mode === "filter" ? reads / (REQUESTS * 3) : null,
+      filter_bytes: filter?.bytes ?? null,
+      build_ms: build?.build_ms ?? null,
+      wrong,
+      ack_ms: ackMs,
+      enforced_ms: enforcedMs,
+      counts,
+    };
+  } finally {
+    await p.mf.dispose();
+  }
+}
+
+const origin = await startOrigin({ port: 0 });
+const load = loadavg();
+const rows = [];
+try {
+  for (const size of SIZES) for (const mode of MODES) {
+    process.stderr.write(`==> ${size} active revocations, ${mode}\n`);
+    const r = await run(origin, size, mode);
+    process.stderr.write(`    ${JSON.stringify(r)}\n`);
+    rows.push(r);
+  }
+} finally {
+  await origin.close();
+}
+const { commit, clean } = provenance(ROOT);
+console.log(`commit ${commit} (${clean}); ${cpus().length} cores, Node ${process.version}; load before ${load.map((x) => x.toFixed(2)).join(", ")}, after ${loadavg().map((x) => x.toFixed(2)).join(", ")}`);
+console.log(`${REQUESTS} requests with unique live tokens (jti and sid looked up), ${SAMPLE} revoked tokens, WARDEN_SNAPSHOT_SECONDS=${INTERVAL}`);
+console.log("");
+console.log("| active revocations | mode | KV reads of records per request | KV operations per interval (b) | KV lists | published filter | filter build | wrong verdicts | revocation → refused in the other isolate |");
+console.log("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+for (const r of rows) {
+  console.log(
+    `| ${r.size.toLocaleString("en")} | ${r.mode} | ${r.reads_per_request.toFixed(3)} | ${r.ops_per_interval.toFixed(2)} | ${r.lists} | ${r.filter_bytes == null ? "—" : `${r.filter_bytes.toLocaleString("en")} B`} | ${r.build_ms == null ? "—" : `${r.build_ms} ms`} | ${r.wrong} | ${r.enforced_ms == null ? "never (120 s)" : `${(r.enforced_ms / 1000).toFixed(1)} s`} |`,
+  );
+}
