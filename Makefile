@@ -87,7 +87,7 @@ bench-npm: build-wasm
 ## 1000000 in a long bench run).
 bench-revocations: build-worker
 	@echo "==> revocation reads at scale: the published filter vs the listing snapshot (workerd)"
-	node scripts/bench-revocations.mjs --sizes $${SIZES:-10000,100000}
+	node scripts/bench-revocations.mjs --sizes $${SIZES:-10000,100000} --write
 
 bench-edge: build-worker
 	@echo "==> worker CPU per request above a pass-through worker, in workerd (Miniflare)"

@@ -22,6 +22,8 @@ after(async () => {
 
 const ENDPOINTS = [
   ["POST", "/_warden/revoke"],
+  ["POST", "/_warden/revoke/batch"],
+  ["POST", "/_warden/revocation-filter/reseed"],
   ["POST", "/_warden/pats"],
   ["GET", "/_warden/pats?sub=a"],
   ["GET", "/_warden/revocations?sub=a"],
@@ -103,6 +105,8 @@ test("then size (413 over 64 KiB), then JSON (400 naming the field)", async () =
 test("wrong methods: 405 with Allow; unknown paths 404", async () => {
   const cases = [
     ["GET", "/_warden/revoke", "POST"],
+    ["GET", "/_warden/revoke/batch", "POST"],
+    ["PUT", "/_warden/revocation-filter/reseed", "POST"],
     ["DELETE", "/_warden/pats", "GET, POST"],
     ["POST", "/_warden/revocations", "GET"],
     ["POST", "/_warden/health", "GET"],
@@ -168,8 +172,17 @@ test("health: configuration summary without secrets, snapshot age, JWKS state", 
   assert.deepEqual(h.config.routes, [{ prefix: "/admin", scope: "admin" }]);
   assert.equal(h.config.admin_token_set, true);
   assert.equal(h.config.origin_secret_set, true);
-  assert.equal(h.snapshot.built, true);
-  assert.ok(h.snapshot.age_seconds >= 0 && h.snapshot.age_seconds < 45, JSON.stringify(h.snapshot));
-  assert.equal(h.snapshot.complete, true);
+  // Revocations come from the published filter (on by default) once the log object published
+  // one; until then from the listing snapshot. One of the two answered the request above.
+  assert.equal(h.config.revocation_filter, "on");
+  if (h.filter.loaded) {
+    assert.equal(h.filter.problem, null, JSON.stringify(h.filter));
+    assert.ok(h.filter.as_of <= h.now && h.filter.as_of > h.now - 180, JSON.stringify(h.filter));
+  } else {
+    assert.equal(h.filter.problem, "filter_missing", JSON.stringify(h.filter));
+    assert.equal(h.snapshot.built, true);
+    assert.ok(h.snapshot.age_seconds >= 0 && h.snapshot.age_seconds < 45, JSON.stringify(h.snapshot));
+    assert.equal(h.snapshot.complete, true);
+  }
   assert.equal(h.jwks.fetched, false, "inline keys only: nothing fetched");
 });

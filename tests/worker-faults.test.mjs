@@ -217,8 +217,10 @@ after(async () => {
   await origin?.close();
 });
 
+// Most of these faults are the listing snapshot's (WARDEN_REVOCATION_FILTER=off); the tests of
+// the published filter say so and turn it on.
 async function withFaulty(vars, opts, fn) {
-  const w = await startFaulty(origin, vars, opts);
+  const w = await startFaulty(origin, { WARDEN_REVOCATION_FILTER: "off", ...vars }, opts);
   try {
     return await fn(w);
   } finally {
@@ -347,6 +349,35 @@ test("Durable Object throwing: the cutoff answers 503, nothing is written or enf
     const ack = await ok.json();
     await expectDenied(await w.get(old), 401, "token_revoked", "after the healed cutoff");
     assert.deepEqual(JSON.parse(await kv.get("rv:sub:do-user")), { before: ack.before });
+  });
+});
+
+test("revocation filter on, the log object throwing: a revocation is refused (503), never acknowledged, nothing written; healed, it is recorded and enforced", async () => {
+  await withFaulty({ WARDEN_REVOCATION_FILTER: "on" }, {}, async (w) => {
+    const kv = await w.kv();
+    const victim = await origin.issue({ sub: "log-user" });
+    await expectAllowed(await w.get(victim), "log-user");
+    const records = async () => (await dumpKv(kv)).filter((k) => !k.name.startsWith("rvf:"));
+    const before = await records();
+
+    await w.fail(["do"]);
+    const { jti } = claimsOf(victim);
+    for (const body of [{ jti }, { revocations: [{ jti }, { kid: "k-log" }] }]) {
+      const path = body.jti ? "/_warden/revoke" : "/_warden/revoke/batch";
+      const r = await w.admin(path, { body: JSON.stringify(body) });
+      assert.equal(r.status, 503, path);
+      assert.equal((await r.json()).error, "temporarily_unavailable");
+    }
+    assert.deepEqual(await records(), before, "no rv: record without its log entry");
+    const errors = await w.waitForAudit((e) => e.event === "store_error" && (e.op === "put" || e.op === "log"));
+    assert.ok(errors.length >= 2, JSON.stringify(errors));
+    assert.equal(w.audit.filter((e) => e.event === "revoke").length, 0, "no revoke audit line");
+    await expectAllowed(await w.get(victim), "log-user", "nothing half-applied in the isolate");
+
+    await w.fail([]);
+    assert.equal((await w.admin("/_warden/revoke", { body: JSON.stringify({ jti }) })).status, 200);
+    await expectDenied(await w.get(victim), 401, "token_revoked");
+    assert.ok(await kv.get(`rv:jti:${jti}`), "the record is written once the log took it");
   });
 });
 

@@ -1,4 +1,4 @@
-// The revocation store end to end: the built worker in workerd (Miniflare), real local KV and
+// The revocation store (the listing snapshot) end to end: the built worker in workerd (Miniflare), real local KV and
 // Durable Objects, the demo origin. KV operations are counted by the COUNTING WRAPPER and KV
 // outages simulated by the DELIBERATELY FAILING BINDING of tests/helpers/warden.mjs.
 import { test, before, after } from "node:test";
@@ -20,8 +20,10 @@ const get = (w, token, path = "/api") =>
   w.fetch(`${URL_}${path}`, { headers: { authorization: `Bearer ${token}` } });
 const nowS = () => Math.floor(Date.now() / 1000);
 
+// These tests are about the listing snapshot (WARDEN_REVOCATION_FILTER=off); the published
+// filter has its own (worker-filter.test.mjs).
 async function withWarden(vars, opts, fn) {
-  const w = await startWarden(origin, vars, opts);
+  const w = await startWarden(origin, { WARDEN_REVOCATION_FILTER: "off", ...vars }, opts);
   try {
     return await fn(w);
   } finally {

@@ -461,6 +461,13 @@ impl FilterState {
         }
     }
 
+    /// The delta could not be read: keep what is held, try again next interval; whether the
+    /// filter must be read (none is held).
+    pub fn read_failed(&mut self, now: UnixTime) -> bool {
+        self.read_at = Some(now);
+        self.filter.is_none()
+    }
+
     /// Takes a filter just read (`None`: no such key). A filter that cannot be used leaves the
     /// one held (still right as of when it was built; the staleness bound decides).
     pub fn take_filter(&mut self, bytes: Option<&[u8]>) {
@@ -837,11 +844,13 @@ mod io {
         let need_filter = match &delta {
             Ok(d) => STATE.with(|s| s.borrow_mut().filter.take_delta(d.as_deref(), now)),
             Err(e) => {
+                // What is held stays right as of when it was built (its age decides); try again
+                // next interval.
                 audit(
                     AuditEvent::StoreError,
                     &fields! {"op": "get", "kind": "delta", "error": e.to_string()},
                 );
-                STATE.with(|s| s.borrow_mut().filter.take_delta(None, now))
+                STATE.with(|s| s.borrow_mut().filter.read_failed(now))
             }
         };
         if need_filter {
@@ -1382,6 +1391,9 @@ mod tests {
         let d2 = build_delta(&f1.checksum, &[rev("new")], &[], now + 35).unwrap();
         assert!(!st.take_delta(Some(&d2), now + 35));
         assert!(st.is_fresh(now + 35, 30) && !st.is_fresh(now + 65, 30));
+        // A failed read keeps what is held (its age decides), and waits an interval.
+        assert!(!st.read_failed(now + 36));
+        assert!(st.view(now + 36).is_ok() && st.is_fresh(now + 36, 30));
         // A new filter: read, and what was remembered is forgotten.
         let f2 = build_filter(&[rev("old"), rev("new")], &[], now + 60).unwrap();
         let d3 = build_delta(&f2.checksum, &[], &[], now + 60).unwrap();

@@ -90,8 +90,9 @@ pub struct Config {
     /// `WARDEN_SNAPSHOT_SECONDS`: the revocation snapshot's (or filter's) and PAT cache's
     /// refresh interval.
     pub snapshot_seconds: u64,
-    /// `WARDEN_REVOCATION_FILTER=on`: revocations are recorded in the log object, which
-    /// publishes a filter of them that isolates read instead of listing KV ([`crate::revlog`]).
+    /// `WARDEN_REVOCATION_FILTER` (`on` unless `off`): revocations are recorded in the log
+    /// object, which publishes a filter of them that isolates read instead of listing KV
+    /// ([`crate::revlog`]).
     pub revocation_filter: bool,
     /// The admin API's bearer secret; the admin API answers 404 while it is unset.
     pub admin_token: Option<String>,
@@ -223,8 +224,8 @@ impl Config {
         let snapshot_seconds = seconds_var(&get, "WARDEN_SNAPSHOT_SECONDS", 1, 3600)?
             .unwrap_or(DEFAULT_SNAPSHOT_SECONDS);
         let revocation_filter = match get("WARDEN_REVOCATION_FILTER").as_deref() {
-            None | Some("off") => false,
-            Some("on") => true,
+            None | Some("on") => true,
+            Some("off") => false,
             Some(v) => {
                 return Err(err(
                     "WARDEN_REVOCATION_FILTER",
@@ -562,7 +563,7 @@ mod tests {
         assert!(c.admin_token.is_none());
         assert_eq!(c.gate.pat_prefix, DEFAULT_PAT_PREFIX);
         assert_eq!(c.snapshot_seconds, DEFAULT_SNAPSHOT_SECONDS);
-        assert!(!c.revocation_filter);
+        assert!(c.revocation_filter, "the published filter is on by default");
         assert!(
             load(&[("WARDEN_REVOCATION_FILTER", "on")])
                 .unwrap()
