@@ -393,7 +393,7 @@ mod io {
             }
         }
         let mut reads = config.reads();
-        if reads.filter {
+        if reads.filter && !ids.is_empty() {
             let logged = ids
                 .iter()
                 .map(|(kind, id, e, _)| LoggedId {
