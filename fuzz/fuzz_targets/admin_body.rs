@@ -1,8 +1,10 @@
-//! Any bytes as an admin API request (worker/src/admin.rs): `POST /_warden/revoke` and
-//! `POST /_warden/pats` bodies, a `?sub=` query, the admin `Authorization` header. Never panics,
+//! Any bytes as an admin API request (worker/src/admin.rs): `POST /_warden/revoke`,
+//! `POST /_warden/revoke/batch` and `POST /_warden/pats` bodies, a `?sub=` query, the admin `Authorization` header. Never panics,
 //! and what parses keeps the promises the handlers rely on: ids of 1 to 256 bytes, times within
 //! range, a PAT expiry in the future (or 0), at most 32 distinct well-formed scopes, and an
-//! accepted revoke body re-serialises to the same request. `authorized` is exactly
+//! accepted revoke body re-serialises to the same request; an accepted batch holds 1 to 1,000
+//! entries, each one the single endpoint accepts, and never a `token` or `pat` entry (the whole
+//! batch is refused when one entry is). `authorized` is exactly
 //! "equals `Bearer <secret>`".
 #![no_main]
 
@@ -10,7 +12,8 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 use warden_core::{MAX_ID_LEN, MAX_NUMERIC_DATE};
 use warden_worker::admin::{
-    authorized, parse_pat_request, parse_revoke, query_id, Revoke, MAX_SCOPES, MAX_SCOPE_LEN,
+    authorized, parse_pat_request, parse_revoke, parse_revoke_batch, query_id, Revoke, MAX_BATCH,
+    MAX_SCOPES, MAX_SCOPE_LEN,
 };
 
 fn id_ok(s: &str) -> bool {
@@ -66,6 +69,23 @@ fuzz_target!(|data: &[u8]| {
             ));
             let again = serde_json::to_vec(&without_nulls(body_of(&r))).expect("serialises");
             assert_eq!(parse_revoke(&again).as_ref(), Ok(&r), "re-parse of {r:?}");
+        }
+        Err(why) => assert!(!why.is_empty()),
+    }
+
+    match parse_revoke_batch(data) {
+        Ok(entries) => {
+            assert!(!entries.is_empty() && entries.len() <= MAX_BATCH);
+            let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(data) else {
+                panic!("an accepted batch is a JSON object");
+            };
+            let listed = body["revocations"].as_array().expect("an array");
+            assert_eq!(listed.len(), entries.len());
+            for (entry, r) in listed.iter().zip(&entries) {
+                assert!(!matches!(r, Revoke::Token { .. } | Revoke::Pat { .. }));
+                let single = serde_json::to_vec(entry).expect("serialises");
+                assert_eq!(parse_revoke(&single).as_ref(), Ok(r), "entry {entry}");
+            }
         }
         Err(why) => assert!(!why.is_empty()),
     }
