@@ -76,7 +76,8 @@ fn filter_keys_are_sha256_prefixes_per_kind() {
 
 #[test]
 fn every_size_holds_its_ids() {
-    for n in (0..=70).chain([100, 257, 1_000, 5_000]) {
+    // 20,000 ids: a filter of about 44 KB, well inside the 25 MiB a published value may take.
+    for n in (0..=70).chain([100, 257, 1_000, 5_000, 20_000]) {
         let list: Vec<Revocation> = (0..n)
             .map(|i| rev(IdKind::ALL[i % 3], &format!("id-{i}"), NOW + 1 + i as u64))
             .collect();
@@ -531,4 +532,35 @@ fn version_1_is_pinned() {
     // ... and writes them, byte for byte.
     let built = build_filter(&list, &[cut("alice", NOW - 5, NOW + DAY)], NOW).unwrap();
     assert_eq!(built.bytes, pinned);
+}
+
+#[test]
+fn a_delta_count_its_bytes_cannot_hold_is_refused_before_reading_entries() {
+    // Seven entries with 1-byte ids take 12 bytes each; with the cutoff count, 88 bytes follow
+    // the entry count. Eight entries cannot fit in 88 bytes (8 x 12 = 96): refused at the count,
+    // not after reading into the cutoffs as if they were an entry.
+    let f = filter(&[], &[], NOW);
+    let list: Vec<Revocation> = (0..7)
+        .map(|i| rev(IdKind::Jti, &format!("{i}"), 0))
+        .collect();
+    let bytes = build_delta(f.checksum(), &list, &[], NOW).unwrap();
+    assert_eq!(Delta::parse(&bytes).unwrap().revocations().len(), 7);
+    let mut edited = bytes.clone();
+    // magic 4, version 2, length 4, base 32, built_at 8: the count is at 50.
+    assert_eq!(edited[50..54], 7u32.to_le_bytes());
+    edited[50..54].copy_from_slice(&8u32.to_le_bytes());
+    assert_eq!(
+        Delta::parse(&resealed(edited)).unwrap_err(),
+        FilterError::BadLength
+    );
+}
+
+#[test]
+fn a_delta_keeps_its_cutoffs() {
+    let f = filter(&[], &[], NOW);
+    let cutoffs = [cut("alice", NOW - 5, NOW + DAY), cut("bob", NOW - 9, 0)];
+    let d = Delta::parse(&build_delta(f.checksum(), &[], &cutoffs, NOW).unwrap()).unwrap();
+    assert_eq!(d.cutoffs(), &cutoffs[..]);
+    assert_eq!(d.cutoff("alice", NOW), Some(NOW - 5));
+    assert_eq!(d.cutoff("carol", NOW), None);
 }
