@@ -564,3 +564,20 @@ fn a_delta_keeps_its_cutoffs() {
     assert_eq!(d.cutoff("alice", NOW), Some(NOW - 5));
     assert_eq!(d.cutoff("carol", NOW), None);
 }
+
+#[test]
+fn a_published_value_may_take_all_of_kvs_25_mib_and_no_more() {
+    use super::wire::Writer;
+    // A million ids make about 2.2 MB: far over 1 MiB, well under the limit.
+    let mut w = Writer::new(b"WRVF", 0);
+    w.bytes(&vec![0u8; 2 << 20]);
+    let (bytes, _) = w.seal().unwrap();
+    assert_eq!(bytes.len(), 10 + (2 << 20) + 32);
+    // One byte over: refused before anything is hashed.
+    let mut w = Writer::new(b"WRVF", 0);
+    w.bytes(&vec![0u8; MAX_PUBLISHED_LEN - 10 - 32 + 1]);
+    assert_eq!(w.seal().unwrap_err(), BuildError::TooLarge);
+    let mut w = Writer::new(b"WRVF", 0);
+    w.bytes(&vec![0u8; MAX_PUBLISHED_LEN - 10 - 32]);
+    assert_eq!(w.seal().unwrap().0.len(), MAX_PUBLISHED_LEN);
+}
