@@ -581,3 +581,25 @@ fn a_published_value_may_take_all_of_kvs_25_mib_and_no_more() {
     w.bytes(&vec![0u8; MAX_PUBLISHED_LEN - 10 - 32]);
     assert_eq!(w.seal().unwrap().0.len(), MAX_PUBLISHED_LEN);
 }
+
+#[test]
+fn debug_shows_sizes_not_contents() {
+    let list = [rev(IdKind::Jti, "secret-jti", 0)];
+    let built = build_filter(&list, &[], NOW).unwrap();
+    let shown = format!("{built:?}");
+    assert!(
+        shown.starts_with("BuiltFilter") && shown.contains("count: 1"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("len: {}", built.bytes.len())),
+        "{shown}"
+    );
+    let f = PublishedFilter::parse(&built.bytes).unwrap();
+    let shown = format!("{f:?}");
+    assert!(
+        shown.starts_with("PublishedFilter") && shown.contains("count: 1"),
+        "{shown}"
+    );
+    assert!(!shown.contains("secret-jti"));
+}
