@@ -535,10 +535,11 @@ fn version_1_is_pinned() {
 }
 
 #[test]
-fn a_delta_count_its_bytes_cannot_hold_is_refused_before_reading_entries() {
+fn a_delta_count_its_bytes_cannot_hold_is_refused() {
     // Seven entries with 1-byte ids take 12 bytes each; with the cutoff count, 88 bytes follow
-    // the entry count. Eight entries cannot fit in 88 bytes (8 x 12 = 96): refused at the count,
-    // not after reading into the cutoffs as if they were an entry.
+    // the entry count. Eight entries cannot fit in 88 bytes (8 x 12 = 96): refused. (The count
+    // is checked against the bytes left before anything is allocated for it; reading on would
+    // refuse with the same error, so only the allocation bound depends on that check.)
     let f = filter(&[], &[], NOW);
     let list: Vec<Revocation> = (0..7)
         .map(|i| rev(IdKind::Jti, &format!("{i}"), 0))
@@ -602,4 +603,25 @@ fn debug_shows_sizes_not_contents() {
         "{shown}"
     );
     assert!(!shown.contains("secret-jti"));
+}
+
+#[test]
+fn a_cutoff_count_its_bytes_cannot_hold_is_refused() {
+    // Twenty cutoffs with 1-byte subjects take 19 bytes each (length, subject, before,
+    // expires_at): 380 bytes follow the count, which cannot hold 21 (399): refused.
+    let f = filter(&[], &[], NOW);
+    let subs: Vec<String> = (0..20u8)
+        .map(|i| char::from(b'a' + i).to_string())
+        .collect();
+    let cutoffs: Vec<SubjectCutoff> = subs.iter().map(|s| cut(s, NOW - 1, 0)).collect();
+    let bytes = build_delta(f.checksum(), &[], &cutoffs, NOW).unwrap();
+    assert_eq!(Delta::parse(&bytes).unwrap().cutoffs().len(), 20);
+    let mut edited = bytes.clone();
+    // magic 4, version 2, length 4, base 32, built_at 8, revocation count 4: then the cutoffs'.
+    assert_eq!(edited[54..58], 20u32.to_le_bytes());
+    edited[54..58].copy_from_slice(&21u32.to_le_bytes());
+    assert_eq!(
+        Delta::parse(&resealed(edited)).unwrap_err(),
+        FilterError::BadLength
+    );
 }
