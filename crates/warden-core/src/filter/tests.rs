@@ -537,9 +537,8 @@ fn version_1_is_pinned() {
 #[test]
 fn a_delta_count_its_bytes_cannot_hold_is_refused() {
     // Seven entries with 1-byte ids take 12 bytes each; with the cutoff count, 88 bytes follow
-    // the entry count. Eight entries cannot fit in 88 bytes (8 x 12 = 96): refused. (The count
-    // is checked against the bytes left before anything is allocated for it; reading on would
-    // refuse with the same error, so only the allocation bound depends on that check.)
+    // the entry count. Eight entries cannot fit in 88 bytes (8 x 12 = 96): refused at the count
+    // (reading on would take the cutoff count for an eighth entry: another error).
     let f = filter(&[], &[], NOW);
     let list: Vec<Revocation> = (0..7)
         .map(|i| rev(IdKind::Jti, &format!("{i}"), 0))
@@ -608,7 +607,8 @@ fn debug_shows_sizes_not_contents() {
 #[test]
 fn a_cutoff_count_its_bytes_cannot_hold_is_refused() {
     // Twenty cutoffs with 1-byte subjects take 19 bytes each (length, subject, before,
-    // expires_at): 380 bytes follow the count, which cannot hold 21 (399): refused.
+    // expires_at): 380 bytes follow the count, which cannot hold 21 (399): refused. (Reading on
+    // would refuse with the same error: for cutoffs the count check only bounds the allocation.)
     let f = filter(&[], &[], NOW);
     let subs: Vec<String> = (0..20u8)
         .map(|i| char::from(b'a' + i).to_string())
@@ -624,4 +624,23 @@ fn a_cutoff_count_its_bytes_cannot_hold_is_refused() {
         Delta::parse(&resealed(edited)).unwrap_err(),
         FilterError::BadLength
     );
+}
+
+#[test]
+fn a_stated_length_shorter_than_header_and_checksum_is_refused() {
+    for magic in [b"WRVF", b"WRVD"] {
+        for total in [0u32, 10, 41] {
+            let mut v = magic.to_vec();
+            v.extend_from_slice(&1u16.to_le_bytes());
+            v.extend_from_slice(&total.to_le_bytes());
+            v.resize(usize::try_from(total).unwrap().max(10), 0);
+            let refused = (PublishedFilter::parse(&v).err(), Delta::parse(&v).err());
+            let expected = if magic == b"WRVF" {
+                (Some(FilterError::BadLength), Some(FilterError::BadMagic))
+            } else {
+                (Some(FilterError::BadMagic), Some(FilterError::BadLength))
+            };
+            assert_eq!(refused, expected, "total {total}");
+        }
+    }
 }
