@@ -17,9 +17,9 @@
 // `--write` replaces the "## Revocations at scale" section of docs/benchmarks.md with the table.
 import { randomUUID } from "node:crypto";
 import { cpus, loadavg } from "node:os";
-import { Miniflare } from "miniflare";
 import { startOrigin } from "../tests/origin/server.mjs";
-import { ADMIN_TOKEN, ROOT, builtWorker, wardenBindings } from "../tests/helpers/miniflare.mjs";
+import { ROOT } from "../tests/helpers/miniflare.mjs";
+import { startPair } from "../tests/helpers/pair.mjs";
 import { join } from "node:path";
 import { provenance } from "./lib/provenance.mjs";
 import { writeSection } from "./lib/sections.mjs";
@@ -36,69 +36,12 @@ const SAMPLE = 200;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const nowS = () => Math.floor(Date.now() / 1000);
 
-const WRAPPER = `
-export default function (env) {
-  const inner = env.INNER;
-  const prefix = (key) => (key.startsWith("rvf:") ? key : key.split(":")[0] + ":");
-  const op = (name, key) => env.COUNTER.fetch("http://counter/op/" + name + "/" + encodeURIComponent(key ?? ""), { method: "POST" });
-  return {
-    async get(key, options) { await op("get", prefix(key)); return inner.get(key, options); },
-    async getWithMetadata(key, options) { await op("get", prefix(key)); return inner.getWithMetadata(key, options); },
-    async list(options) { await op("list", options?.prefix); return inner.list(options); },
-    async put(key, value, options) { await op("put", prefix(key)); return inner.put(key, value, options); },
-    async delete(key) { await op("delete", prefix(key)); return inner.delete(key); },
-  };
-}`;
-const COUNTER = `
-let counts = {};
-export default { async fetch(request) {
-  const url = new URL(request.url);
-  if (url.pathname.startsWith("/op/")) { const n = decodeURIComponent(url.pathname.slice(4)); counts[n] = (counts[n] ?? 0) + 1; return new Response("ok"); }
-  if (url.pathname === "/reset") counts = {};
-  return Response.json(counts);
-} };`;
-
-async function pair(origin, filter) {
-  const bindings = wardenBindings(origin, {
+/** The pair (tests/helpers/pair.mjs) in `mode`, with the benchmark's interval. */
+function pair(origin, filter) {
+  return startPair(origin, {
     WARDEN_REVOCATION_FILTER: filter ? "on" : "off",
     WARDEN_SNAPSHOT_SECONDS: String(INTERVAL),
-  });
-  const audit = [];
-  const mf = new Miniflare({
-    workers: [
-      { name: "a", ...builtWorker(), bindings, kvNamespaces: { WARDEN_KV: "kv" }, durableObjects: { WARDEN_SESSIONS: { className: "WardenSessions", useSQLite: true } } },
-      { name: "b", ...builtWorker(), bindings, wrappedBindings: { WARDEN_KV: { scriptName: "kv-wrapper" } }, durableObjects: { WARDEN_SESSIONS: { className: "WardenSessions", scriptName: "a", useSQLite: true } } },
-      { name: "kv-wrapper", modules: true, script: WRAPPER, kvNamespaces: { INNER: "kv" }, serviceBindings: { COUNTER: "kv-counter" } },
-      { name: "kv-counter", modules: true, script: COUNTER, compatibilityDate: "2025-09-01" },
-    ],
-    handleStructuredLogs: ({ message }) => {
-      for (const line of message.split("\n")) {
-        try {
-          const e = JSON.parse(line);
-          if (e?.event === "revocation_filter") audit.push(e);
-        } catch {
-          // not an audit line
-        }
-      }
-    },
-  });
-  await mf.ready;
-  const a = await mf.getWorker("a");
-  const b = await mf.getWorker("b");
-  const counter = async (path) => (await (await mf.getWorker("kv-counter")).fetch(`http://counter${path}`)).json();
-  const admin = (w, path, init = {}) =>
-    w.fetch(`http://warden.test${path}`, { method: "POST", ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" } });
-  return {
-    mf,
-    a,
-    b,
-    audit,
-    counts: () => counter("/counts"),
-    reset: () => counter("/reset"),
-    admin,
-    health: async () => (await admin(b, "/_warden/health", { method: "GET" })).json(),
-    get: (token) => b.fetch(`http://warden.test/api`, { headers: { authorization: `Bearer ${token}` } }),
-  };
+  }, { keep: (e) => e.event === "revocation_filter" });
 }
 
 async function run(origin, size, mode) {
@@ -111,7 +54,7 @@ async function run(origin, size, mode) {
     for (let done = 0; done < size; done += 1000) {
       const n = Math.min(1000, size - done);
       const revocations = Array.from({ length: n }, (_, i) => ({ jti: done + i < SAMPLE ? sampleJtis[done + i] : randomUUID(), exp }));
-      const r = await p.admin(p.a, "/_warden/revoke/batch", { body: JSON.stringify({ revocations }) });
+      const r = await p.admin("/_warden/revoke/batch", { revocations });
       if (r.status !== 200) throw new Error(`batch: ${r.status} ${await r.text()}`);
       if ((done / 1000) % 10 === 9) process.stderr.write(`  ${mode} ${size}: ${done + n} written (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
     }
@@ -121,33 +64,33 @@ async function run(origin, size, mode) {
     if (mode === "filter") {
       const end = Date.now() + 600_000;
       for (;;) {
-        await p.get(probe);
-        filter = (await p.health()).filter;
+        await p.get(p.b, probe);
+        filter = (await p.health(p.b)).filter;
         if (filter?.loaded && filter.problem == null && filter.ids + (filter.delta ?? 0) >= size) break;
         if (Date.now() > end) throw new Error(`filter never complete: ${JSON.stringify(filter)}`);
         await sleep(500);
       }
     } else {
-      await p.get(probe);
+      await p.get(p.b, probe);
     }
     const live = await Promise.all(Array.from({ length: REQUESTS }, (_, i) => origin.issue({ sub: `live-${i}`, sid: randomUUID() })));
-    await p.reset();
+    await p.resetCounts();
     const start = Date.now();
     let wrong = 0;
-    for (const t of live) if ((await p.get(t)).status !== 200) wrong++;
+    for (const t of live) if ((await p.get(p.b, t)).status !== 200) wrong++;
     const elapsed = (Date.now() - start) / 1000;
     const counts = await p.counts();
-    for (const t of sample) if ((await p.get(t)).status !== 401) wrong++;
+    for (const t of sample) if ((await p.get(p.b, t)).status !== 401) wrong++;
     // Time to enforcement in the other isolate.
     const victim = await origin.issue({ sub: "victim" });
-    await p.get(victim);
+    await p.get(p.b, victim);
     const jti = JSON.parse(Buffer.from(victim.split(".")[1], "base64url")).jti;
     const acked = Date.now();
-    await p.admin(p.a, "/_warden/revoke", { body: JSON.stringify({ jti }) });
+    await p.admin("/_warden/revoke", { jti });
     const ackMs = Date.now() - acked;
     let enforcedMs = null;
     while (Date.now() - acked < 120_000) {
-      if ((await p.get(victim)).status === 401) {
+      if ((await p.get(p.b, victim)).status === 401) {
         enforcedMs = Date.now() - acked;
         break;
       }
@@ -156,7 +99,7 @@ async function run(origin, size, mode) {
     const intervals = Math.max(1, elapsed / INTERVAL);
     const reads = counts["get/rv:"] ?? 0;
     const ops = Object.values(counts).reduce((s, n) => s + n, 0);
-    const build = p.audit.filter((e) => e.action === "published_filter").at(-1);
+    const build = p.audit.filter((e) => e.event === "revocation_filter" && e.action === "published_filter").at(-1);
     return {
       size,
       mode,
@@ -173,7 +116,7 @@ async function run(origin, size, mode) {
       counts,
     };
   } finally {
-    await p.mf.dispose();
+    await p.dispose();
   }
 }
 

@@ -1,18 +1,17 @@
 // The published revocation filter (`WARDEN_REVOCATION_FILTER=on`) end to end: two Warden
 // workers in one workerd (Miniflare), each its own isolate, sharing one KV namespace and one
 // Durable Object namespace (worker "b" binds worker "a"'s `WardenSessions` class, so both talk
-// to the same `revlog` object), in front of the demo origin. Revocations are written through
-// "a"; "b" must enforce them from the filter the log object publishes, reading KV only for the
-// delta (and the filter when it changes) — never listing, never reading an id of a live token
-// (save a filter false positive, 1 in 65,536). Worker "b"'s KV binding is a COUNTING WRAPPER: a
-// wrapped binding that forwards every call to the same real local namespace and reports the
-// operation and the key's prefix to a counter worker; nothing is emulated.
+// to the same `revlog` object), in front of the demo origin (tests/helpers/pair.mjs).
+// Revocations are written through "a"; "b" must enforce them from the filter the log object
+// publishes, reading KV only for the delta (and the filter when it changes) — never listing,
+// never reading an id of a live token (save a filter false positive, 1 in 65,536). Worker "b"'s
+// KV binding counts every operation.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { Miniflare } from "miniflare";
 import { startOrigin } from "./origin/server.mjs";
-import { ADMIN_TOKEN, builtWorker, wardenBindings } from "./helpers/miniflare.mjs";
+import { ADMIN_TOKEN } from "./helpers/miniflare.mjs";
+import { startPair } from "./helpers/pair.mjs";
 import { assertDenied, claimsOf, sleep } from "./helpers/warden.mjs";
 
 const URL_ = "http://warden.test";
@@ -25,107 +24,8 @@ after(async () => {
   await origin?.close();
 });
 
-const WRAPPER = `
-export default function (env) {
-  const inner = env.INNER;
-  const prefix = (key) => (key.startsWith("rvf:") ? key : key.split(":")[0] + ":");
-  const op = (name, key) => env.COUNTER.fetch("http://counter/op/" + name + "/" + encodeURIComponent(key ?? ""), { method: "POST" });
-  return {
-    async get(key, options) { await op("get", prefix(key)); return inner.get(key, options); },
-    async getWithMetadata(key, options) { await op("get", prefix(key)); return inner.getWithMetadata(key, options); },
-    async list(options) { await op("list", options?.prefix); return inner.list(options); },
-    async put(key, value, options) { await op("put", prefix(key)); return inner.put(key, value, options); },
-    async delete(key) { await op("delete", prefix(key)); return inner.delete(key); },
-  };
-}
-`;
-
-const COUNTER = `
-let counts = {};
-export default {
-  async fetch(request) {
-    const url = new URL(request.url);
-    if (url.pathname.startsWith("/op/")) {
-      const name = decodeURIComponent(url.pathname.slice(4));
-      counts[name] = (counts[name] ?? 0) + 1;
-      return new Response("ok");
-    }
-    if (url.pathname === "/reset") counts = {};
-    return Response.json(counts);
-  },
-};
-`;
-
-const INSPECTOR = `export default { fetch() { return new Response("inspector"); } };`;
-
-/** Workers "a" (writes) and "b" (reads, KV counted), sharing KV and "a"'s object namespace. */
-async function pair(vars = {}) {
-  const bindings = wardenBindings(origin, {
-    WARDEN_REVOCATION_FILTER: "on",
-    WARDEN_SNAPSHOT_SECONDS: "1",
-    ...vars,
-  });
-  const audit = { a: [], b: [] };
-  const workers = [
-    {
-      name: "a",
-      ...builtWorker(),
-      bindings,
-      kvNamespaces: { WARDEN_KV: "shared-kv" },
-      durableObjects: { WARDEN_SESSIONS: { className: "WardenSessions", useSQLite: true } },
-    },
-    {
-      name: "b",
-      ...builtWorker(),
-      bindings,
-      wrappedBindings: { WARDEN_KV: { scriptName: "kv-wrapper" } },
-      durableObjects: { WARDEN_SESSIONS: { className: "WardenSessions", scriptName: "a", useSQLite: true } },
-    },
-    { name: "kv-wrapper", modules: true, script: WRAPPER, kvNamespaces: { INNER: "shared-kv" }, serviceBindings: { COUNTER: "kv-counter" } },
-    { name: "kv-counter", modules: true, script: COUNTER, compatibilityDate: "2025-09-01" },
-    { name: "kv-inspector", modules: true, script: INSPECTOR, compatibilityDate: "2025-09-01", kvNamespaces: { KV: "shared-kv" } },
-  ];
-  const all = [];
-  const mf = new Miniflare({
-    workers,
-    handleStructuredLogs: ({ message }) => {
-      for (const line of message.split("\n")) {
-        try {
-          const event = JSON.parse(line);
-          if (event?.warden === "audit") all.push(event);
-        } catch {
-          // not an audit line
-        }
-      }
-    },
-  });
-  await mf.ready;
-  const a = await mf.getWorker("a");
-  const b = await mf.getWorker("b");
-  const counter = async (path) => (await (await mf.getWorker("kv-counter")).fetch(`http://counter${path}`)).json();
-  const call = (w, path, init = {}) =>
-    w.fetch(`${URL_}${path}`, {
-      method: "POST",
-      ...init,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", ...(init.headers ?? {}) },
-    });
-  return {
-    mf,
-    a,
-    b,
-    audit: all,
-    kv: () => mf.getKVNamespace("KV", "kv-inspector"),
-    counts: () => counter("/counts"),
-    resetCounts: () => counter("/reset"),
-    admin: (path, body) => call(a, path, { body: JSON.stringify(body) }),
-    health: async (w) => (await call(w, "/_warden/health", { method: "GET" })).json(),
-    get: (w, token) => w.fetch(`${URL_}/api`, { headers: { authorization: `Bearer ${token}` } }),
-    dispose: () => mf.dispose(),
-  };
-}
-
 async function withPair(vars, fn) {
-  const p = await pair(vars);
+  const p = await startPair(origin, vars);
   try {
     return await fn(p);
   } finally {
