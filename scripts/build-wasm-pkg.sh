@@ -9,7 +9,8 @@
 #   wasm-pkg/pkg/{lite,full}-bundler  --target bundler  ES module importing the .wasm (bundlers)
 #   wasm-pkg/pkg/{lite,full}-node     --target nodejs   CommonJS, loads the .wasm synchronously
 #
-# Profile `wasm-pkg` (root Cargo.toml: release with opt-level "z"), then binaryen's wasm-opt -Oz.
+# Profiles `wasm-pkg` (full) and `wasm-pkg-lite` (root Cargo.toml: release with opt-level "z", a
+# few crates raised), then binaryen's wasm-opt -Oz.
 # Needs wasm-pack and `npm ci` (for binaryen's wasm-opt): run scripts/setup.sh first.
 # Prints each build's size; tests/wasm-pkg-size.test.mjs holds the budgets.
 set -euo pipefail
@@ -39,11 +40,11 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 
 build() { # variant (lite|full) target (web|bundler|nodejs)
-  local variant=$1 target=$2 dir features=()
+  local variant=$1 target=$2 dir features=() profile=wasm-pkg
   dir="$variant-${target/nodejs/node}"
-  [ "$variant" = lite ] && features=(--no-default-features)
-  step "wasm-pack build --profile wasm-pkg --target $target ($variant) -> $OUT/$dir"
-  wasm-pack --quiet build wasm-pkg --profile wasm-pkg --target "$target" --out-dir "pkg/$dir" \
+  [ "$variant" = lite ] && features=(--no-default-features) && profile=wasm-pkg-lite
+  step "wasm-pack build --profile $profile --target $target ($variant) -> $OUT/$dir"
+  wasm-pack --quiet build wasm-pkg --profile "$profile" --target "$target" --out-dir "pkg/$dir" \
     --no-pack --no-gitignore -- "${features[@]}" \
     || die "wasm-pack build --target $target ($variant) failed"
   local wasm="$OUT/$dir/warden_wasm_bg.wasm"

@@ -1,5 +1,5 @@
 // Size budgets of the npm package's WebAssembly, gzip -9 (what a browser downloads, compressed):
-// lite ≤ 25 KiB, full ≤ 64 KiB (1 KiB = 1024 bytes). The full build has no RSA or ECDSA code of its
+// lite ≤ 25 KiB, full ≤ 60 KiB (1 KiB = 1024 bytes). The full build has no RSA or ECDSA code of its
 // own: it verifies through the platform's WebCrypto (crates/warden-webcrypto), HMAC in wasm, and
 // no Rust future either (WebCrypto's Promise is chained in JavaScript: 62 → 59.2 KiB).
 // Both read tokens with the core's hand-written strict JSON reader (crates/warden-core/src/reader:
@@ -11,7 +11,9 @@
 // carries both readers' callers (`parse` for verify, `parse_times` for inspect): 56.0 → 57.0 KiB.
 // DPoP's client half (generateDpopKey, createDpopProof, jwkThumbprint; the WebCrypto calls and
 // the JWS shaping in JavaScript, src/dpop.js) took full from 58.7 to 63.2 KiB (60,065 → 64,680 B),
-// 1.9 KB of it the core's htu reading: full's budget 60 → 64 KiB.
+// 1.9 KB of it the core's htu reading: full's budget 60 → 64 KiB. HS384/HS512 through WebCrypto as
+// at the edge (no SHA-512 in the package) and tokens passed with `TextEncoder.encodeInto`: 63.2 →
+// 59.8 KiB, the budget back to 60 KiB; lite 20.1 → 20.9 KiB (its parse at opt-level 2).
 // Every target of a build (web, bundler, node) ships the same module; each is measured. Fails
 // when a budget is exceeded.
 import { test } from "node:test";
@@ -22,7 +24,7 @@ import { gzipSync, constants } from "node:zlib";
 import { assertBuilt, PKG } from "../wasm-pkg/tests/js/install.mjs";
 
 const KIB = 1024;
-const BUDGETS = { lite: 25 * KIB, full: 64 * KIB };
+const BUDGETS = { lite: 25 * KIB, full: 60 * KIB };
 
 const gzip = (bytes) => gzipSync(bytes, { level: constants.Z_BEST_COMPRESSION }).length;
 

@@ -186,6 +186,27 @@ test("errors: Error objects with the core's stable codes", () => {
     assert.throws(() => inspect(t, options), (e) => e instanceof RangeError && e.code === "invalid_request", JSON.stringify(options));
   }
   assert.throws(() => inspect(t, { leway: 1 }), /unknown option `leway`/);
+  // A token that is not a string is the caller's mistake, not a malformed token.
+  for (const token of [42, null, undefined, {}, ["a.b.c"], new String(t)]) {
+    for (const fn of [decode, (x) => inspect(x, { now: 0 })]) {
+      assert.throws(() => fn(token), (e) => e instanceof TypeError && e.code === "invalid_request" && e.message === "the token must be a string", String(token));
+    }
+  }
+  // Non-ASCII text reaches the core as UTF-8 (and is refused there, as base64url it is not); a
+  // lone surrogate as U+FFFD, as wasm-bindgen spells it.
+  for (const token of [`é${t}`, `${t.slice(0, 10)}\u{1F600}${t.slice(10)}`, `\uD800${t}`]) {
+    assert.throws(() => inspect(token, { now: 0 }), (e) => e.code === "token_malformed" && /^header is not canonical unpadded base64url$/.test(e.message), token);
+  }
+  // Past the 4096 bytes kept for a token (at 3 bytes per character: 1,366 characters and up),
+  // and up to the core's 8 KiB limit: read whole.
+  for (const size of [600, 1_300, 3_000, 5_900]) {
+    const long = unsigned(HEADER, { exp: 1_600, pad: "x".repeat(size) });
+    assert.equal(inspect(long, { now: 1_500 }).secondsLeft, 100, `${long.length} characters`);
+    assert.deepEqual(decode(long).claims.pad.length, size);
+  }
+  const tooLong = unsigned(HEADER, { exp: 1_600, pad: "x".repeat(8_192) });
+  assert.throws(() => inspect(tooLong, { now: 0 }), malformed(`token is ${tooLong.length} bytes, over the 8192-byte limit`));
+  assert.equal(inspect(t, { now: 1_500 }).secondsLeft, 100, "a short token after long ones");
   assert.throws(() => estimateClockOffset({ token: unsigned(HEADER, { exp: 1 }) }), (e) => e.code === "token_claim_missing");
   assert.throws(() => estimateClockOffset({ date: "yesterday" }), (e) => e instanceof TypeError && e.code === "invalid_request");
 });
@@ -307,6 +328,12 @@ test("verify (full): tokens signed by node:crypto, as the edge would judge them"
     (e) => e instanceof Error && e.code === "keys_unavailable" && /HMAC secret is shorter/.test(e.message),
   );
   await assert.rejects(verify(hs, hsJwks, { now, issuerr: "x" }), (e) => e instanceof TypeError && e.code === "invalid_request");
+  for (const token of [42, null, { token: hs }]) {
+    await assert.rejects(verify(token, hsJwks, { now }), (e) => e instanceof TypeError && e.code === "invalid_request" && e.message === "the token must be a string");
+    const set = new KeySet(hsJwks);
+    await assert.rejects(set.verify(token, { now }), (e) => e instanceof TypeError && e.code === "invalid_request");
+    set.free();
+  }
   assert.throws(() => new KeySet({ keys: [] }), (e) => e.code === "keys_unavailable", "the constructor still throws");
 });
 

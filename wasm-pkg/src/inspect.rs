@@ -3,7 +3,7 @@
 use warden_core::{lifetime, parse_times, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME};
 use wasm_bindgen::prelude::*;
 
-use crate::js::{decoded, inspection, malformed, Clock, Options, Range};
+use crate::js::{decoded, inspection, malformed, token_text, Clock, Options, Range};
 
 /// The default `refreshMargin` of `inspect`, in seconds: the edge's default refresh window
 /// (`WARDEN_REFRESH_WINDOW_SECONDS`), so the app refreshes when the edge would start to.
@@ -32,12 +32,15 @@ const REFRESH_MARGIN: Range = Range {
 ///
 /// Returns `{ header, claims }`: plain objects built by `JSON.parse` from the two decoded
 /// segments, so a `__proto__` key stays an ordinary own property and numbers are exactly what
-/// `JSON.parse` makes of them.
+/// `JSON.parse` makes of them. A `token` that is not a string throws a `TypeError` with
+/// `code: "invalid_request"`.
 #[wasm_bindgen(unchecked_return_type = "Decoded")]
-pub fn decode(token: &str) -> Result<JsValue, JsValue> {
+pub fn decode(
+    #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+) -> Result<JsValue, JsValue> {
     // The core's verdict only: the objects come from the token's text, in JavaScript.
-    parse_times(token).map_err(malformed)?;
-    decoded(token)
+    parse_times(&token_text(&token)?).map_err(malformed)?;
+    decoded(&token)
 }
 
 /// Reports where a token stands in time (**no signature check**: no trust is implied).
@@ -67,10 +70,10 @@ pub fn decode(token: &str) -> Result<JsValue, JsValue> {
 /// `undefined` and `expired` is `false`.
 ///
 /// Throws an `Error` with `code: "token_malformed"` when the token does not parse (see
-/// `decode`).
+/// `decode`), and a `TypeError` with `code: "invalid_request"` when it is not a string.
 #[wasm_bindgen(unchecked_return_type = "Inspection")]
 pub fn inspect(
-    token: &str,
+    #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "InspectOptions")] options: Option<JsValue>,
 ) -> Result<JsValue, JsValue> {
     let o = Options::read(
@@ -85,7 +88,7 @@ pub fn inspect(
     let margin = o
         .int("refreshMargin", REFRESH_MARGIN)?
         .unwrap_or(DEFAULT_REFRESH_MARGIN as i64);
-    let c = parse_times(token).map_err(malformed)?;
+    let c = parse_times(&token_text(&token)?).map_err(malformed)?;
     let exp = c.exp;
     let seconds_left = exp.map(|exp| lifetime::seconds_left(exp, clock.server_now));
     let expired = exp.is_some_and(|exp| lifetime::is_expired(exp, clock.server_now, leeway));

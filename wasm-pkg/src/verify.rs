@@ -19,7 +19,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::inspect::LEEWAY;
 use crate::js::{
-    denial_error, json_text, refused, settle, type_error, verified, Clock, Options, UNIX_SECONDS,
+    denial_error, json_text, refused, settle, token_text, type_error, verified, Clock, Options,
+    UNIX_SECONDS,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -126,11 +127,11 @@ impl KeySet {
     #[wasm_bindgen(unchecked_return_type = "Promise<VerifyResult>")]
     pub fn verify(
         &self,
-        token: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: Option<JsValue>,
     ) -> Promise {
         match Checks::read(options) {
-            Ok(checks) => run(self, token, &checks),
+            Ok(checks) => run(self, &token, &checks),
             Err(e) => Promise::reject(&e),
         }
     }
@@ -156,13 +157,13 @@ impl KeySet {
 /// `jwks` is a JWKS object or its JSON text, loaded (and its public key imported) on every
 /// call; to verify many tokens, load a `KeySet` once and call `await keySet.verify(token,
 /// options)`. Rejects (rather than answering) only for what is not the token's fault: options
-/// of the wrong type or range (`TypeError` / `RangeError`, `code: "invalid_request"`; unknown
+/// of the wrong type or range, or a token that is not a string (`TypeError` / `RangeError`, `code: "invalid_request"`; unknown
 /// options are refused, so a misspelt `issuer` cannot switch the check off), a JWKS that cannot
 /// be loaded (`code: "keys_unavailable"`), and a platform without WebCrypto for an RS*, PS*,
 /// ES* or EdDSA key (`code: "keys_unavailable"`; browsers have it in secure contexts only).
 #[wasm_bindgen(unchecked_return_type = "Promise<VerifyResult>")]
 pub fn verify(
-    token: &str,
+    #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | Jwks")] jwks: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: Option<JsValue>,
 ) -> Promise {
@@ -171,7 +172,7 @@ pub fn verify(
         Err(e) => return Promise::reject(&e),
     };
     match KeySet::new(jwks) {
-        Ok(keys) => run(&keys, token, &checks),
+        Ok(keys) => run(&keys, &token, &checks),
         Err(e) => Promise::reject(&e),
     }
 }
@@ -283,8 +284,8 @@ fn step(keys: &KeySet, token: &str, checks: &Checks) -> Result<Step, JsValue> {
 
 /// `verify`'s Promise: WebCrypto's own, mapped to the result in JavaScript (`settle`), so a
 /// verification crosses into wasm once and nothing waits in Rust.
-fn run(keys: &KeySet, token: &str, checks: &Checks) -> Promise {
-    match step(keys, token, checks) {
+fn run(keys: &KeySet, token: &JsValue, checks: &Checks) -> Promise {
+    match token_text(token).and_then(|text| step(keys, &text, checks)) {
         Err(e) => Promise::reject(&e),
         Ok(Step::Done(verdict)) => match result(token, verdict) {
             Ok(v) => Promise::resolve(&v),
@@ -304,7 +305,7 @@ fn run(keys: &KeySet, token: &str, checks: &Checks) -> Promise {
 }
 
 /// The verdict as `verify` returns it.
-fn result(token: &str, verdict: Result<(), Denial>) -> Result<JsValue, JsValue> {
+fn result(token: &JsValue, verdict: Result<(), Denial>) -> Result<JsValue, JsValue> {
     match verdict {
         Ok(()) => verified(token),
         Err(d) => Ok(refused(d.code(), d.description(), &d.to_string())),

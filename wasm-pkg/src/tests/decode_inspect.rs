@@ -5,7 +5,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::*;
-use crate::{decode, inspect, DEFAULT_REFRESH_MARGIN};
+use crate::DEFAULT_REFRESH_MARGIN;
 
 fn at(token: &str, pairs: &[(&str, JsValue)]) -> JsValue {
     inspect(token, Some(opts(pairs))).unwrap()

@@ -16,6 +16,16 @@ mod skew;
 #[cfg(feature = "full")]
 mod verify;
 
+/// `decode` as JavaScript calls it, with a string.
+pub(super) fn decode(token: &str) -> Result<JsValue, JsValue> {
+    crate::decode(JsValue::from_str(token))
+}
+
+/// `inspect` as JavaScript calls it, with a string.
+pub(super) fn inspect(token: &str, options: Option<JsValue>) -> Result<JsValue, JsValue> {
+    crate::inspect(JsValue::from_str(token), options)
+}
+
 pub(super) fn b64(bytes: impl AsRef<[u8]>) -> String {
     B64.encode(bytes)
 }

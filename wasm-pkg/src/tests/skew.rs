@@ -6,7 +6,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::*;
-use crate::{estimate_clock_offset, inspect};
+use crate::estimate_clock_offset;
 
 /// Unix seconds 1_700_000_000 is Tue, 14 Nov 2023 22:13:20 GMT.
 const SERVER: f64 = 1_700_000_000.0;

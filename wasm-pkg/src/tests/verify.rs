@@ -10,7 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::*;
-use crate::{decode, verify, KeySet};
+use crate::KeySet;
 
 const NOW: u64 = 1_700_000_000;
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
@@ -62,6 +62,11 @@ fn claims(extra: &str) -> String {
 
 fn good() -> String {
     hs256(r#"{"alg":"HS256","kid":"h1","typ":"at+jwt"}"#, &claims(""))
+}
+
+/// `verify` as JavaScript calls it, with a string.
+fn verify(token: &str, jwks: JsValue, options: Option<JsValue>) -> js_sys::Promise {
+    crate::verify(JsValue::from_str(token), jwks, options)
 }
 
 fn at_now(pairs: &[(&str, JsValue)]) -> JsValue {
@@ -238,14 +243,14 @@ async fn key_sets_load_once_and_verify_es256() {
     assert_eq!(keys.size(), 1);
     let t = es256(&claims(""));
     assert_eq!(
-        outcome(&keys.verify(&t, Some(at_now(&[]))).await.unwrap()),
+        outcome(&keys.verify(s(&t), Some(at_now(&[]))).await.unwrap()),
         (true, None)
     );
     // The same key set as an object.
     let object = js_sys::JSON::parse(&ec_jwks()).unwrap();
     let keys2 = KeySet::new(object.clone()).unwrap();
     assert_eq!(
-        outcome(&keys2.verify(&t, Some(at_now(&[]))).await.unwrap()),
+        outcome(&keys2.verify(s(&t), Some(at_now(&[]))).await.unwrap()),
         (true, None)
     );
     assert_eq!(
@@ -253,11 +258,11 @@ async fn key_sets_load_once_and_verify_es256() {
         (true, None)
     );
     // An HS256 token against the EC key: no key with kid h1.
-    let r = keys.verify(&good(), Some(at_now(&[]))).await.unwrap();
+    let r = keys.verify(s(&good()), Some(at_now(&[]))).await.unwrap();
     assert_eq!(outcome(&r).1.as_deref(), Some("token_unknown_key"));
     // The EC public key used as an HMAC secret (alg confusion): refused by the key's own alg.
     let confused = hs256(r#"{"alg":"HS256","kid":"e1"}"#, &claims(""));
-    let r = keys.verify(&confused, Some(at_now(&[]))).await.unwrap();
+    let r = keys.verify(s(&confused), Some(at_now(&[]))).await.unwrap();
     assert_eq!(
         outcome(&r).1.as_deref(),
         Some("token_algorithm_not_allowed")
@@ -412,12 +417,12 @@ async fn webcrypto_verdicts_equal_the_cores_for_every_public_key_algorithm() {
             let token = format!("{input}.{}", b64(&signature));
             let parsed = parse(&token).unwrap();
             let native = core.verify(&parsed, &JwtVerifier).is_ok();
-            let got = outcome(&keys.verify(&token, Some(at_now(&[]))).await.unwrap());
+            let got = outcome(&keys.verify(s(&token), Some(at_now(&[]))).await.unwrap());
             assert_eq!(native, valid, "{alg} {what}: the core");
             let expected = (valid, (!valid).then(|| "token_bad_signature".to_owned()));
             assert_eq!(got, expected, "{alg} {what}: the package");
             // Again: now from the key set's imported CryptoKey.
-            let again = outcome(&keys.verify(&token, Some(at_now(&[]))).await.unwrap());
+            let again = outcome(&keys.verify(s(&token), Some(at_now(&[]))).await.unwrap());
             assert_eq!(again, expected, "{alg} {what}: cached key");
         }
     }
