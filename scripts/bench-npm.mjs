@@ -327,9 +327,9 @@ answering at once (paired rounds, warden-wasm vs jose): ${ALGS.filter((a) => ove
 ${missed.map(name).join(", ") || "none"}. ${
   fastest.length ? `Peers ahead of warden-wasm per algorithm — ${fastest.join(". ")}.` : "No peer is ahead of warden-wasm for any algorithm."
 } First verify after import: ${firsts.map((f) => `${f.alg} ${f.ratio.toFixed(2)}× jose`).join(", ")}. Lite instantiates in
-${coldLite.initSync.toFixed(2)} ms synchronously (target 5 ms: ${coldLite.initSync <= 5 ? "met" : "missed"}). RS*, PS*, ES* and EdDSA go
-through the platform's WebCrypto (crates/warden-webcrypto, as in the worker), HS* through \`hmac\` +
-\`sha2\` in WebAssembly; fast-jwt verifies with node:crypto synchronously (Node only), and with its
+${coldLite.initSync.toFixed(2)} ms synchronously (target 5 ms: ${coldLite.initSync <= 5 ? "met" : "missed"}). RS*, PS*, ES*, EdDSA, HS384 and
+HS512 go through the platform's WebCrypto (crates/warden-webcrypto, as in the worker), HS256 through
+\`hmac\` + \`sha2\` in WebAssembly; fast-jwt verifies with node:crypto synchronously (Node only), and with its
 cache a repeated token is not verified again.`;
 const { commit, clean } = provenance(ROOT);
 console.log(`\nwarden-wasm benchmarks — commit ${commit} (${clean}) — ${machine}, load average ${load}\n`);
