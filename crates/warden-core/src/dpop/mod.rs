@@ -112,11 +112,6 @@ impl DpopPolicy {
         }
         out
     }
-
-    /// Whether a proof may be signed by `alg`.
-    pub fn accepts(&self, alg: Algorithm) -> bool {
-        !alg.is_symmetric() && self.algorithms.contains(&alg)
-    }
 }
 
 /// base64url(SHA-256(token)), for tests elsewhere in the crate.

@@ -696,6 +696,13 @@ fn errors_have_stable_codes_and_distinct_descriptions() {
             "{challenge}"
         );
         assert!(challenge.ends_with(", algs=\"ES256 EdDSA\""), "{challenge}");
+        // The message is the description, and only the two nonce errors ask for a nonce.
+        assert_eq!(e.to_string(), e.description());
+        assert_eq!(
+            e.wants_nonce(),
+            matches!(e, DpopError::NonceMissing | DpopError::NonceStale),
+            "{e:?}"
+        );
     }
     let codes: Vec<String> = all.iter().map(|e| e.code().to_string()).collect();
     for code in [
@@ -724,8 +731,18 @@ fn errors_have_stable_codes_and_distinct_descriptions() {
         None
     );
     assert_eq!(DpopPolicy::default().algs(), "ES256 EdDSA RS256 PS256");
-    assert_eq!(DpopMode::from_name("required"), Some(DpopMode::Required));
-    assert_eq!(DpopMode::from_name("Required"), None);
+    // `WARDEN_DPOP`: exactly these three names, each read back as itself.
+    for (mode, name) in [
+        (DpopMode::Allowed, "allowed"),
+        (DpopMode::Required, "required"),
+        (DpopMode::Off, "off"),
+    ] {
+        assert_eq!(mode.name(), name);
+        assert_eq!(DpopMode::from_name(name), Some(mode));
+    }
+    for name in ["Required", "", "on", "allowed ", "xyzzy"] {
+        assert_eq!(DpopMode::from_name(name), None, "{name:?}");
+    }
 }
 
 #[test]

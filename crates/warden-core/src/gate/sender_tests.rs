@@ -304,6 +304,12 @@ fn required_mode_and_nonces() {
         Some(key.current(NOW)),
         "a success carries the current nonce"
     );
+    // A proof refused for another reason gets no nonce: only the nonce errors carry one.
+    let current = format!(r#","nonce":"{}""#, key.current(NOW));
+    let elsewhere = proof(&s, "GET", "https://api.example.com/other", &raw, &current);
+    let r = run(&g, facts(Some(&auth), Some(&elsewhere)), &t).unwrap_err();
+    assert_eq!(r.denial, Denial::Dpop(DpopError::HtuMismatch));
+    assert_eq!(r.dpop.as_ref().map(|a| a.nonce.clone()), Some(None));
     let stale = format!(r#","nonce":"{}""#, key.current(NOW - 60));
     let r = run(
         &g,
@@ -312,6 +318,28 @@ fn required_mode_and_nonces() {
     )
     .unwrap_err();
     assert_eq!(r.denial.code(), "dpop_nonce_required");
+}
+
+#[test]
+fn a_refusal_before_the_credential_answers_in_the_scheme_used() {
+    // A path with two readings is refused before the credential is read: the challenge is DPoP's
+    // when the request used DPoP (its `Authorization` scheme, or a `DPoP` header), else Bearer's.
+    let (raw, _) = token("");
+    let (dpop_auth, bearer) = (format!("DPoP {raw}"), format!("Bearer {raw}"));
+    for (auth, proof, dpop) in [
+        (Some(dpop_auth.as_str()), None, true),
+        (Some(bearer.as_str()), Some("a.b.c"), true),
+        (None, Some("a.b.c"), true),
+        (Some(bearer.as_str()), None, false),
+    ] {
+        let mut f = facts(auth, proof);
+        f.path = "/a/../orders";
+        let Admission::Deny(r) = Gate::default().admit(&f) else {
+            panic!("{auth:?} {proof:?}: admitted")
+        };
+        assert_eq!(r.denial.status(), 400, "{auth:?} {proof:?}");
+        assert_eq!(r.dpop.is_some(), dpop, "{auth:?} {proof:?}");
+    }
 }
 
 #[test]
