@@ -105,13 +105,10 @@ mod values {
         fn visit_str<E>(self, v: &str) -> Result<Value, E> {
             Ok(Value::String(v.into()))
         }
-        fn visit_string<E>(self, v: String) -> Result<Value, E> {
-            Ok(Value::String(v))
-        }
+        // serde_json's `deserialize_any` calls `visit_unit` for `null` (never `visit_none`), and
+        // `visit_str` or `visit_borrowed_str` for a string (`visit_string`'s default forwards
+        // there too).
         fn visit_unit<E>(self) -> Result<Value, E> {
-            Ok(Value::Null)
-        }
-        fn visit_none<E>(self) -> Result<Value, E> {
             Ok(Value::Null)
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {

@@ -541,6 +541,12 @@ fn htu_normalization() {
         "https://api.example.com/~user/A",
     );
     same("https://[::1]:8443/x", "https://[::1]:08443/x");
+    // The highest port is a port; one more is not.
+    assert_eq!(
+        n("https://api.example.com:65535/x").as_deref(),
+        Some("https://api.example.com:65535/x")
+    );
+    assert_eq!(n("https://api.example.com:65536/x"), None);
     assert_ne!(
         n("https://api.example.com:8443/orders"),
         n("https://api.example.com/orders")
@@ -799,4 +805,28 @@ fn what_a_client_puts_in_its_proofs() {
     );
     let r = parse_proof(RFC_RESOURCE_PROOF, ES256).unwrap();
     assert_eq!(r.ath, Some(access_token_hash(RFC_ACCESS_TOKEN)));
+}
+
+#[test]
+fn replay_ids_shard_by_their_first_four_bytes() {
+    let id = |first: [u8; 4]| {
+        let mut id = [0xAAu8; 32];
+        id[..4].copy_from_slice(&first);
+        ReplayId { id, until: NOW }
+    };
+    // 0x00000102 = 258.
+    let r = id([0, 0, 1, 2]);
+    assert_eq!(r.shard(16), 2);
+    assert_eq!(r.shard(1_000), 258);
+    assert_eq!(r.shard(1), 0);
+    assert_eq!(r.shard(0), 0, "no shards means one");
+    assert_eq!(id([0xFF; 4]).shard(u32::MAX), 0);
+    // Every shard is used.
+    let mut used = [false; 16];
+    for b in 0..=255u8 {
+        let s = id([b, 7, b, b]).shard(16);
+        assert!(s < 16);
+        used[s as usize] = true;
+    }
+    assert!(used.iter().all(|u| *u));
 }
