@@ -541,6 +541,14 @@ fn htu_normalization() {
         "https://api.example.com/~user/A",
     );
     same("https://[::1]:8443/x", "https://[::1]:08443/x");
+    for (url, reads) in [
+        ("https://[::1]:8443/x", "https://[::1]:8443/x"),
+        ("https://[::1]/x", "https://[::1]/x"),
+        ("https://[::1]:443/x", "https://[::1]/x"),
+    ] {
+        assert_eq!(n(url).as_deref(), Some(reads), "{url}");
+    }
+    assert_eq!(n("https://[::1]8443/x"), None, "after ] only a port");
     // The highest port is a port; one more is not.
     assert_eq!(
         n("https://api.example.com:65535/x").as_deref(),
@@ -611,6 +619,11 @@ fn thumbprints_and_certificates() {
         jwk_thumbprint(&ed).as_deref(),
         Some("kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k")
     );
+    // A member that would need escaping in the thumbprint's JSON names no key (RFC 7638 §3.1).
+    for x in [r#"a\"b"#, r#"a\\b"#, "a b", "é"] {
+        let text = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}"}}"#);
+        assert_eq!(jwk_thumbprint(&jwk(&text)), None, "{text}");
+    }
 
     let hex: String = (0u8..32).map(|b| format!("{b:02x}")).collect();
     let bound = b64::encode(&(0u8..32).collect::<Vec<u8>>());
@@ -829,4 +842,15 @@ fn replay_ids_shard_by_their_first_four_bytes() {
         used[s as usize] = true;
     }
     assert!(used.iter().all(|u| *u));
+}
+
+#[test]
+fn nonce_keys_compare_by_secret_and_never_print_it() {
+    let a = NonceKey::new(b"0123456789abcdef0123456789abcdef").unwrap();
+    let same = NonceKey::new(b"0123456789abcdef0123456789abcdef").unwrap();
+    let other = NonceKey::new(b"0123456789abcdef0123456789abcdeF").unwrap();
+    assert_eq!(a, same);
+    assert_ne!(a, other);
+    assert_eq!(format!("{a:?}"), "NonceKey(32 bytes)");
+    assert!(NonceKey::new(b"").is_none());
 }
