@@ -854,3 +854,49 @@ fn nonce_keys_compare_by_secret_and_never_print_it() {
     assert_eq!(format!("{a:?}"), "NonceKey(32 bytes)");
     assert!(NonceKey::new(b"").is_none());
 }
+
+#[test]
+fn proofs_are_equal_by_key_signed_text_and_signature() {
+    let s = Signer256::new(7);
+    let p = parse_proof(&s.good(""), ES256).unwrap();
+    assert_eq!(p, parse_proof(&s.good(""), ES256).unwrap());
+    let differs = |change: &dyn Fn(&mut Proof)| {
+        let mut q = p.clone();
+        change(&mut q);
+        q != p
+    };
+    assert!(differs(&|q| q.key.alg = Algorithm::ES384));
+    let other = parse_proof(&Signer256::new(8).good(""), ES256).unwrap();
+    assert!(differs(&|q| q.key.material = other.key.material.clone()));
+    assert!(differs(&|q| q.signing_input.push('x')));
+    assert!(differs(&|q| q.signature[0] ^= 1));
+    // What follows from the signed text is not compared again.
+    assert!(!differs(&|q| q.jti.push('x')));
+}
+
+#[test]
+fn replay_ids_are_per_key_and_jti() {
+    let (a, b) = (Signer256::new(7), Signer256::new(8));
+    let claims = |jti: &str| format!(r#"{{"jti":"{jti}","htm":"GET","htu":"{URL}","iat":{NOW}}}"#);
+    let id = |s: &Signer256, jti: &str| {
+        let p = parse_proof(&s.proof(&claims(jti)), ES256).unwrap();
+        // SHA-256 of the thumbprint, a dot and the jti.
+        let mut text = p.jkt.clone();
+        text.push('.');
+        text.push_str(jti);
+        assert_eq!(p.replay_id(), crate::digest::token_digest(&text));
+        p.replay_id()
+    };
+    assert_ne!(id(&a, "j1"), id(&a, "j2"));
+    assert_ne!(id(&a, "j1"), id(&b, "j1"));
+    assert_eq!(id(&a, "j1"), id(&a, "j1"));
+}
+
+#[test]
+fn a_proof_may_take_exactly_max_proof_len_bytes() {
+    let at_limit = "a".repeat(MAX_PROOF_LEN);
+    assert_eq!(invalid(&at_limit), "DPoP proof is not a compact JWS");
+    let over = "a".repeat(MAX_PROOF_LEN + 1);
+    assert_eq!(invalid(&over), "DPoP proof is empty or too large");
+    assert_eq!(invalid(""), "DPoP proof is empty or too large");
+}

@@ -263,6 +263,10 @@ fn required_mode_and_nonces() {
     );
     // Allowed: an unbound bearer token is still a bearer token.
     assert!(run(&Gate::default(), facts(Some(&bearer), None), &t).is_ok());
+    // ... and a request without credentials is challenged for a Bearer token only.
+    let (_, c, challenge) = code(run(&Gate::default(), facts(None, None), &t));
+    assert_eq!(c, "token_missing");
+    assert!(challenge.starts_with("Bearer"), "{challenge}");
 
     let key = NonceKey::new(b"0123456789abcdef0123456789abcdef").unwrap();
     let g = Gate {
