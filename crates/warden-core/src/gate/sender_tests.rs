@@ -347,6 +347,28 @@ fn a_refusal_before_the_credential_answers_in_the_scheme_used() {
 }
 
 #[test]
+fn a_refusal_after_admission_answers_in_the_request_scheme() {
+    // The driver's own refusals (a store that cannot answer, a bad signature) carry a DPoP
+    // challenge for a DPoP request only.
+    let s = Signer256::new(3);
+    let (raw, _) = token(&format!(r#","cnf":{{"jkt":"{}"}}"#, jkt(&s)));
+    let (dpop_auth, bearer) = (format!("DPoP {raw}"), format!("Bearer {raw}"));
+    let g = Gate::default();
+    let admitted = |auth: &str, proof: Option<&str>| {
+        let f = facts(Some(auth), proof);
+        match g.admit(&f) {
+            Admission::Jwt { request, .. } => g.refuse(&request, Denial::StoreUnavailable, NOW),
+            other => panic!("{auth}: {other:?}"),
+        }
+    };
+    let dpop = admitted(&dpop_auth, Some(&proof(&s, "GET", HTU, &raw, "")));
+    assert_eq!(dpop.denial, Denial::StoreUnavailable);
+    assert!(dpop.dpop.is_some());
+    let plain = admitted(&bearer, None);
+    assert!(plain.dpop.is_none());
+}
+
+#[test]
 fn mtls_bound_tokens() {
     let fingerprint: String = (0u8..32).map(|b| format!("{b:02X}")).collect();
     let x5t = b64::encode(&(0u8..32).collect::<alloc::vec::Vec<u8>>());
