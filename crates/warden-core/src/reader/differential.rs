@@ -341,8 +341,15 @@ mod table {
                 assert_eq!(agree_on(text.as_bytes()), want, "{depth}");
             }
         }
-        // Siblings do not add up.
+        // Siblings do not add up: arrays, objects in an array, objects as members.
         let wide = format!("{{\"a\":[{}]}}", alloc::vec!["[[[]]]"; 200].join(","));
+        assert_eq!(agree_on(wide.as_bytes()), OK);
+        let wide = format!("{{\"a\":[{}]}}", alloc::vec!["{\"b\":{}}"; 200].join(","));
+        assert_eq!(agree_on(wide.as_bytes()), OK);
+        let members: Vec<String> = (0..200)
+            .map(|i| format!("\"k{i}\":{{\"b\":{{}}}}"))
+            .collect();
+        let wide = format!("{{{}}}", members.join(","));
         assert_eq!(agree_on(wide.as_bytes()), OK);
     }
 
