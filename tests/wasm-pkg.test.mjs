@@ -204,6 +204,10 @@ test("errors: Error objects with the core's stable codes", () => {
     assert.equal(inspect(long, { now: 1_500 }).secondsLeft, 100, `${long.length} characters`);
     assert.deepEqual(decode(long).claims.pad.length, size);
   }
+  // Far over it, ASCII and not: refused with the length in bytes (the text is copied once, as
+  // before: one byte per character when it is ASCII, three otherwise).
+  assert.throws(() => inspect("a".repeat(5_000_000), { now: 0 }), malformed("token is 5000000 bytes, over the 8192-byte limit"));
+  assert.throws(() => decode("é".repeat(2_000_000)), malformed("token is 4000000 bytes, over the 8192-byte limit"));
   const tooLong = unsigned(HEADER, { exp: 1_600, pad: "x".repeat(8_192) });
   assert.throws(() => inspect(tooLong, { now: 0 }), malformed(`token is ${tooLong.length} bytes, over the 8192-byte limit`));
   assert.equal(inspect(t, { now: 1_500 }).secondsLeft, 100, "a short token after long ones");

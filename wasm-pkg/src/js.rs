@@ -42,7 +42,8 @@ export function tokenLength(token) {
 }
 export function tokenInto(memory, token, at, room) {
   if (bytes.buffer !== memory.buffer) bytes = new Uint8Array(memory.buffer);
-  return encoder.encodeInto(token, bytes.subarray(at, at + room)).written;
+  const done = encoder.encodeInto(token, bytes.subarray(at, at + room));
+  return done.read === token.length ? done.written : -1;
 }
 export function segmentJson(token, index) {
   const b = atob(token.split('.')[index].replace(/-/g, '+').replace(/_/g, '/'));
@@ -87,9 +88,10 @@ extern "C" {
     /// The length of `token` in UTF-16 units, or -1 when it is not a string.
     #[wasm_bindgen(js_name = tokenLength)]
     fn token_length(token: &JsValue) -> i32;
-    /// Writes `token`'s UTF-8 into `memory` at `at` (room for `room` bytes); the bytes written.
+    /// Writes `token`'s UTF-8 into `memory` at `at` (room for `room` bytes): the bytes written,
+    /// or -1 when it did not all fit.
     #[wasm_bindgen(js_name = tokenInto)]
-    fn token_into(memory: &JsValue, token: &JsValue, at: u32, room: u32) -> u32;
+    fn token_into(memory: &JsValue, token: &JsValue, at: u32, room: u32) -> f64;
     /// `{ header, claims }` of a token `parse` accepted, each through `segmentJson`: `JSON.parse`
     /// of the segment, which the core has checked is canonical base64url of a UTF-8 JSON object
     /// without duplicate keys.
@@ -139,18 +141,24 @@ thread_local! {
 
 /// A token argument's text, or a `TypeError` (`code: "invalid_request"`) when it is not a
 /// string. Its UTF-8 is written into wasm memory by the platform's `TextEncoder.encodeInto`,
-/// which spells a lone surrogate U+FFFD, as wasm-bindgen's own string passing does.
+/// which spells a lone surrogate U+FFFD, as wasm-bindgen's own string passing does: into one
+/// byte per UTF-16 unit first (an ASCII token, the usual one, fits exactly), else into three.
+/// So a string never takes more memory here than wasm-bindgen's own passing took.
 pub(crate) fn token_text(token: &JsValue) -> Result<String, JsValue> {
     let not_a_string = || type_error("the token must be a string");
     let units = usize::try_from(token_length(token)).map_err(|_| not_a_string())?;
-    // At most 3 bytes of UTF-8 per UTF-16 unit.
-    let room = units.saturating_mul(3);
-    let mut text = vec![0u8; room];
-    // wasm32: addresses and lengths are u32.
-    let at = text.as_mut_ptr() as u32;
-    let written = MEMORY.with(|memory| token_into(memory, token, at, room as u32));
-    text.truncate(written as usize);
-    String::from_utf8(text).map_err(|_| not_a_string())
+    for room in [units, units.saturating_mul(3)] {
+        let mut text = vec![0u8; room];
+        // wasm32: addresses and lengths are u32.
+        let at = text.as_mut_ptr() as u32;
+        let written = MEMORY.with(|memory| token_into(memory, token, at, room as u32));
+        if written >= 0.0 {
+            text.truncate(written as usize);
+            return String::from_utf8(text).map_err(|_| not_a_string());
+        }
+    }
+    // Three bytes per unit always suffice.
+    Err(not_a_string())
 }
 
 #[cfg(feature = "full")]
