@@ -32,8 +32,8 @@ extern "C" {
 // second base64 decoder and a UTF-8 check shipped in the wasm), and an object literal builds the
 // result of `inspect` in one call. A token comes in through `tokenInto`: the platform's UTF-8
 // encoder writing straight into wasm memory (wasm-bindgen's own `&str` passing copies an ASCII
-// string one character at a time in JavaScript, a quarter of `inspect`'s time for a
-// 400-character token), and goes back out as the caller's own string, never re-decoded.
+// string one character at a time in JavaScript), and goes back out as the caller's own string,
+// never re-decoded.
 #[wasm_bindgen(inline_js = "
 const encoder = new TextEncoder();
 let bytes = new Uint8Array(0);
