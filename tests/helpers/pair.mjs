@@ -7,6 +7,7 @@
 // tests/worker-filter.test.mjs and scripts/bench-revocations.mjs.
 import { Miniflare } from "miniflare";
 import { ADMIN_TOKEN, builtWorker, wardenBindings } from "./miniflare.mjs";
+import { COUNTER } from "./warden.mjs";
 
 const URL_ = "http://warden.test";
 
@@ -25,21 +26,6 @@ export default function (env) {
 }
 `;
 
-const COUNTER = `
-let counts = {};
-export default {
-  async fetch(request) {
-    const url = new URL(request.url);
-    if (url.pathname.startsWith("/op/")) {
-      const name = decodeURIComponent(url.pathname.slice(4));
-      counts[name] = (counts[name] ?? 0) + 1;
-      return new Response("ok");
-    }
-    if (url.pathname === "/reset") counts = {};
-    return Response.json(counts);
-  },
-};
-`;
 
 const INSPECTOR = `export default { fetch() { return new Response("inspector"); } };`;
 

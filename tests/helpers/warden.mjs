@@ -44,13 +44,14 @@ export default function (env) {
 }
 `;
 
-const COUNTER = `
+/** A worker counting what is POSTed to /op/<name> (the name URI-decoded); GET answers the counts, /reset empties them. */
+export const COUNTER = `
 let counts = {};
 export default {
   async fetch(request) {
     const url = new URL(request.url);
     if (url.pathname.startsWith("/op/")) {
-      const op = url.pathname.slice(4);
+      const op = decodeURIComponent(url.pathname.slice(4));
       counts[op] = (counts[op] ?? 0) + 1;
       return new Response("ok");
     }

@@ -545,14 +545,8 @@ fn a_delta_count_its_bytes_cannot_hold_is_refused() {
         .collect();
     let bytes = build_delta(f.checksum(), &list, &[], NOW).unwrap();
     assert_eq!(Delta::parse(&bytes).unwrap().revocations().len(), 7);
-    let mut edited = bytes.clone();
     // magic 4, version 2, length 4, base 32, built_at 8: the count is at 50.
-    assert_eq!(edited[50..54], 7u32.to_le_bytes());
-    edited[50..54].copy_from_slice(&8u32.to_le_bytes());
-    assert_eq!(
-        Delta::parse(&resealed(edited)).unwrap_err(),
-        FilterError::BadLength
-    );
+    assert_eq!(restated(&bytes, 50, 7, 8), FilterError::BadLength);
 }
 
 #[test]
@@ -616,14 +610,17 @@ fn a_cutoff_count_its_bytes_cannot_hold_is_refused() {
     let cutoffs: Vec<SubjectCutoff> = subs.iter().map(|s| cut(s, NOW - 1, 0)).collect();
     let bytes = build_delta(f.checksum(), &[], &cutoffs, NOW).unwrap();
     assert_eq!(Delta::parse(&bytes).unwrap().cutoffs().len(), 20);
-    let mut edited = bytes.clone();
     // magic 4, version 2, length 4, base 32, built_at 8, revocation count 4: then the cutoffs'.
-    assert_eq!(edited[54..58], 20u32.to_le_bytes());
-    edited[54..58].copy_from_slice(&21u32.to_le_bytes());
-    assert_eq!(
-        Delta::parse(&resealed(edited)).unwrap_err(),
-        FilterError::BadLength
-    );
+    assert_eq!(restated(&bytes, 54, 20, 21), FilterError::BadLength);
+}
+
+/// Why `delta` is refused once the count stated at `at` (which must be `count`) says `more`,
+/// resealed so that only the count is wrong.
+fn restated(delta: &[u8], at: usize, count: u32, more: u32) -> FilterError {
+    let mut edited = delta.to_vec();
+    assert_eq!(edited[at..at + 4], count.to_le_bytes());
+    edited[at..at + 4].copy_from_slice(&more.to_le_bytes());
+    Delta::parse(&resealed(edited)).unwrap_err()
 }
 
 #[test]
