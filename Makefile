@@ -21,7 +21,7 @@ build-worker: setup
 build-wasm: setup
 	@bash scripts/build-wasm-pkg.sh
 
-## Worker test build (test-only /__warden/ routes) into build-bench/; worker-keys and worker-vectors tests use it.
+## Worker test build (test-only /__warden/ routes) into build-bench/; worker-keys, worker-vectors and worker-dpop-replay tests use it.
 build-bench: setup
 	@bash scripts/bench-worker.sh --build-only
 

@@ -44,6 +44,52 @@ pub fn consume(id: &ReplayId, now: u64) -> Seen {
     TABLE.with(|t| use_up(&mut t.borrow_mut(), id, now, REPLAY_CAPACITY))
 }
 
+/// The isolate table's occupancy at `now` (for `GET /__warden/stats` in the test build).
+#[cfg(any(test, feature = "testing"))]
+pub fn occupancy(now: u64) -> Occupancy {
+    TABLE.with(|t| occupancy_of(&t.borrow(), now))
+}
+
+/// How full the isolate's table is.
+#[cfg(any(test, feature = "testing"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Occupancy {
+    /// Slots (0 until the first DPoP request).
+    pub slots: usize,
+    /// Slots holding an id whose proof is not too old yet.
+    pub live: usize,
+    /// The longest run of consecutive live slots (wrapping around): a run of [`PROBE`] refuses
+    /// the ids whose window it covers.
+    pub longest_run: usize,
+}
+
+#[cfg(any(test, feature = "testing"))]
+fn occupancy_of(table: &[([u8; 32], u64)], now: u64) -> Occupancy {
+    let live = |slot: &([u8; 32], u64)| slot.1 > now;
+    let count = table.iter().filter(|s| live(s)).count();
+    let longest_run = if count == table.len() {
+        count
+    } else {
+        // Start after a dead slot, so that a run across the end is counted whole.
+        let dead = table.iter().position(|s| !live(s)).unwrap_or(0);
+        let (mut run, mut longest) = (0, 0);
+        for i in 1..=table.len() {
+            if live(&table[(dead + i) % table.len()]) {
+                run += 1;
+                longest = longest.max(run);
+            } else {
+                run = 0;
+            }
+        }
+        longest
+    };
+    Occupancy {
+        slots: table.len(),
+        live: count,
+        longest_run,
+    }
+}
+
 fn use_up(table: &mut Vec<([u8; 32], u64)>, id: &ReplayId, now: u64, capacity: usize) -> Seen {
     if table.is_empty() {
         table.resize(capacity, ([0; 32], 0));
@@ -161,6 +207,34 @@ mod tests {
     }
 
     #[test]
+    fn occupancy_counts_live_slots_and_runs_across_the_end() {
+        let mut t = Vec::new();
+        assert_eq!(
+            occupancy_of(&t, 0),
+            Occupancy {
+                slots: 0,
+                live: 0,
+                longest_run: 0
+            }
+        );
+        t.resize(8, ([0; 32], 0));
+        for (slot, until) in [(0, 50), (1, 50), (3, 50), (6, 50), (7, 5)] {
+            t[slot].1 = until;
+        }
+        // 6, 7, 0, 1 wrap around: a run of 4 while slot 7 is live; once it died,
+        // the longest is 0, 1.
+        assert_eq!(occupancy_of(&t, 4).live, 5);
+        assert_eq!(occupancy_of(&t, 4).longest_run, 4);
+        assert_eq!(occupancy_of(&t, 5).live, 4);
+        assert_eq!(occupancy_of(&t, 5).longest_run, 2);
+        assert_eq!(occupancy_of(&t, 50).longest_run, 0);
+        for s in &mut t {
+            s.1 = 60;
+        }
+        assert_eq!(occupancy_of(&t, 50).longest_run, 8);
+    }
+
+    #[test]
     fn an_id_is_found_past_a_slot_that_died() {
         let mut t = Vec::new();
         // Two ids with the same start slot: the second goes one further.
@@ -195,5 +269,8 @@ mod load {
             };
             assert_eq!(use_up(&mut t, &id, 10, REPLAY_CAPACITY), Seen::First, "{i}");
         }
+        let o = occupancy_of(&t, 10);
+        assert_eq!(o.live, REPLAY_CAPACITY / 2);
+        assert!(o.longest_run < PROBE, "{o:?}");
     }
 }

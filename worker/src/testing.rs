@@ -6,7 +6,8 @@
 //!   (`KeySet::from_jwks`) and checks the signature with the production signature step
 //!   ([`crate::verify::check_signature`]). Answers `{"result": "ok" | "fail" | "key_refused"}`
 //!   (or `{"results": [...]}`).
-//! - `GET /__warden/stats`: the verified-token cache's counters and the fetched JWKS's state.
+//! - `GET /__warden/stats`: the verified-token cache's counters, the fetched JWKS's state and
+//!   the occupancy of the isolate's DPoP replay table.
 //! - `POST /__warden/bench` (feature `bench`): see `bench.rs`.
 
 use serde_json::{json, Value};
@@ -53,9 +54,11 @@ pub(crate) async fn route(
                     "failures": s.failures,
                 })
             });
+            let replay = crate::replay::occupancy(now);
             Response::from_json(&json!({
                 "verified_cache": {"hits": cache.hits, "misses": cache.misses, "entries": cache.entries},
                 "jwks": jwks,
+                "dpop_replay": {"slots": replay.slots, "live": replay.live, "longest_run": replay.longest_run},
             }))
         }
         #[cfg(feature = "bench")]
