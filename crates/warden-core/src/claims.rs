@@ -43,15 +43,82 @@ pub struct Claims {
     /// Whether the claims carry `events` (RFC 8417 §2.2): a Security Event Token's or a logout
     /// token's, never an access token's (the access policy refuses it, RFC 8725 §3.12).
     pub events: bool,
+    /// `cnf` (RFC 7800 §3.1), as read: what binds the token to a key or a certificate. Its
+    /// type is not checked here but where the binding is ([`crate::Confirmation::of`]), so that
+    /// a malformed `cnf` is refused as a binding, not as a token.
+    pub cnf: Cnf,
+}
+
+/// A token's `cnf` claim as written: [`crate::Confirmation::of`] says what it binds the token
+/// to, or why it cannot be used.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Cnf {
+    /// No `cnf`.
+    #[default]
+    Absent,
+    /// A `cnf` that is not a JSON object.
+    NotAnObject,
+    /// A `cnf` object: its two members Warden checks (RFC 9449 §6.1 `jkt`, RFC 8705 §3.1
+    /// `x5t#S256`); any others are ignored.
+    Object {
+        /// `jkt`.
+        jkt: CnfMember,
+        /// `x5t#S256`.
+        x5t_s256: CnfMember,
+    },
+}
+
+/// A member of a `cnf` object, as written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CnfMember {
+    /// Not there.
+    #[default]
+    Absent,
+    /// A JSON string (possibly empty).
+    Str(String),
+    /// Any other JSON value.
+    Other,
+}
+
+/// The members of a `cnf` object that [`Cnf::Object`] keeps.
+const CNF_NAMES: [&str; 2] = ["jkt", "x5t#S256"];
+
+impl Cnf {
+    /// The captured `cnf` member. An object's text was read and checked with the whole claims
+    /// object, so reading it again cannot fail.
+    fn of(member: Option<Member<'_>>) -> Cnf {
+        match member {
+            None => Cnf::Absent,
+            Some(Member::Object(text)) => match reader::read_object(text, &CNF_NAMES) {
+                Ok([jkt, x5t_s256]) => Cnf::Object {
+                    jkt: CnfMember::of(jkt),
+                    x5t_s256: CnfMember::of(x5t_s256),
+                },
+                Err(_) => Cnf::NotAnObject,
+            },
+            Some(_) => Cnf::NotAnObject,
+        }
+    }
+}
+
+impl CnfMember {
+    fn of(member: Option<Member<'_>>) -> CnfMember {
+        match member {
+            None => CnfMember::Absent,
+            Some(Member::Str(s)) => CnfMember::Str(s.into_owned()),
+            Some(_) => CnfMember::Other,
+        }
+    }
 }
 
 /// The name of a claim that has the wrong type or value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ClaimError(pub(crate) &'static str);
 
-/// The registered claims Warden reads, in the order their types are checked.
-pub(crate) const CLAIM_NAMES: [&str; 10] = [
-    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "scope", "events",
+/// The registered claims Warden reads, in the order their types are checked (`cnf` is checked
+/// by [`crate::Confirmation::of`]).
+pub(crate) const CLAIM_NAMES: [&str; 11] = [
+    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "scope", "events", "cnf",
 ];
 
 /// A token's time claims (`exp`, `nbf`, `iat`), typed as in [`Claims`]: what [`crate::parse_times`]
@@ -72,7 +139,7 @@ impl Claims {
     pub(crate) fn read(bytes: &[u8]) -> Result<Self, ReadError> {
         let members = reader::read_object(bytes, &CLAIM_NAMES).map_err(ReadError::Json)?;
         let times = check(&members).map_err(ReadError::Claim)?;
-        let [iss, sub, aud, _, _, _, jti, sid, scope, events] = members;
+        let [iss, sub, aud, _, _, _, jti, sid, scope, events, cnf] = members;
         Ok(Claims {
             iss: owned(iss),
             sub: owned(sub),
@@ -84,6 +151,7 @@ impl Claims {
             sid: owned(sid),
             scope: owned(scope),
             events: events.is_some(),
+            cnf: Cnf::of(cnf),
         })
     }
 
@@ -119,8 +187,8 @@ pub(crate) enum ReadError {
 
 /// Checks the captured registered claims' types and values, in [`CLAIM_NAMES`] order (the first
 /// wrong one is the error); the time claims.
-fn check(members: &[Option<Member<'_>>; 10]) -> Result<TimeClaims, ClaimError> {
-    let [iss, sub, aud, exp, nbf, iat, jti, sid, scope, _events] = members;
+fn check(members: &[Option<Member<'_>>; 11]) -> Result<TimeClaims, ClaimError> {
+    let [iss, sub, aud, exp, nbf, iat, jti, sid, scope, _events, _cnf] = members;
     string(iss, "iss", usize::MAX)?;
     string(sub, "sub", MAX_ID_LEN)?;
     if !matches!(aud, None | Some(Member::Str(_) | Member::Strs(_))) {
@@ -179,7 +247,7 @@ fn audiences(member: Option<Member<'_>>) -> Vec<String> {
 /// differential tests.
 #[cfg(all(test, feature = "json"))]
 pub(crate) mod owned {
-    use super::{ClaimError, Claims, MAX_ID_LEN, MAX_NUMERIC_DATE};
+    use super::{ClaimError, Claims, Cnf, CnfMember, MAX_ID_LEN, MAX_NUMERIC_DATE};
     use crate::UnixTime;
     use alloc::string::String;
     use alloc::vec::Vec;
@@ -197,7 +265,24 @@ pub(crate) mod owned {
             sid: string(raw, "sid", MAX_ID_LEN)?,
             scope: string(raw, "scope", usize::MAX)?,
             events: raw.contains_key("events"),
+            cnf: cnf(raw),
         })
+    }
+
+    fn cnf(raw: &Map<String, Value>) -> Cnf {
+        let member = |cnf: &Map<String, Value>, name: &str| match cnf.get(name) {
+            None => CnfMember::Absent,
+            Some(Value::String(s)) => CnfMember::Str(s.clone()),
+            Some(_) => CnfMember::Other,
+        };
+        match raw.get("cnf") {
+            None => Cnf::Absent,
+            Some(Value::Object(c)) => Cnf::Object {
+                jkt: member(c, "jkt"),
+                x5t_s256: member(c, "x5t#S256"),
+            },
+            Some(_) => Cnf::NotAnObject,
+        }
     }
 
     fn string(

@@ -36,7 +36,7 @@ mod session;
 mod verify_jwt;
 
 pub use algorithm::Algorithm;
-pub use claims::{Claims, TimeClaims, MAX_ID_LEN, MAX_NUMERIC_DATE};
+pub use claims::{Claims, Cnf, CnfMember, TimeClaims, MAX_ID_LEN, MAX_NUMERIC_DATE};
 pub use denial::{Denial, Verdict};
 pub use digest::{hex, token_digest};
 #[cfg(feature = "json")]

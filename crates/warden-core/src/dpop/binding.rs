@@ -1,8 +1,8 @@
 //! A token's confirmation (`cnf`, RFC 7800) and what an allowed bound request carries on.
 
 use alloc::string::String;
-use serde_json::Value;
 
+use crate::claims::{Cnf, CnfMember};
 use crate::denial::Denial;
 use crate::parse::Token;
 use crate::{b64, UnixTime};
@@ -23,21 +23,19 @@ impl Confirmation {
     /// method Warden cannot check) → `token_binding_mismatch`: never read as unbound.
     pub fn of(token: &Token) -> Result<Self, Denial> {
         let bad = Denial::ClaimInvalid("cnf");
-        let claims = token.claims_map().map_err(|_| bad.clone())?;
-        let Some(cnf) = claims.get("cnf") else {
-            return Ok(Confirmation::default());
+        let (jkt, x5t_s256) = match &token.claims.cnf {
+            Cnf::Absent => return Ok(Confirmation::default()),
+            Cnf::NotAnObject => return Err(bad),
+            Cnf::Object { jkt, x5t_s256 } => (jkt, x5t_s256),
         };
-        let Value::Object(cnf) = cnf else {
-            return Err(bad);
-        };
-        let member = |name: &str| match cnf.get(name) {
-            None => Ok(None),
-            Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
-            Some(_) => Err(bad.clone()),
+        let member = |m: &CnfMember| match m {
+            CnfMember::Absent => Ok(None),
+            CnfMember::Str(s) if !s.is_empty() => Ok(Some(s.clone())),
+            _ => Err(bad.clone()),
         };
         let found = Confirmation {
-            jkt: member("jkt")?,
-            x5t_s256: member("x5t#S256")?,
+            jkt: member(jkt)?,
+            x5t_s256: member(x5t_s256)?,
         };
         if found.jkt.is_none() && found.x5t_s256.is_none() {
             return Err(Denial::Dpop(super::DpopError::BindingMismatch));

@@ -169,6 +169,15 @@ fn shapes_and_types_as_before() {
         r#"{"aud":""}"#,
         r#"{"sub":""}"#,
         r#"{"sub":"a\"b","iss":"\u00e9","scope":"read write"}"#,
+        r#"{"cnf":null}"#,
+        r#"{"cnf":[]}"#,
+        r#"{"cnf":{}}"#,
+        r#"{"cnf":{"jkt":"a","x5t#S256":1,"z":[{"jkt":2}]}}"#,
+        r#"{"cnf":{"jkt":"","x5t#S256":"b"}}"#,
+        r#"{"cnf":{"jkt":{"jkt":"a"}}}"#,
+        r#"{"cnf":{"\u006akt":"\u0061","x5t#S256":null}}"#,
+        r#"{"cnf":{"jkt":"a","jkt":"b"}}"#,
+        r#"{"cnf":{"jkt":"a"},"cnf":{"jkt":"a"}}"#,
     ] {
         let _ = claims(json);
     }
@@ -245,6 +254,9 @@ mod generated {
         "jti",
         "sid",
         "scope",
+        "cnf",
+        "jkt",
+        "x5t#S256",
         "alg",
         "typ",
         "kid",

@@ -33,6 +33,9 @@ pub(crate) enum Member<'a> {
     U64(u64),
     /// An array whose elements are all strings (possibly none).
     Strs(Vec<Cow<'a, str>>),
+    /// An object: its text from `{` to `}`, read and checked ([`read_object`] reads it again
+    /// for its own members).
+    Object(&'a [u8]),
     /// Anything else (walked and checked, not kept).
     Other,
 }
@@ -49,17 +52,22 @@ pub(crate) fn read_object<'a, const N: usize>(
         at: 0,
         depth: MAX_DEPTH,
     };
+    let mut members: [Option<Member<'a>>; N] = core::array::from_fn(|_| None);
     // As serde_json: the whole value first, then only whitespace, then the object check.
-    let members = if r.skip_whitespace() == Some(b'{') {
-        Some(r.object(names)?)
+    let object = r.skip_whitespace() == Some(b'{');
+    if object {
+        r.object(names, &mut members)?;
     } else {
         r.value(false)?;
-        None
-    };
+    }
     if r.skip_whitespace().is_some() {
         return Err(JsonError::Syntax);
     }
-    members.ok_or(JsonError::NotAnObject)
+    if object {
+        Ok(members)
+    } else {
+        Err(JsonError::NotAnObject)
+    }
 }
 
 /// serde_json's nesting limit: an array or object nested 128 deep is refused.
@@ -138,11 +146,20 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// Reads any value; [`Member::Other`] for one not worth capturing, and for every array
-    /// unless `capture`.
+    /// Reads any value; [`Member::Other`] for one not worth capturing, and for every array and
+    /// object unless `capture`.
     fn value(&mut self, capture: bool) -> Result<Member<'a>, JsonError> {
         match self.skip_whitespace() {
-            Some(b'{') => self.object(&[]).map(|[]| Member::Other),
+            Some(b'{') => {
+                let start = self.at;
+                self.object(&[], &mut [])?;
+                let text = &self.bytes[start..self.at];
+                Ok(if capture {
+                    Member::Object(text)
+                } else {
+                    Member::Other
+                })
+            }
             Some(b'[') => self.array(capture),
             Some(b'"') => {
                 self.at += 1;
@@ -175,14 +192,15 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// Reads an object (at its `{`), capturing the members named in `names`. A key is checked
-    /// for duplicates as soon as it is read, before its colon, as serde_json's visitor does.
-    fn object<const N: usize>(
+    /// Reads an object (at its `{`), capturing the members named in `names` into `members` (as
+    /// many, all `None`). A key is checked for duplicates as soon as it is read, before its
+    /// colon, as serde_json's visitor does. Not generic over the count: one copy in the binary.
+    fn object(
         &mut self,
-        names: &[&'static str; N],
-    ) -> Result<[Option<Member<'a>>; N], JsonError> {
+        names: &[&'static str],
+        members: &mut [Option<Member<'a>>],
+    ) -> Result<(), JsonError> {
         self.enter()?;
-        let mut members: [Option<Member<'a>>; N] = core::array::from_fn(|_| None);
         // Only the keys of unnamed members: a named member's slot says whether it was seen.
         let mut others = Keys::new();
         if self.skip_whitespace() != Some(b'}') {
@@ -210,7 +228,7 @@ impl<'a> Reader<'a> {
         }
         self.expect(b'}')?;
         self.depth += 1;
-        Ok(members)
+        Ok(())
     }
 
     /// Reads an array (at its `[`): [`Member::Strs`] when `capture` and every element is a
