@@ -7,7 +7,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 
 WASM_RUNNER := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
-.PHONY: setup build build-worker build-wasm dev test lint nostd docs test-native test-wasm test-js bench bench-core bench-npm bench-worker bench-edge build-bench bench-revocations fuzz load mutants
+.PHONY: setup build build-worker build-wasm dev test lint nostd docs test-native test-wasm test-js bench bench-core bench-npm bench-worker bench-edge build-bench profile-worker bench-revocations fuzz load mutants
 
 ## Install what is missing (idempotent; prints each step).
 setup:
@@ -75,6 +75,11 @@ bench: bench-core bench-npm bench-worker bench-edge
 bench-worker: build-worker
 	@echo "==> worker allow path vs a jose worker, in workerd (Miniflare)"
 	bash scripts/bench-worker.sh --write
+
+## Where the worker's decision spends its time: the bench route under V8's sampling profiler.
+profile-worker: setup
+	@CARGO_TARGET_DIR="$(CURDIR)/target/bench" WARDEN_KEEP_NAMES=1 bash scripts/build-worker.sh build-profile bench
+	node --experimental-websocket scripts/profile-worker.mjs $(PROFILE_ARGS)
 
 bench-npm: build-wasm
 	@echo "==> npm package vs jwt-decode and jose (Node)"

@@ -5,6 +5,8 @@
 #   scripts/build-worker.sh                       release build into build/
 #   scripts/build-worker.sh OUT_DIR FEATURES      e.g. `build-bench bench` (scripts/bench-worker.sh);
 #                                                 set CARGO_TARGET_DIR to keep its artefacts apart
+#   WARDEN_KEEP_NAMES=1 scripts/build-worker.sh ...  keep the function names (for a profiler:
+#                                                 scripts/profile-worker.mjs); never shipped
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -34,7 +36,9 @@ extra=()
 echo "==> worker-build --release ${extra[*]} (worker/ -> $out/)"
 worker-build --release --out-dir "../$out" worker "${extra[@]}"
 # The function-name section worker-build keeps is half the size budget: not shipped.
-node scripts/strip-wasm-names.mjs "$out/index_bg.wasm"
+if [ "${WARDEN_KEEP_NAMES:-}" != 1 ]; then
+  node scripts/strip-wasm-names.mjs "$out/index_bg.wasm"
+fi
 # The JavaScript entry module in front of the workers-rs one (worker/src/edge.rs says why).
 mv "$out/index.js" "$out/warden.js"
 # Shipped without its whole-line comments (the source keeps them).

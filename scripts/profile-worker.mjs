@@ -1,0 +1,151 @@
+// `make profile-worker`: where the worker's per-request decision spends its time. The bench
+// route's loop (`POST /__warden/bench`, worker/src/bench.rs: `protect::decide` and the forwarding
+// plan, for a cached hit or an uncached token) runs in workerd (Miniflare) under V8's sampling
+// profiler, reached through workerd's inspector on a loopback port; prints each function's share
+// of the samples, by itself ("self") and with what it calls ("inclusive").
+//
+//   node --experimental-websocket scripts/profile-worker.mjs [--mode cached|uncached] [--alg HS256|ES256|RS256|EdDSA]
+//                                        [--iterations N] [--top N]
+// (Node 20 has its WebSocket client behind that flag; Node 22 and later without it.)
+//
+// Needs build-profile/: the bench build with its function names kept (`make profile-worker`
+// builds it: WARDEN_KEEP_NAMES=1 scripts/build-worker.sh build-profile bench). The profiler slows
+// the loop down; the time per operation without it is printed first. Shares, not times, are the
+// result: they say which step to make cheaper; `make bench-worker` measures the outcome.
+import { existsSync } from "node:fs";
+import { randomBytes, randomUUID } from "node:crypto";
+import { SignJWT, exportJWK, generateKeyPair } from "jose";
+import { ROOT, startWorker } from "../tests/helpers/miniflare.mjs";
+import { provenance } from "./lib/provenance.mjs";
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const MODE = arg("--mode", "cached");
+const ALG = arg("--alg", "HS256");
+const ITERATIONS = Number(arg("--iterations", MODE === "cached" ? 200000 : 20000));
+const TOP = Number(arg("--top", 30));
+const BUILD = `${ROOT}/build-profile`;
+const ISSUER = "https://issuer.bench.test";
+const AUDIENCE = "bench-api";
+if (!existsSync(`${BUILD}/index.js`)) {
+  console.error("build-profile/ is missing: run `make profile-worker` (it builds it)");
+  process.exit(1);
+}
+if (typeof WebSocket !== "function") {
+  console.error("no WebSocket client: run with `node --experimental-websocket` (Node 20) or Node 22+");
+  process.exit(1);
+}
+if (!["cached", "uncached"].includes(MODE)) throw new Error(`--mode cached|uncached, not ${MODE}`);
+
+// One key and one token, as scripts/bench-worker.mjs makes them.
+const kid = `profile-${ALG.toLowerCase()}`;
+let signing, jwk;
+if (ALG === "HS256") {
+  signing = randomBytes(32);
+  jwk = { kty: "oct", k: signing.toString("base64url") };
+} else {
+  const pair = await generateKeyPair(ALG, { extractable: true, ...(ALG === "EdDSA" ? { crv: "Ed25519" } : {}) });
+  signing = pair.privateKey;
+  jwk = await exportJWK(pair.publicKey);
+}
+Object.assign(jwk, { kid, alg: ALG, use: "sig" });
+const now = Math.floor(Date.now() / 1000);
+const token = await new SignJWT({ sub: "bench-user", jti: randomUUID(), sid: randomUUID(), scope: "read write" })
+  .setProtectedHeader({ alg: ALG, kid, typ: "at+jwt" })
+  .setIssuer(ISSUER)
+  .setAudience(AUDIENCE)
+  .setIssuedAt(now)
+  .setExpirationTime(now + 3600)
+  .sign(signing);
+const hmac = ALG === "HS256";
+const origin = { url: "http://127.0.0.1:9", jwks: { keys: hmac ? [] : [jwk] }, issuer: ISSUER, audience: AUDIENCE };
+const vars = hmac ? { WARDEN_HMAC_KEYS: JSON.stringify({ keys: [jwk] }), WARDEN_JWKS: undefined } : {};
+const INSPECTOR = 9300 + Math.floor(Math.random() * 600);
+const worker = await startWorker(origin, vars, { scriptPath: `${BUILD}/index.js`, modulesRoot: BUILD, inspectorPort: INSPECTOR });
+
+async function loop(iterations) {
+  const r = await worker.dispatchFetch("http://bench.test/__warden/bench", {
+    method: "POST",
+    body: JSON.stringify({ token, iterations, mode: MODE }),
+  });
+  const body = await r.json();
+  if (r.status !== 200) throw new Error(`bench route: ${JSON.stringify(body)}`);
+  return body.us_per_op;
+}
+
+/** The Chrome DevTools Protocol on the worker's inspector: one session, one call at a time. */
+async function inspector() {
+  const targets = await (await fetch(`http://127.0.0.1:${INSPECTOR}/json`)).json();
+  if (!targets.length) throw new Error("workerd's inspector lists no isolate");
+  const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.addEventListener("open", resolve, { once: true });
+    ws.addEventListener("error", () => reject(new Error("cannot reach workerd's inspector")), { once: true });
+  });
+  let next = 0;
+  const pending = new Map();
+  ws.addEventListener("message", (event) => {
+    const m = JSON.parse(event.data);
+    if (pending.has(m.id)) {
+      pending.get(m.id)(m);
+      pending.delete(m.id);
+    }
+  });
+  const call = (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      const id = ++next;
+      pending.set(id, (m) => (m.error ? reject(new Error(`${method}: ${m.error.message}`)) : resolve(m.result)));
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  return { call, close: () => ws.close() };
+}
+
+/** Each function's share of the samples: by itself, and with its callees (counted once per stack). */
+function shares(profile) {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
+  const name = (id) => nodes.get(id).callFrame.functionName || "(anonymous)";
+  const self = new Map();
+  const inclusive = new Map();
+  for (const id of profile.samples) {
+    self.set(name(id), (self.get(name(id)) ?? 0) + 1);
+    const seen = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      const n = name(at);
+      if (!seen.has(n)) inclusive.set(n, (inclusive.get(n) ?? 0) + 1);
+      seen.add(n);
+    }
+  }
+  const total = profile.samples.length;
+  const top = (m) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, TOP)
+      .map(([n, c]) => `${((100 * c) / total).toFixed(1).padStart(6)}%  ${n.replace(/::h[0-9a-f]{16}$/, "")}`);
+  return { total, self: top(self), inclusive: top(inclusive) };
+}
+
+try {
+  await loop(Math.ceil(ITERATIONS / 10)); // warm-up (tier-up)
+  const plain = await loop(ITERATIONS);
+  const cdp = await inspector();
+  await cdp.call("Profiler.enable");
+  await cdp.call("Profiler.setSamplingInterval", { interval: 50 });
+  await cdp.call("Profiler.start");
+  const profiled = await loop(ITERATIONS);
+  const { profile } = await cdp.call("Profiler.stop");
+  cdp.close();
+  const s = shares(profile);
+  const { commit, clean } = provenance(ROOT);
+  console.log(`commit ${commit} (${clean}); ${ALG}, ${MODE}, ${ITERATIONS} iterations`);
+  console.log(`${plain.toFixed(2)} µs per operation without the profiler, ${profiled.toFixed(2)} µs with it; ${s.total} samples`);
+  console.log("\nself (the function's own code):");
+  console.log(s.self.join("\n"));
+  console.log("\ninclusive (with what it calls):");
+  console.log(s.inclusive.join("\n"));
+} finally {
+  await worker.dispose();
+}
