@@ -1,10 +1,10 @@
 //! DPoP proof replay detection. Each proof's replay id (SHA-256 of its key's thumbprint and
 //! `jti`) is remembered until the proof would be refused as too old anyway.
 //!
-//! `WARDEN_DPOP_REPLAY=isolate`: in this isolate. Bounded: a table of [`REPLAY_CAPACITY`] slots
-//! (about 640 KB, allocated on the first DPoP request); an id goes into the first slot of its
-//! probe window whose record is dead. When the whole window is live, the proof is refused
-//! (503), never accepted unremembered.
+//! `WARDEN_DPOP_REPLAY=isolate`: in this isolate, in a map of at most [`REPLAY_CAPACITY`] ids
+//! (hex, in the worker's one map type, [`IdMap`]; it grows with use). A new id is refused (503)
+//! only when that many are live — never accepted unremembered; the ids whose proofs are too old
+//! by then are dropped first, in one pass, at most once a second.
 //!
 //! `WARDEN_DPOP_REPLAY=global`: in the Durable Object of the id's shard (`dpop:00` … `dpop:ff`,
 //! [`crate::protocol::proof_object`]), in its SQLite table `dpop_proof`: one synchronous
@@ -14,13 +14,13 @@
 
 use std::cell::RefCell;
 
-use warden_core::ReplayId;
+use warden_core::{hex, ReplayId, UnixTime};
 
-/// Slots of the isolate's table: at the default 60 s + 30 s window and a fraction of it in use,
-/// thousands of DPoP requests per second per isolate.
+use crate::store::IdMap;
+
+/// Live ids one isolate remembers: at the default 60 s + 30 s window, about 180 DPoP requests
+/// per second per isolate, sustained, before a new proof is refused.
 pub const REPLAY_CAPACITY: usize = 16_384;
-/// Slots looked at for one id (from the one its hash names).
-const PROBE: usize = 64;
 
 /// What became of a proof's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,93 +29,86 @@ pub enum Seen {
     First,
     /// Seen before, within its validity window.
     Again,
-    /// Every slot it may take holds a live id: refuse (fail closed).
+    /// [`REPLAY_CAPACITY`] live ids are held: refuse (fail closed).
     Full,
     /// The proof ledger object could not answer: refuse (fail closed).
     Unreachable,
 }
 
+/// The ids an isolate has seen, each with the first second at which its proof is too old.
+#[derive(Debug, Default)]
+struct Table {
+    ids: IdMap,
+    /// No id held dies before this second (the smallest `until` held; `None`: none held), so
+    /// dropping the dead ones before then finds none.
+    first_death: Option<UnixTime>,
+    /// Passes that dropped dead ids (for the test build's stats).
+    sweeps: u64,
+}
+
+impl Table {
+    /// Uses up `id` at `now`, holding at most `capacity` ids.
+    fn use_up(&mut self, id: &ReplayId, now: UnixTime, capacity: usize) -> Seen {
+        let key = hex(&id.id);
+        let held = self.ids.get(&key);
+        if held.is_some_and(|until| until > now) {
+            return Seen::Again;
+        }
+        // A new id (or a dead record of this one, replaced below) needs room.
+        if held.is_none() && self.ids.len() >= capacity {
+            if self.first_death.is_some_and(|first| first <= now) {
+                self.ids.retain(|until| until > now);
+                self.first_death = self.ids.smallest();
+                self.sweeps += 1;
+            }
+            if self.ids.len() >= capacity {
+                return Seen::Full;
+            }
+        }
+        self.ids.insert(key, id.until);
+        self.first_death = Some(self.first_death.map_or(id.until, |f| f.min(id.until)));
+        Seen::First
+    }
+}
+
 thread_local! {
-    static TABLE: RefCell<Vec<([u8; 32], u64)>> = const { RefCell::new(Vec::new()) };
+    static TABLE: RefCell<Table> = RefCell::new(Table::default());
 }
 
 /// Uses up `id` at `now`.
 pub fn consume(id: &ReplayId, now: u64) -> Seen {
-    TABLE.with(|t| use_up(&mut t.borrow_mut(), id, now, REPLAY_CAPACITY))
+    TABLE.with(|t| t.borrow_mut().use_up(id, now, REPLAY_CAPACITY))
 }
 
 /// The isolate table's occupancy at `now` (for `GET /__warden/stats` in the test build).
 #[cfg(any(test, feature = "testing"))]
 pub fn occupancy(now: u64) -> Occupancy {
-    TABLE.with(|t| occupancy_of(&t.borrow(), now))
+    TABLE.with(|t| t.borrow().occupancy(now))
 }
 
 /// How full the isolate's table is.
 #[cfg(any(test, feature = "testing"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Occupancy {
-    /// Slots (0 until the first DPoP request).
-    pub slots: usize,
-    /// Slots holding an id whose proof is not too old yet.
+    /// The most ids it holds ([`REPLAY_CAPACITY`]).
+    pub capacity: usize,
+    /// Ids held (live or not yet dropped).
+    pub held: usize,
+    /// Ids whose proofs are not too old yet.
     pub live: usize,
-    /// The longest run of consecutive live slots (wrapping around): a run of [`PROBE`] refuses
-    /// the ids whose window it covers.
-    pub longest_run: usize,
+    /// Passes that dropped dead ids.
+    pub sweeps: u64,
 }
 
 #[cfg(any(test, feature = "testing"))]
-fn occupancy_of(table: &[([u8; 32], u64)], now: u64) -> Occupancy {
-    let live = |slot: &([u8; 32], u64)| slot.1 > now;
-    let count = table.iter().filter(|s| live(s)).count();
-    let longest_run = if count == table.len() {
-        count
-    } else {
-        // Start after a dead slot, so that a run across the end is counted whole.
-        let dead = table.iter().position(|s| !live(s)).unwrap_or(0);
-        let (mut run, mut longest) = (0, 0);
-        for i in 1..=table.len() {
-            if live(&table[(dead + i) % table.len()]) {
-                run += 1;
-                longest = longest.max(run);
-            } else {
-                run = 0;
-            }
+impl Table {
+    fn occupancy(&self, now: u64) -> Occupancy {
+        Occupancy {
+            capacity: REPLAY_CAPACITY,
+            held: self.ids.len(),
+            live: self.ids.count(|until| until > now),
+            sweeps: self.sweeps,
         }
-        longest
-    };
-    Occupancy {
-        slots: table.len(),
-        live: count,
-        longest_run,
-    }
-}
-
-fn use_up(table: &mut Vec<([u8; 32], u64)>, id: &ReplayId, now: u64, capacity: usize) -> Seen {
-    if table.is_empty() {
-        table.resize(capacity, ([0; 32], 0));
-    }
-    // The id is a SHA-256 output: its first bytes are as good as any hash.
-    let mut start = [0u8; 8];
-    start.copy_from_slice(&id.id[..8]);
-    let start = (u64::from_le_bytes(start) % table.len() as u64) as usize;
-    let mut free = None;
-    for i in 0..PROBE.min(table.len()) {
-        let slot = (start + i) % table.len();
-        let (seen, until) = table[slot];
-        if until > now {
-            if seen == id.id {
-                return Seen::Again;
-            }
-        } else if free.is_none() {
-            free = Some(slot);
-        }
-    }
-    match free {
-        Some(slot) => {
-            table[slot] = (id.id, id.until);
-            Seen::First
-        }
-        None => Seen::Full,
     }
 }
 
@@ -182,6 +175,7 @@ mod io {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
 
     fn id(n: u8, until: u64) -> ReplayId {
         ReplayId { id: [n; 32], until }
@@ -189,88 +183,89 @@ mod tests {
 
     #[test]
     fn once_per_window_and_bounded() {
-        let mut t = Vec::new();
-        assert_eq!(use_up(&mut t, &id(1, 100), 10, 3), Seen::First);
-        assert_eq!(use_up(&mut t, &id(1, 100), 99, 3), Seen::Again);
+        let mut t = Table::default();
+        assert_eq!(t.use_up(&id(1, 100), 10, 3), Seen::First);
+        assert_eq!(t.use_up(&id(1, 100), 99, 3), Seen::Again);
         // After its window the proof is too old anyway; the id may go.
-        assert_eq!(use_up(&mut t, &id(1, 200), 100, 3), Seen::First);
-        assert_eq!(use_up(&mut t, &id(2, 150), 100, 3), Seen::First);
-        assert_eq!(use_up(&mut t, &id(3, 150), 100, 3), Seen::First);
+        assert_eq!(t.use_up(&id(1, 200), 100, 3), Seen::First);
+        assert_eq!(t.use_up(&id(2, 150), 100, 3), Seen::First);
+        assert_eq!(t.use_up(&id(3, 150), 100, 3), Seen::First);
         // Full of live ids: refused, not forgotten.
-        assert_eq!(use_up(&mut t, &id(4, 150), 100, 3), Seen::Full);
-        assert_eq!(use_up(&mut t, &id(2, 150), 120, 3), Seen::Again);
-        assert_eq!(use_up(&mut t, &id(3, 150), 149, 3), Seen::Again);
+        assert_eq!(t.use_up(&id(4, 150), 100, 3), Seen::Full);
+        assert_eq!(t.use_up(&id(2, 150), 120, 3), Seen::Again);
+        assert_eq!(t.use_up(&id(3, 150), 149, 3), Seen::Again);
         // Dead ids make room.
-        assert_eq!(use_up(&mut t, &id(4, 300), 160, 3), Seen::First);
-        assert_eq!(use_up(&mut t, &id(4, 300), 299, 3), Seen::Again);
-        assert_eq!(use_up(&mut t, &id(1, 300), 199, 3), Seen::Again);
+        assert_eq!(t.use_up(&id(4, 300), 160, 3), Seen::First);
+        assert_eq!(t.use_up(&id(4, 300), 299, 3), Seen::Again);
+        assert_eq!(t.use_up(&id(1, 300), 199, 3), Seen::Again);
+        assert_eq!(t.occupancy(199).held, 2);
     }
 
     #[test]
-    fn occupancy_counts_live_slots_and_runs_across_the_end() {
-        let mut t = Vec::new();
+    fn a_dead_record_of_the_same_id_is_replaced_in_a_full_table() {
+        let mut t = Table::default();
+        assert_eq!(t.use_up(&id(1, 50), 0, 2), Seen::First);
+        assert_eq!(t.use_up(&id(2, 500), 0, 2), Seen::First);
+        // Full, and nothing swept: the id's own dead record makes the room.
+        assert_eq!(t.use_up(&id(1, 600), 60, 2), Seen::First);
+        assert_eq!(t.sweeps, 0);
+        assert_eq!(t.use_up(&id(3, 600), 60, 2), Seen::Full);
+    }
+
+    #[test]
+    fn sweeps_only_when_an_id_may_have_died() {
+        let mut t = Table::default();
+        assert_eq!(t.use_up(&id(1, 100), 0, 2), Seen::First);
+        assert_eq!(t.use_up(&id(2, 90), 0, 2), Seen::First);
+        // Nothing dies before 90: a full table is refused without a pass over it.
+        for now in [0, 50, 89] {
+            assert_eq!(t.use_up(&id(3, 200), now, 2), Seen::Full);
+        }
+        assert_eq!(t.sweeps, 0);
+        // At 90 the id 2 died: one pass, then room.
+        assert_eq!(t.use_up(&id(3, 200), 90, 2), Seen::First);
+        assert_eq!(t.sweeps, 1);
+        // Full again; the first death is now 100: no pass before it, one at it.
+        assert_eq!(t.use_up(&id(4, 200), 99, 2), Seen::Full);
+        assert_eq!(t.sweeps, 1);
+        assert_eq!(t.use_up(&id(4, 200), 100, 2), Seen::First);
+        assert_eq!(t.sweeps, 2);
+        // Both live until 200: full, and the pass at 150 would find nothing, so none runs.
+        assert_eq!(t.use_up(&id(5, 300), 150, 2), Seen::Full);
+        assert_eq!(t.sweeps, 2);
+        // An id dying earlier than any held lowers the first death.
+        let mut t = Table::default();
+        assert_eq!(t.use_up(&id(1, 100), 0, 2), Seen::First);
+        assert_eq!(t.use_up(&id(2, 40), 0, 2), Seen::First);
+        assert_eq!(t.use_up(&id(3, 100), 40, 2), Seen::First);
+    }
+
+    /// The isolate table takes every new id until it holds [`REPLAY_CAPACITY`] live ones (ids
+    /// spread as SHA-256 spreads them), and refuses the next: the capacity is what it says.
+    #[test]
+    fn a_table_takes_capacity_ids_then_refuses() {
+        let mut t = Table::default();
+        let spread = |i: u32, until| ReplayId {
+            id: Sha256::digest(i.to_be_bytes()).into(),
+            until,
+        };
+        for i in 0..REPLAY_CAPACITY as u32 {
+            assert_eq!(
+                t.use_up(&spread(i, 1_000), 10, REPLAY_CAPACITY),
+                Seen::First,
+                "{i}"
+            );
+        }
+        let o = t.occupancy(10);
+        assert_eq!((o.held, o.live), (REPLAY_CAPACITY, REPLAY_CAPACITY));
+        let next = spread(REPLAY_CAPACITY as u32, 1_000);
+        assert_eq!(t.use_up(&next, 10, REPLAY_CAPACITY), Seen::Full);
         assert_eq!(
-            occupancy_of(&t, 0),
-            Occupancy {
-                slots: 0,
-                live: 0,
-                longest_run: 0
-            }
+            t.use_up(&spread(7, 1_000), 999, REPLAY_CAPACITY),
+            Seen::Again
         );
-        t.resize(8, ([0; 32], 0));
-        for (slot, until) in [(0, 50), (1, 50), (3, 50), (6, 50), (7, 5)] {
-            t[slot].1 = until;
-        }
-        // 6, 7, 0, 1 wrap around: a run of 4 while slot 7 is live; once it died,
-        // the longest is 0, 1.
-        assert_eq!(occupancy_of(&t, 4).live, 5);
-        assert_eq!(occupancy_of(&t, 4).longest_run, 4);
-        assert_eq!(occupancy_of(&t, 5).live, 4);
-        assert_eq!(occupancy_of(&t, 5).longest_run, 2);
-        assert_eq!(occupancy_of(&t, 50).longest_run, 0);
-        for s in &mut t {
-            s.1 = 60;
-        }
-        assert_eq!(occupancy_of(&t, 50).longest_run, 8);
-    }
-
-    #[test]
-    fn an_id_is_found_past_a_slot_that_died() {
-        let mut t = Vec::new();
-        // Two ids with the same start slot: the second goes one further.
-        let a = ReplayId {
-            id: [0; 32],
-            until: 50,
-        };
-        let mut b = ReplayId {
-            id: [0; 32],
-            until: 500,
-        };
-        b.id[31] = 1;
-        assert_eq!(use_up(&mut t, &a, 0, 8), Seen::First);
-        assert_eq!(use_up(&mut t, &b, 0, 8), Seen::First);
-        // `a` died; `b` must still be found behind its slot.
-        assert_eq!(use_up(&mut t, &b, 100, 8), Seen::Again);
-    }
-}
-
-#[cfg(test)]
-mod load {
-    use super::*;
-    use sha2::{Digest, Sha256};
-
-    #[test]
-    fn half_full_table_takes_every_new_id() {
-        let mut t = Vec::new();
-        for i in 0u32..(REPLAY_CAPACITY as u32 / 2) {
-            let id = ReplayId {
-                id: Sha256::digest(i.to_be_bytes()).into(),
-                until: 1_000,
-            };
-            assert_eq!(use_up(&mut t, &id, 10, REPLAY_CAPACITY), Seen::First, "{i}");
-        }
-        let o = occupancy_of(&t, 10);
-        assert_eq!(o.live, REPLAY_CAPACITY / 2);
-        assert!(o.longest_run < PROBE, "{o:?}");
+        // Once they are too old, all of them go in one pass.
+        assert_eq!(t.use_up(&next, 1_000, REPLAY_CAPACITY), Seen::First);
+        assert_eq!((t.occupancy(1_000).held, t.sweeps), (1, 1));
     }
 }

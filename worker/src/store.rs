@@ -195,6 +195,21 @@ impl IdMap {
         self.0.len()
     }
 
+    /// The smallest number held.
+    pub fn smallest(&self) -> Option<u64> {
+        self.0.values().filter_map(Value::as_u64).min()
+    }
+
+    /// How many ids have a number that passes `test`.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn count(&self, test: impl Fn(u64) -> bool) -> usize {
+        self.0
+            .values()
+            .filter_map(Value::as_u64)
+            .filter(|n| test(*n))
+            .count()
+    }
+
     /// Whether it holds none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -58,7 +58,7 @@ pub(crate) async fn route(
             Response::from_json(&json!({
                 "verified_cache": {"hits": cache.hits, "misses": cache.misses, "entries": cache.entries},
                 "jwks": jwks,
-                "dpop_replay": {"slots": replay.slots, "live": replay.live, "longest_run": replay.longest_run},
+                "dpop_replay": {"capacity": replay.capacity, "held": replay.held, "live": replay.live, "sweeps": replay.sweeps},
             }))
         }
         #[cfg(feature = "bench")]
