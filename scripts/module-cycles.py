@@ -4,9 +4,10 @@
     python3 scripts/module-cycles.py [SRC_DIR ...]   (default: the core, the worker, the npm package)
 
 Each top-level module of a crate (`src/foo.rs` or `src/foo/`) is a node; `foo` depends on `bar`
-when a file of `foo` names `crate::bar` (in a `use`, a `use crate::{bar, ...}` group, or a
-path). Prints every group of modules that reach each other, then a summary line; exits 1 when
-there is any (`make lint` runs it).
+when a file of `foo` names `crate::bar` anywhere — in a `use`, a `use crate::{bar, ...}` group, a
+path or a doc comment's link — outside its `#[cfg(test)] mod` blocks (test-only imports are not
+the architecture). Prints every group of modules that reach each other, then a summary line;
+exits 1 when there is any (`make lint` runs it).
 """
 import os
 import re
@@ -30,12 +31,30 @@ def top_modules(src):
     return found
 
 
+TEST_MODULE = re.compile(r"#\[cfg\(test\)\]\s*mod\s+\w+\s*\{")
+
+
+def without_test_modules(text):
+    """`text` without its `#[cfg(test)] mod name { ... }` blocks (braces counted)."""
+    kept, at = [], 0
+    for m in TEST_MODULE.finditer(text):
+        if m.start() < at:
+            continue
+        kept.append(text[at : m.start()])
+        depth, at = 1, m.end()
+        while at < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[at], 0)
+            at += 1
+    kept.append(text[at:])
+    return "".join(kept)
+
+
 def edges(modules):
     graph = {m: set() for m in modules}
     for module, files in modules.items():
         for path in files:
             with open(path, encoding="utf-8") as f:
-                text = re.sub(r"//[^\n]*", "", f.read())
+                text = without_test_modules(f.read())
             named = set(PATH.findall(text))
             for group in GROUP.findall(text):
                 named |= {item.strip().split("::")[0] for item in group.split(",")}

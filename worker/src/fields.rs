@@ -21,7 +21,7 @@ macro_rules! obj {
 pub(crate) use obj;
 
 /// `fields!{"key": value, ...}`: the array of `(key, Field)` pairs [`obj!`] makes its object of
-/// (and [`crate::audit::audit`] its line of).
+/// (and the audit module's `audit` its line of).
 macro_rules! fields {
     ($($key:literal : $value:expr),* $(,)?) => {
         [$(($key, $crate::fields::ToField::field(&$value))),*]

@@ -63,7 +63,7 @@ pub enum Outcome {
     /// The admin API or an event receiver: handed to the workers-rs fetch handler, which reads
     /// the request's body ([`admin_only`]).
     Admin,
-    /// On to the origin (the entry module carries it out: [`crate::edge::warden_decide`]).
+    /// On to the origin (the entry module carries it out: `edge::warden_decide`).
     Forward(Upstream),
     /// This answer, already audited.
     Answer(Response),

@@ -42,7 +42,7 @@ pub fn proof_object(replay: &ReplayId) -> String {
     format!("dpop:{:02x}", replay.shard(PROOF_SHARDS))
 }
 
-/// The revocation log object (`WARDEN_REVOCATION_FILTER=on`, [`crate::revlog`]): one per
+/// The revocation log object (`WARDEN_REVOCATION_FILTER=on`, `revlog.rs`): one per
 /// namespace; every writer of a revocation records it here before writing it to KV, and the
 /// object publishes the revocation filter built from what it holds.
 pub const LOG_OBJECT: &str = "revlog";

@@ -24,7 +24,7 @@ use crate::fields::obj;
 pub const KV_BINDING: &str = "WARDEN_KV";
 /// The request path's name for the `sid` record's lifetime.
 pub use warden_core::session_expiration;
-/// The published revocation filter's KV key (written by the log object, [`crate::revlog`]).
+/// The published revocation filter's KV key (written by the log object, `revlog.rs`).
 pub const FILTER_KEY: &str = "rvf:filter";
 /// The published delta's KV key.
 pub const DELTA_KEY: &str = "rvf:delta";
@@ -422,7 +422,7 @@ pub struct Reads {
 }
 
 /// What an isolate holds of the published revocation filter (`WARDEN_REVOCATION_FILTER=on`,
-/// [`crate::revlog`]): read once per interval — the small delta, and the filter itself only
+/// `revlog.rs`): read once per interval — the small delta, and the filter itself only
 /// when the delta names another one.
 #[derive(Default)]
 pub struct FilterState {

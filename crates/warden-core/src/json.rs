@@ -1,6 +1,6 @@
 //! JSON objects with duplicate keys refused at every depth (RFC 7515 §5.2, RFC 7519 §4): the
 //! refusals, and (feature `json`) whole objects as serde_json values. Token headers and claims
-//! are read by `crate::reader`, which accepts and refuses exactly as [`parse_object`] does.
+//! are read by the reader (`reader/mod.rs`), which accepts and refuses exactly as [`parse_object`] does.
 
 use core::fmt;
 
