@@ -30,6 +30,7 @@ pub mod sessions;
 pub mod ssf;
 pub mod store;
 pub mod subject;
+pub mod upstream;
 pub mod verify;
 
 #[cfg(target_arch = "wasm32")]

@@ -22,10 +22,11 @@ use crate::oauth;
 use crate::pat;
 use crate::refresh::{self, Answer, SessionCall};
 use crate::replay::{self, Seen};
-use crate::respond::{refusal_response, refuse, with_cookies, Upstream};
+use crate::respond::{refusal_response, refuse, with_cookies};
 use crate::runtime::unix_now;
 use crate::ssf;
 use crate::store::{self, Entry, Kind};
+use crate::upstream::Upstream;
 use crate::verify;
 
 /// A request the entry module handed to the workers-rs fetch handler: the admin API or an event
