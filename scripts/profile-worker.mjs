@@ -1,11 +1,16 @@
-// `make profile-worker`: where the worker's per-request decision spends its time. The bench
-// route's loop (`POST /__warden/bench`, worker/src/bench.rs: `protect::decide` and the forwarding
-// plan, for a cached hit or an uncached token) runs in workerd (Miniflare) under V8's sampling
-// profiler, reached through workerd's inspector on a loopback port; prints each function's share
-// of the samples, by itself ("self") and with what it calls ("inclusive").
+// `make profile-worker`: where the worker spends its time, under V8's sampling profiler in
+// workerd (Miniflare), reached through workerd's inspector on a loopback port; prints each
+// function's share of the samples, by itself ("self") and with what it calls ("inclusive").
+//   --mode cached | uncached: the bench route's loop (`POST /__warden/bench`, worker/src/bench.rs:
+//     `protect::decide` and the forwarding plan, for a cached hit or an uncached token), nothing
+//     else; --alg picks the token's algorithm.
+//   --mode requests: whole requests, one at a time, each with a fresh ES256 token from the demo
+//     origin (tests/origin/server.mjs, on loopback, in this process), through the entry module,
+//     the decision, the fetch to the origin and the answer: the glue too. V8's "(idle)" samples
+//     (waiting for the origin) are left out of the shares.
 //
-//   node --experimental-websocket scripts/profile-worker.mjs [--mode cached|uncached] [--alg HS256|ES256|RS256|EdDSA]
-//                                        [--iterations N] [--top N]
+//   node --experimental-websocket scripts/profile-worker.mjs [--mode cached|uncached|requests]
+//                                        [--alg HS256|ES256|RS256|EdDSA] [--iterations N] [--top N]
 // (Node 20 has its WebSocket client behind that flag; Node 22 and later without it.)
 //
 // Needs build-profile/: the bench build with its function names kept (`make profile-worker`
@@ -16,6 +21,7 @@ import { existsSync } from "node:fs";
 import { randomBytes, randomUUID } from "node:crypto";
 import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import { ROOT, startWorker } from "../tests/helpers/miniflare.mjs";
+import { startOrigin } from "../tests/origin/server.mjs";
 import { provenance } from "./lib/provenance.mjs";
 
 const arg = (name, fallback) => {
@@ -24,7 +30,7 @@ const arg = (name, fallback) => {
 };
 const MODE = arg("--mode", "cached");
 const ALG = arg("--alg", "HS256");
-const ITERATIONS = Number(arg("--iterations", MODE === "cached" ? 200000 : 20000));
+const ITERATIONS = Number(arg("--iterations", { cached: 200000, uncached: 20000, requests: 3000 }[MODE] ?? 0));
 const TOP = Number(arg("--top", 30));
 const BUILD = `${ROOT}/build-profile`;
 const ISSUER = "https://issuer.bench.test";
@@ -37,7 +43,7 @@ if (typeof WebSocket !== "function") {
   console.error("no WebSocket client: run with `node --experimental-websocket` (Node 20) or Node 22+");
   process.exit(1);
 }
-if (!["cached", "uncached"].includes(MODE)) throw new Error(`--mode cached|uncached, not ${MODE}`);
+if (!["cached", "uncached", "requests"].includes(MODE)) throw new Error(`--mode cached|uncached|requests, not ${MODE}`);
 
 // One key and one token, as scripts/bench-worker.mjs makes them.
 const kid = `profile-${ALG.toLowerCase()}`;
@@ -60,12 +66,27 @@ const token = await new SignJWT({ sub: "bench-user", jti: randomUUID(), sid: ran
   .setExpirationTime(now + 3600)
   .sign(signing);
 const hmac = ALG === "HS256";
-const origin = { url: "http://127.0.0.1:9", jwks: { keys: hmac ? [] : [jwk] }, issuer: ISSUER, audience: AUDIENCE };
-const vars = hmac ? { WARDEN_HMAC_KEYS: JSON.stringify({ keys: [jwk] }), WARDEN_JWKS: undefined } : {};
+const demo = MODE === "requests" ? await startOrigin({ port: 0 }) : null;
+const origin = demo ?? { url: "http://127.0.0.1:9", jwks: { keys: hmac ? [] : [jwk] }, issuer: ISSUER, audience: AUDIENCE };
+const vars = hmac && !demo ? { WARDEN_HMAC_KEYS: JSON.stringify({ keys: [jwk] }), WARDEN_JWKS: undefined } : {};
 const INSPECTOR = 9300 + Math.floor(Math.random() * 600);
 const worker = await startWorker(origin, vars, { scriptPath: `${BUILD}/index.js`, modulesRoot: BUILD, inspectorPort: INSPECTOR });
 
+/** `iterations` requests, one at a time, each with a fresh token (signed beforehand). */
+async function requests(iterations) {
+  const tokens = [];
+  for (let i = 0; i < iterations; i++) tokens.push(await demo.issue({ sub: `user-${i}` }));
+  const t0 = performance.now();
+  for (const [i, t] of tokens.entries()) {
+    const r = await worker.dispatchFetch(`https://api.example.com/orders?i=${i}`, { headers: { authorization: `Bearer ${t}` } });
+    if (r.status !== 200) throw new Error(`request ${i}: ${r.status} ${await r.text()}`);
+    await r.arrayBuffer();
+  }
+  return ((performance.now() - t0) * 1000) / iterations;
+}
+
 async function loop(iterations) {
+  if (demo) return requests(iterations);
   const r = await worker.dispatchFetch("http://bench.test/__warden/bench", {
     method: "POST",
     body: JSON.stringify({ token, iterations, mode: MODE }),
@@ -110,7 +131,8 @@ function shares(profile) {
   const name = (id) => nodes.get(id).callFrame.functionName || "(anonymous)";
   const self = new Map();
   const inclusive = new Map();
-  for (const id of profile.samples) {
+  const busy = profile.samples.filter((id) => name(id) !== "(idle)");
+  for (const id of busy) {
     self.set(name(id), (self.get(name(id)) ?? 0) + 1);
     const seen = new Set();
     for (let at = id; at !== undefined; at = parent.get(at)) {
@@ -119,7 +141,7 @@ function shares(profile) {
       seen.add(n);
     }
   }
-  const total = profile.samples.length;
+  const total = busy.length;
   const top = (m) =>
     [...m]
       .sort((a, b) => b[1] - a[1])
@@ -140,12 +162,15 @@ try {
   cdp.close();
   const s = shares(profile);
   const { commit, clean } = provenance(ROOT);
-  console.log(`commit ${commit} (${clean}); ${ALG}, ${MODE}, ${ITERATIONS} iterations`);
-  console.log(`${plain.toFixed(2)} µs per operation without the profiler, ${profiled.toFixed(2)} µs with it; ${s.total} samples`);
+  const what = demo ? "ES256 tokens from the demo origin, one request each" : ALG;
+  console.log(`commit ${commit} (${clean}); ${what}, ${MODE}, ${ITERATIONS} iterations`);
+  const per = demo ? "request (wall time)" : "operation";
+  console.log(`${plain.toFixed(2)} µs per ${per} without the profiler, ${profiled.toFixed(2)} µs with it; ${s.total} samples (idle left out)`);
   console.log("\nself (the function's own code):");
   console.log(s.self.join("\n"));
   console.log("\ninclusive (with what it calls):");
   console.log(s.inclusive.join("\n"));
 } finally {
   await worker.dispose();
+  await demo?.close();
 }
