@@ -8,23 +8,20 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
 import { SignJWT, generateKeyPair, exportJWK, calculateJwkThumbprint } from "jose";
 import { startOrigin } from "./origin/server.mjs";
-import { startWorker, ROOT } from "./helpers/miniflare.mjs";
+import { startTestBuild } from "./helpers/miniflare.mjs";
 import { assertDenied } from "./helpers/warden.mjs";
 
 const URL_ = "https://api.example.com/orders";
-const BENCH = `${ROOT}/build-bench`;
 const PROOFS = 14000;
 const CAPACITY = 16384;
 const CONCURRENCY = 8;
 let origin, w;
 
 before(async () => {
-  assert.ok(existsSync(`${BENCH}/index.js`), "build-bench/ is missing: run scripts/bench-worker.sh --build-only");
   origin = await startOrigin({ port: 0 });
-  w = await startWorker(origin, { WARDEN_DPOP_REPLAY: "isolate" }, { scriptPath: `${BENCH}/index.js`, modulesRoot: BENCH });
+  w = await startTestBuild(origin, { WARDEN_DPOP_REPLAY: "isolate" });
 });
 after(async () => {
   await w?.dispose();

@@ -7,16 +7,15 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SignJWT } from "jose";
 import { startOrigin } from "./origin/server.mjs";
-import { startWorker, bearer, ADMIN_TOKEN, ROOT } from "./helpers/miniflare.mjs";
+import { startWorker, startTestBuild, bearer, ADMIN_TOKEN } from "./helpers/miniflare.mjs";
 
 const URL_ = "http://warden.test";
 const JWKS_PATH = "/.well-known/jwks.json";
-const BENCH = `${ROOT}/build-bench`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const nowS = () => Math.floor(Date.now() / 1000);
 
@@ -39,8 +38,7 @@ async function urlWorker(o, vars = {}, extra = {}) {
 
 /** The test build (build-bench/), for the routes that expose internal counters. */
 async function testBuildWorker(o, vars = {}) {
-  assert.ok(existsSync(`${BENCH}/index.js`), "build-bench/ is missing: run scripts/bench-worker.sh --build-only");
-  const w = await startWorker(o, vars, { scriptPath: `${BENCH}/index.js`, modulesRoot: BENCH });
+  const w = await startTestBuild(o, vars);
   workers.push(w);
   return w;
 }

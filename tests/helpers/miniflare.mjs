@@ -52,6 +52,17 @@ export async function startWorker(origin, vars = {}, extra = {}) {
   return mf;
 }
 
+/**
+ * Starts the test build (build-bench/, from `scripts/bench-worker.sh --build-only`: the worker
+ * with the test-only `/__warden/` routes that expose internal counters) with bindings for
+ * `origin`; fails loudly when it was not built.
+ */
+export async function startTestBuild(origin, vars = {}) {
+  const dir = `${ROOT}/build-bench`;
+  if (!existsSync(`${dir}/index.js`)) throw new Error("build-bench/ is missing: run scripts/bench-worker.sh --build-only");
+  return startWorker(origin, vars, { scriptPath: `${dir}/index.js`, modulesRoot: dir });
+}
+
 /** `fetch` through the worker with a bearer token. */
 export function bearer(token, init = {}) {
   return { ...init, headers: { ...(init.headers ?? {}), authorization: `Bearer ${token}` } };
