@@ -11,13 +11,12 @@
 // Targets (reported, not asserted): uncached <= 1.0x jose for every algorithm, <= 0.3x for
 // HS256, a cached hit <= 5 us.
 import { provenance } from "./lib/provenance.mjs";
+import { AUDIENCE, ISSUER, benchToken } from "./lib/bench-token.mjs";
 import { writeSection } from "./lib/sections.mjs";
 import { Miniflare } from "miniflare";
 import { build } from "esbuild";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
-import { randomBytes, randomUUID } from "node:crypto";
-import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import { ROOT, startWorker } from "../tests/helpers/miniflare.mjs";
 
 const pkg = (name) => JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), "utf8")).version;
@@ -37,38 +36,12 @@ const WRITE = process.argv.includes("--write");
 const LOAD_BEFORE = loadavg();
 if (ITERATIONS < 10000) console.warn(`note: ${ITERATIONS} iterations; 10000 or more give 0.1 us resolution`);
 
-const ISSUER = "https://issuer.bench.test";
-const AUDIENCE = "bench-api";
 const BENCH = `${ROOT}/build-bench`;
 if (!existsSync(`${BENCH}/index.js`)) {
   console.error("build-bench/ is missing: run scripts/bench-worker.sh (it builds the bench variant)");
   process.exit(1);
 }
 
-/** One key and one token per algorithm, signed in Node with jose. */
-async function material(alg) {
-  const kid = `bench-${alg.toLowerCase()}`;
-  let signing, publicJwk;
-  if (alg.startsWith("HS")) {
-    const secret = randomBytes(32);
-    signing = secret;
-    publicJwk = { kty: "oct", k: secret.toString("base64url") };
-  } else {
-    const pair = await generateKeyPair(alg, { extractable: true, ...(alg === "EdDSA" ? { crv: "Ed25519" } : {}) });
-    signing = pair.privateKey;
-    publicJwk = await exportJWK(pair.publicKey);
-  }
-  const jwk = { ...publicJwk, kid, alg, use: "sig" };
-  const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ sub: "bench-user", jti: randomUUID(), sid: randomUUID(), scope: "read write" })
-    .setProtectedHeader({ alg, kid, typ: "at+jwt" })
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .sign(signing);
-  return { alg, jwk, token };
-}
 
 async function joseWorker() {
   mkdirSync(BENCH, { recursive: true });
@@ -96,7 +69,7 @@ async function call(mf, path, body) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const sets = await Promise.all(ALGS.map(material));
+const sets = await Promise.all(ALGS.map((alg) => benchToken(alg)));
 const jwks = { keys: sets.filter((s) => !s.alg.startsWith("HS")).map((s) => s.jwk) };
 const hmac = { keys: sets.filter((s) => s.alg.startsWith("HS")).map((s) => s.jwk) };
 const fakeOrigin = { url: "http://127.0.0.1:9", jwks, issuer: ISSUER, audience: AUDIENCE };

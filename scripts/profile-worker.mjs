@@ -18,11 +18,10 @@
 // the loop down; the time per operation without it is printed first. Shares, not times, are the
 // result: they say which step to make cheaper; `make bench-worker` measures the outcome.
 import { existsSync } from "node:fs";
-import { randomBytes, randomUUID } from "node:crypto";
-import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import { ROOT, startWorker } from "../tests/helpers/miniflare.mjs";
 import { startOrigin } from "../tests/origin/server.mjs";
 import { provenance } from "./lib/provenance.mjs";
+import { AUDIENCE, ISSUER, benchToken } from "./lib/bench-token.mjs";
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -33,8 +32,6 @@ const ALG = arg("--alg", "HS256");
 const ITERATIONS = Number(arg("--iterations", { cached: 200000, uncached: 20000, requests: 3000 }[MODE] ?? 0));
 const TOP = Number(arg("--top", 30));
 const BUILD = `${ROOT}/build-profile`;
-const ISSUER = "https://issuer.bench.test";
-const AUDIENCE = "bench-api";
 if (!existsSync(`${BUILD}/index.js`)) {
   console.error("build-profile/ is missing: run `make profile-worker` (it builds it)");
   process.exit(1);
@@ -45,26 +42,7 @@ if (typeof WebSocket !== "function") {
 }
 if (!["cached", "uncached", "requests"].includes(MODE)) throw new Error(`--mode cached|uncached|requests, not ${MODE}`);
 
-// One key and one token, as scripts/bench-worker.mjs makes them.
-const kid = `profile-${ALG.toLowerCase()}`;
-let signing, jwk;
-if (ALG === "HS256") {
-  signing = randomBytes(32);
-  jwk = { kty: "oct", k: signing.toString("base64url") };
-} else {
-  const pair = await generateKeyPair(ALG, { extractable: true, ...(ALG === "EdDSA" ? { crv: "Ed25519" } : {}) });
-  signing = pair.privateKey;
-  jwk = await exportJWK(pair.publicKey);
-}
-Object.assign(jwk, { kid, alg: ALG, use: "sig" });
-const now = Math.floor(Date.now() / 1000);
-const token = await new SignJWT({ sub: "bench-user", jti: randomUUID(), sid: randomUUID(), scope: "read write" })
-  .setProtectedHeader({ alg: ALG, kid, typ: "at+jwt" })
-  .setIssuer(ISSUER)
-  .setAudience(AUDIENCE)
-  .setIssuedAt(now)
-  .setExpirationTime(now + 3600)
-  .sign(signing);
+const { jwk, token } = await benchToken(ALG, "profile");
 const hmac = ALG === "HS256";
 const demo = MODE === "requests" ? await startOrigin({ port: 0 }) : null;
 const origin = demo ?? { url: "http://127.0.0.1:9", jwks: { keys: hmac ? [] : [jwk] }, issuer: ISSUER, audience: AUDIENCE };
