@@ -41,6 +41,7 @@ lint:
 	@echo "==> cargo clippy (all targets, all features)"
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
 	cargo clippy -p warden-worker -p warden-wasm --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p warden-core --features jwt --lib --tests --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p warden-worker --target wasm32-unknown-unknown --features bench -- -D warnings
 	cargo clippy -p warden-wasm --no-default-features --all-targets --target wasm32-unknown-unknown -- -D warnings
 

@@ -1,6 +1,5 @@
 //! The gate's rules, natively: admission, JWT and PAT decisions, refresh outcomes.
 
-use alloc::borrow::ToOwned;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
@@ -471,6 +470,8 @@ fn pats_and_subject_cutoffs() {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod properties {
+    use alloc::borrow::ToOwned;
+
     use super::*;
     use proptest::prelude::*;
     use proptest::strategy::ValueTree;
