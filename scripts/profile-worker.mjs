@@ -8,8 +8,10 @@
 //     origin (tests/origin/server.mjs, on loopback, in this process), through the entry module,
 //     the decision, the fetch to the origin and the answer: the glue too. V8's "(idle)" samples
 //     (waiting for the origin) are left out of the shares.
+//   --mode repeat: the same, with one token and one URL for every request (the entry module's
+//     replayed answers within a second, the verified-token cache once a second).
 //
-//   node --experimental-websocket scripts/profile-worker.mjs [--mode cached|uncached|requests]
+//   node --experimental-websocket scripts/profile-worker.mjs [--mode cached|uncached|requests|repeat]
 //                                        [--alg HS256|ES256|RS256|EdDSA] [--iterations N] [--top N]
 // (Node 20 has its WebSocket client behind that flag; Node 22 and later without it.)
 //
@@ -29,7 +31,7 @@ const arg = (name, fallback) => {
 };
 const MODE = arg("--mode", "cached");
 const ALG = arg("--alg", "HS256");
-const ITERATIONS = Number(arg("--iterations", { cached: 200000, uncached: 20000, requests: 3000 }[MODE] ?? 0));
+const ITERATIONS = Number(arg("--iterations", { cached: 200000, uncached: 20000, requests: 3000, repeat: 3000 }[MODE] ?? 0));
 const TOP = Number(arg("--top", 30));
 const BUILD = `${ROOT}/build-profile`;
 if (!existsSync(`${BUILD}/index.js`)) {
@@ -40,23 +42,27 @@ if (typeof WebSocket !== "function") {
   console.error("no WebSocket client: run with `node --experimental-websocket` (Node 20) or Node 22+");
   process.exit(1);
 }
-if (!["cached", "uncached", "requests"].includes(MODE)) throw new Error(`--mode cached|uncached|requests, not ${MODE}`);
+const WHOLE = MODE === "requests" || MODE === "repeat";
+if (!["cached", "uncached", ...(WHOLE ? [MODE] : [])].includes(MODE)) {
+  throw new Error(`--mode cached|uncached|requests|repeat, not ${MODE}`);
+}
 
 const { jwk, token } = await benchToken(ALG, "profile");
 const hmac = ALG === "HS256";
-const demo = MODE === "requests" ? await startOrigin({ port: 0 }) : null;
+const demo = WHOLE ? await startOrigin({ port: 0 }) : null;
 const origin = demo ?? { url: "http://127.0.0.1:9", jwks: { keys: hmac ? [] : [jwk] }, issuer: ISSUER, audience: AUDIENCE };
 const vars = hmac && !demo ? { WARDEN_HMAC_KEYS: JSON.stringify({ keys: [jwk] }), WARDEN_JWKS: undefined } : {};
 const INSPECTOR = 9300 + Math.floor(Math.random() * 600);
 const worker = await startWorker(origin, vars, { scriptPath: `${BUILD}/index.js`, modulesRoot: BUILD, inspectorPort: INSPECTOR });
 
-/** `iterations` requests, one at a time, each with a fresh token (signed beforehand). */
+/** `iterations` requests, one at a time, each with a fresh token (signed beforehand), or all with one (`repeat`). */
 async function requests(iterations) {
   const tokens = [];
-  for (let i = 0; i < iterations; i++) tokens.push(await demo.issue({ sub: `user-${i}` }));
+  const one = MODE === "repeat" ? await demo.issue({ sub: "user-repeat" }) : null;
+  for (let i = 0; i < iterations; i++) tokens.push(one ?? (await demo.issue({ sub: `user-${i}` })));
   const t0 = performance.now();
   for (const [i, t] of tokens.entries()) {
-    const r = await worker.dispatchFetch(`https://api.example.com/orders?i=${i}`, { headers: { authorization: `Bearer ${t}` } });
+    const r = await worker.dispatchFetch(`https://api.example.com/orders${one ? "" : `?i=${i}`}`, { headers: { authorization: `Bearer ${t}` } });
     if (r.status !== 200) throw new Error(`request ${i}: ${r.status} ${await r.text()}`);
     await r.arrayBuffer();
   }

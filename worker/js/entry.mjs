@@ -31,6 +31,17 @@ const replays = new Map();
 let replaySecond = -1;
 let replayEpoch = -1;
 
+/**
+ * The SHA-256 fingerprint (hex) of the client certificate the zone verified (RFC 8705
+ * mTLS-bound tokens), or null. `decide` asks for it only for a token bound to a certificate:
+ * reading `request.cf` cost a repeated request about as much CPU in the isolate as its fetch
+ * (`make profile-worker PROFILE_ARGS="--mode repeat"`).
+ */
+function clientCert(request) {
+  const tls = request.cf?.tlsClientAuth;
+  return tls?.certVerified === "SUCCESS" && typeof tls.certFingerprintSHA256 === "string" ? tls.certFingerprintSHA256 : null;
+}
+
 /** The workers-rs handlers, constructed as workerd would (its hooks reinitialise the module after a panic). */
 function workersRs(env, ctx) {
   return new WardenRs(ctx, env);
@@ -46,15 +57,12 @@ async function handle(request, env, ctx) {
   const names = [...headers.keys()].join(" ");
   // Repeated headers are joined with ", ": a compact JWS has no comma, so two DPoP headers show.
   const dpop = headers.get("dpop");
-  // A client certificate the zone verified (RFC 8705 mTLS-bound tokens).
-  const tls = request.cf?.tlsClientAuth;
-  const clientCert =
-    tls?.certVerified === "SUCCESS" && typeof tls.certFingerprintSHA256 === "string" ? tls.certFingerprintSHA256 : null;
   // Every fact passed to `decide`, none with a line break, absent ones told apart from present
-  // ones: one spelling per request. (A DPoP or mTLS decision is never replayable anyway.)
+  // ones: one spelling per request. (A DPoP decision is never replayable anyway; nor is one that
+  // read the client certificate, the only decisions that depend on it: not in the key.)
   const key = `${method}\n${url}\n${authorization === null ? "-" : `+${authorization}`}\n${
     cookie === null ? "-" : `+${cookie}`
-  }\n${preflight ? 1 : 0}\n${names}\n${dpop === null ? "-" : `+${dpop}`}\n${clientCert === null ? "-" : `+${clientCert}`}`;
+  }\n${preflight ? 1 : 0}\n${names}\n${dpop === null ? "-" : `+${dpop}`}`;
   let plan;
   try {
     const second = Math.floor(Date.now() / 1000);
@@ -66,7 +74,7 @@ async function handle(request, env, ctx) {
     }
     plan = replays.get(key);
     if (plan === undefined) {
-      plan = decide(env, ctx, method, url, authorization, cookie, preflight, names, dpop, clientCert);
+      plan = decide(env, ctx, method, url, authorization, cookie, preflight, names, dpop, () => clientCert(request));
       // A Promise only when the decision needs I/O (a new token, a KV read, a refresh).
       if (typeof plan?.then === "function") plan = await plan;
       else if (

@@ -49,7 +49,7 @@ async fn allow(
         cors_request_method: false,
         ..RequestFacts::default()
     };
-    match protect::decide(&facts, env, config, ctx, now).await {
+    match protect::decide(&facts, env, config, ctx, &|| None, now).await {
         Ok(Outcome::Forward(up)) => {
             std::hint::black_box(up.plan(config, "/bench", None, "accept authorization host"));
             Ok(())

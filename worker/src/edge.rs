@@ -48,7 +48,9 @@ fn configured(env: &Env) -> std::result::Result<std::rc::Rc<Config>, Result<Resp
 /// then name and value line pairs of headers to add to the origin's answer (`Set-Cookie` after
 /// a refresh, `DPoP-Nonce`). `header_names`: the request's header names, space-separated (as
 /// `Headers.keys()` gives them). `dpop`: the `DPoP` header (repeated ones joined by `, `);
-/// `client_cert`: the SHA-256 fingerprint (hex) of a client certificate the zone verified.
+/// `client_cert`: a function that returns the SHA-256 fingerprint (hex) of the client
+/// certificate the zone verified, or `null`; called only for a token bound to a certificate
+/// (reading `request.cf` is costly: [`protect::ClientCert`]).
 ///
 /// Answered synchronously when no I/O is needed (a cached token, a fresh revocation snapshot:
 /// most requests); otherwise a `Promise` of the same.
@@ -58,7 +60,8 @@ fn configured(env: &Env) -> std::result::Result<std::rc::Rc<Config>, Result<Resp
 /// [`epoch`](crate::epoch) — so the entry module may answer an identical request with it while
 /// the second and [`warden_epoch`] are unchanged. An answer that waited for I/O is never
 /// replayable, nor is one of a sender-constrained token (a DPoP proof is used up once; the
-/// entry module's key holds `dpop` and `client_cert` too).
+/// entry module's key holds `dpop` too). The client certificate is not in the key: only a
+/// token bound to a certificate depends on it, and its decision is never replayable.
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
 pub fn warden_decide(
@@ -71,7 +74,7 @@ pub fn warden_decide(
     preflight: bool,
     header_names: String,
     dpop: Option<String>,
-    client_cert: Option<String>,
+    client_cert: js_sys::Function,
 ) -> std::result::Result<JsValue, JsValue> {
     let env: Env = env.unchecked_into();
     let mut decision = Box::pin(async move {
@@ -93,10 +96,12 @@ pub fn warden_decide(
             cors_request_method: preflight,
             url: &url,
             dpop: dpop.as_deref(),
-            client_cert: client_cert.as_deref(),
+            client_cert: None,
         };
         let ctx = Context::new(ctx.unchecked_into());
-        match protect::decide(&facts, &env, &config, &ctx, now).await? {
+        // A function that throws or answers anything but a string: no certificate.
+        let cert = || client_cert.call0(&JsValue::NULL).ok()?.as_string();
+        match protect::decide(&facts, &env, &config, &ctx, &cert, now).await? {
             Outcome::Admin => Ok((JsValue::NULL, false)),
             Outcome::Answer(resp) => Ok((web_sys::Response::from(resp).into(), false)),
             Outcome::Forward(upstream) => {

@@ -3,7 +3,8 @@
 //! signature check, revocation lookups, PAT record, the session's refresh — feeds the answers
 //! back, and carries out the decision ([`crate::respond`]). No rule is decided here.
 
-use std::cell::RefCell;
+use std::borrow::Cow;
+use std::cell::{OnceCell, RefCell};
 
 use warden_core::{
     cookie_max_age, cookie_safe, rewrite_cookie_header, Admission, Binding, Decision, Denial,
@@ -74,12 +75,20 @@ fn answer(resp: Result<Response>) -> Result<Outcome> {
     resp.map(Outcome::Answer)
 }
 
+/// Reads the SHA-256 fingerprint (hex) of the client certificate the zone verified, if any.
+/// Asked only for a token bound to a certificate (`Call::gate_request`): reading the request's
+/// `cf` object cost a repeated request about as much CPU in the isolate as its fetch to the
+/// origin (`make profile-worker PROFILE_ARGS="--mode repeat"`).
+pub type ClientCert<'a> = &'a dyn Fn() -> Option<String>;
+
 /// The gate admits the request, then the step it asks for: everything but the forwarding.
+/// `facts.client_cert` is left to `client_cert`, read when a token needs it.
 pub async fn decide(
     facts: &RequestFacts<'_>,
     env: &Env,
     config: &Config,
     ctx: &Context,
+    client_cert: ClientCert<'_>,
     now: u64,
 ) -> Result<Outcome> {
     match config.gate.admit(facts) {
@@ -88,14 +97,14 @@ pub async fn decide(
         Admission::Deny(r) => answer(refuse(config, &r)),
         Admission::Pat { token, request } => pat_request(env, config, token, &request, now).await,
         Admission::Jwt { token, request } => {
-            let call = Call::new(env, config, ctx, &request, facts.cookies);
+            let call = Call::new(env, config, ctx, &request, facts.cookies, client_cert);
             call.jwt(token, now).await
         }
         Admission::Refresh {
             refresh_token,
             request,
         } => {
-            let call = Call::new(env, config, ctx, &request, facts.cookies);
+            let call = Call::new(env, config, ctx, &request, facts.cookies, client_cert);
             call.refresh(None, refresh_token, now).await
         }
     }
@@ -147,6 +156,9 @@ struct Call<'a> {
     ctx: &'a Context,
     request: &'a GateRequest<'a>,
     cookies: Option<&'a str>,
+    client_cert: ClientCert<'a>,
+    /// The client certificate, once read.
+    cert: OnceCell<Option<String>>,
 }
 
 impl<'a> Call<'a> {
@@ -156,6 +168,7 @@ impl<'a> Call<'a> {
         ctx: &'a Context,
         request: &'a GateRequest<'a>,
         cookies: Option<&'a str>,
+        client_cert: ClientCert<'a>,
     ) -> Self {
         Call {
             env,
@@ -163,7 +176,20 @@ impl<'a> Call<'a> {
             ctx,
             request,
             cookies,
+            client_cert,
+            cert: OnceCell::new(),
         }
+    }
+
+    /// The request as the gate must see it to judge `token`: with the client certificate when
+    /// the token names one (the certificate is read then, once), else as admitted — the gate
+    /// reads the certificate for no other token.
+    fn gate_request(&self, token: &Token) -> Cow<'_, GateRequest<'_>> {
+        if !token.claims.cnf.names_certificate() || self.request.sender.client_cert.is_some() {
+            return Cow::Borrowed(self.request);
+        }
+        let cert = self.cert.get_or_init(|| (self.client_cert)());
+        Cow::Owned(self.request.with_client_cert(cert.as_deref()))
     }
 
     /// Signatures (the token's: cache or keys + crypto; a DPoP proof's: with its own key), the
@@ -186,12 +212,13 @@ impl<'a> Call<'a> {
                 return answer(refuse(config, &gate.refuse(self.request, d, now)));
             }
         }
-        let ids = match gate.check_jwt(self.request, &token, now) {
+        let request = self.gate_request(&token);
+        let ids = match gate.check_jwt(&request, &token, now) {
             Step::Lookup(ids) => ids,
             Step::Done(decision) => return self.carry_out(decision, &token, now).await,
         };
         let answers = store::answers(env, config.reads(), &ids, now).await;
-        match gate.decide_jwt(self.request, &token, &answers, now) {
+        match gate.decide_jwt(&request, &token, &answers, now) {
             Decision::Refresh(hint) => match self.request.refresh_token {
                 Some(rt) => self.refresh(Some((&token, &hint)), rt, now).await,
                 None => answer(refuse(config, &Refusal::plain(Denial::RefreshUnavailable))),
@@ -329,7 +356,11 @@ impl<'a> Call<'a> {
                     AuditEvent::RefreshUnavailable,
                     &fields! {"status": status, "reason": reason, "sid": sid},
                 );
-                match gate.refresh_unavailable(self.request, old, status == 502, now) {
+                let request = match old {
+                    Some((token, _)) => self.gate_request(token),
+                    None => Cow::Borrowed(self.request),
+                };
+                match gate.refresh_unavailable(&request, old, status == 502, now) {
                     Decision::Forward(f) => Ok(Outcome::Forward(Upstream::identified(f))),
                     Decision::Deny(r) => answer(refusal_response(config, &r)),
                     Decision::Refresh(_) => answer(refusal_response(
@@ -380,7 +411,7 @@ impl<'a> Call<'a> {
             oauth::set_cookie(&rc.cookie, pair.refresh_token, max_age),
         ];
         let answers = store::answers(env, config.reads(), &ids, now).await;
-        match gate.decide_refreshed(self.request, &token, &answers, now) {
+        match gate.decide_refreshed(&self.gate_request(&token), &token, &answers, now) {
             Decision::Forward(f) => {
                 self.allowed(&f, &token);
                 let cookie = rewrite_cookie_header(

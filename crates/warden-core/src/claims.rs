@@ -84,6 +84,13 @@ pub enum CnfMember {
 const CNF_NAMES: [&str; 2] = ["jkt", "x5t#S256"];
 
 impl Cnf {
+    /// Whether `cnf` names a client certificate (`x5t#S256`, whatever its value): the only
+    /// tokens for which the gate reads the request's certificate (RFC 8705 §3), so a driver may
+    /// fetch the certificate for these alone.
+    pub fn names_certificate(&self) -> bool {
+        matches!(self, Cnf::Object { x5t_s256, .. } if *x5t_s256 != CnfMember::Absent)
+    }
+
     /// The captured `cnf` member. An object's text was read and checked with the whole claims
     /// object, so reading it again cannot fail.
     fn of(member: Option<Member<'_>>) -> Cnf {

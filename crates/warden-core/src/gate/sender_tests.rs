@@ -399,3 +399,44 @@ fn mtls_bound_tokens() {
     f2.client_cert = Some(&other);
     assert_eq!(run(&g, f2, &t2).unwrap().binding, None);
 }
+
+/// The certificate matters only to tokens whose `cnf` names one ([`crate::Cnf::names_certificate`]):
+/// for every other token the decision is the same with or without it, so a driver may read
+/// the certificate for those tokens alone.
+#[test]
+fn only_tokens_naming_a_certificate_depend_on_it() {
+    let fingerprint: String = (0u8..32).map(|b| format!("{b:02X}")).collect();
+    let x5t = b64::encode(&(0u8..32).collect::<alloc::vec::Vec<u8>>());
+    let g = Gate::default();
+    let cases = [
+        ("", false),
+        (r#","cnf":{}"#, false),
+        (r#","cnf":{"jkt":"abc"}"#, false),
+        (r#","cnf":"x5t#S256""#, false),
+        (r#","cnf":{"x5t#S256s":"a"}"#, false),
+        (&format!(r#","cnf":{{"x5t#S256":"{x5t}"}}"#), true),
+        (r#","cnf":{"x5t#S256":""}"#, true),
+        (r#","cnf":{"x5t#S256":7}"#, true),
+    ];
+    let mut unbound_allowed = 0;
+    for (cnf, names) in cases {
+        let (raw, t) = token(cnf);
+        assert_eq!(t.claims.cnf.names_certificate(), names, "{cnf}");
+        let bearer = format!("Bearer {raw}");
+        let without = run(&g, facts(Some(&bearer), None), &t);
+        let mut f = facts(Some(&bearer), None);
+        f.client_cert = Some(&fingerprint);
+        let with = run(&g, f, &t);
+        if names {
+            // Only the valid binding is allowed, and only with its certificate.
+            assert!(without.is_err(), "{cnf}");
+            assert_eq!(with.is_ok(), cnf.contains(&x5t), "{cnf}");
+        } else {
+            unbound_allowed += usize::from(without.is_ok());
+            assert_eq!(with, without, "{cnf}");
+        }
+    }
+    // Both outcomes were compared: the unbound token allowed, the others refused (a `cnf` that
+    // names no method Warden checks is never read as unbound).
+    assert_eq!(unbound_allowed, 1);
+}
