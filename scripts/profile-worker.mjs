@@ -13,13 +13,16 @@
 //
 //   node --experimental-websocket scripts/profile-worker.mjs [--mode cached|uncached|requests|repeat]
 //                                        [--alg HS256|ES256|RS256|EdDSA] [--iterations N] [--top N]
+//                                        [--lines FUNCTION]
+//   --lines FUNCTION: also the lines of the JavaScript function FUNCTION (e.g. `handle`, the
+//     entry module's request handler) that its own samples fell on, with their source.
 // (Node 20 has its WebSocket client behind that flag; Node 22 and later without it.)
 //
 // Needs build-profile/: the bench build with its function names kept (`make profile-worker`
 // builds it: WARDEN_KEEP_NAMES=1 scripts/build-worker.sh build-profile bench). The profiler slows
 // the loop down; the time per operation without it is printed first. Shares, not times, are the
 // result: they say which step to make cheaper; `make bench-worker` measures the outcome.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { ROOT, startWorker } from "../tests/helpers/miniflare.mjs";
 import { startOrigin } from "../tests/origin/server.mjs";
 import { provenance } from "./lib/provenance.mjs";
@@ -33,6 +36,7 @@ const MODE = arg("--mode", "cached");
 const ALG = arg("--alg", "HS256");
 const ITERATIONS = Number(arg("--iterations", { cached: 200000, uncached: 20000, requests: 3000, repeat: 3000 }[MODE] ?? 0));
 const TOP = Number(arg("--top", 30));
+const LINES = arg("--lines", null);
 const BUILD = `${ROOT}/build-profile`;
 if (!existsSync(`${BUILD}/index.js`)) {
   console.error("build-profile/ is missing: run `make profile-worker` (it builds it)");
@@ -126,12 +130,18 @@ function shares(profile) {
     }
   }
   const total = busy.length;
+  // V8 counts a node's own samples per source line (`positionTicks`, 1-based lines).
+  const lines = new Map();
+  for (const n of profile.nodes) {
+    if (name(n.id) !== LINES) continue;
+    for (const { line, ticks } of n.positionTicks ?? []) lines.set(`${n.callFrame.url}:${line}`, (lines.get(`${n.callFrame.url}:${line}`) ?? 0) + ticks);
+  }
   const top = (m) =>
     [...m]
       .sort((a, b) => b[1] - a[1])
       .slice(0, TOP)
       .map(([n, c]) => `${((100 * c) / total).toFixed(1).padStart(6)}%  ${n.replace(/::h[0-9a-f]{16}$/, "")}`);
-  return { total, self: top(self), inclusive: top(inclusive) };
+  return { total, self: top(self), inclusive: top(inclusive), lines };
 }
 
 try {
@@ -154,6 +164,22 @@ try {
   console.log(s.self.join("\n"));
   console.log("\ninclusive (with what it calls):");
   console.log(s.inclusive.join("\n"));
+  if (LINES) {
+    console.log(`\nlines of ${LINES} (its own samples):`);
+    const sources = new Map();
+    const source = (url) => {
+      if (!sources.has(url)) {
+        const file = `${BUILD}/${url.split("/").pop()}`;
+        sources.set(url, existsSync(file) ? readFileSync(file, "utf8").split("\n") : []);
+      }
+      return sources.get(url);
+    };
+    for (const [at, ticks] of [...s.lines].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
+      const [url, line] = [at.slice(0, at.lastIndexOf(":")), Number(at.slice(at.lastIndexOf(":") + 1))];
+      const text = (source(url)[line - 1] ?? "").trim().slice(0, 110);
+      console.log(`${((100 * ticks) / s.total).toFixed(1).padStart(6)}%  line ${String(line).padStart(4)}  ${text}`);
+    }
+  }
 } finally {
   await worker.dispose();
   await demo?.close();
