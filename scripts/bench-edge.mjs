@@ -10,9 +10,10 @@
 //     Durable Object binding as in tests/helpers/miniflare.mjs;
 //   - a jose worker (defined below, bundled with esbuild): jose's jwtVerify on the bearer token or
 //     the access cookie, then two KV reads per request (the jti and the sid), then forward.
-// Each worker has its own Miniflare instance, hence its own workerd process; its CPU time is
-// utime + stime of /proc/<pid>/stat (fields 14 and 15, in clock ticks), read before and after
-// each batch of requests. All four sit in front of the same demo origin (tests/origin/server.mjs,
+// Each worker has its own Miniflare instance, hence its own workerd process; its CPU time is the
+// on-CPU time of the process's threads in nanoseconds (/proc/<pid>/task/<tid>/schedstat, first
+// field), read before and after each batch of requests; utime + stime of /proc/<pid>/stat (in
+// clock ticks) is read too, as a check, and used instead when a thread came or went meanwhile. All four sit in front of the same demo origin (tests/origin/server.mjs,
 // started in this process; its CPU is not counted) with the same keys.
 //
 //   node scripts/bench-edge.mjs [--requests 2000] [--rounds 5] [--concurrency 1] [--warmup 200]
@@ -114,7 +115,18 @@ function statFields(pid) {
   return [null, s.slice(0, s.indexOf(" ")), s.slice(s.indexOf("(") + 1, close), ...s.slice(close + 2).trim().split(" ")];
 }
 
-/** utime + stime of `pid`, in clock ticks (all its threads). */
+/**
+ * On-CPU time of `pid`'s threads (the kernel's sum_exec_runtime, ns): `{ ns, tids }`, the
+ * thread ids joined, so that a reading can tell a thread that came or went between two.
+ */
+function cpuNs(pid) {
+  let ns = 0;
+  const tids = readdirSync(`/proc/${pid}/task`).sort();
+  for (const tid of tids) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+  return { ns, tids: tids.join(" ") };
+}
+
+/** utime + stime of `pid`, in clock ticks (all its threads, including ones that ended). */
 function cpuTicks(pid) {
   const f = statFields(pid);
   return Number(f[14]) + Number(f[15]);
@@ -381,15 +393,30 @@ async function batch(worker, reqs) {
     }
   }
   const ticks0 = cpuTicks(worker.pid);
+  const ns0 = cpuNs(worker.pid);
   const t0 = performance.now();
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, reqs.length) }, lane));
   const t1 = performance.now();
+  const ns1 = cpuNs(worker.pid);
   const ticks1 = cpuTicks(worker.pid);
   if (failures.length) {
     throw new Error(`${worker.name}: ${failures.length} of ${reqs.length} answers wrong; first: ${failures[0]}`);
   }
-  return { cpu: ((ticks1 - ticks0) * 1e6) / CLK_TCK / reqs.length, wall: ((t1 - t0) * 1000) / reqs.length };
+  const tickUs = ((ticks1 - ticks0) * 1e6) / CLK_TCK / reqs.length;
+  const wall = ((t1 - t0) * 1000) / reqs.length;
+  if (ns0.tids !== ns1.tids) {
+    cpuSource.ticks++;
+    return { cpu: tickUs, wall };
+  }
+  const cpu = (ns1.ns - ns0.ns) / 1000 / reqs.length;
+  cpuSource.ns++;
+  // The two clocks must agree within a tick per reading (ticks are counted at interrupts).
+  cpuSource.maxGap = Math.max(cpuSource.maxGap, Math.abs(cpu - tickUs) * reqs.length - 2 * (1e6 / CLK_TCK));
+  return { cpu, wall };
 }
+
+/** How the batches' CPU was read: schedstat (ns) or, when a thread came or went, ticks; and the largest disagreement between the two beyond two ticks, in µs per batch. */
+const cpuSource = { ns: 0, ticks: 0, maxGap: -Infinity };
 
 const bearer = (token) => ({ authorization: `Bearer ${token}` });
 
@@ -585,7 +612,8 @@ const reading = [
   `Against the jose worker (jwtVerify, two KV reads per request), Warden's excess over the JavaScript pass-through differs by ${joseCompare} for fresh tokens (negative: Warden costs less), ` +
     `and by ${signed(by.repeat.over.warden - by.repeat.over.jose)} for a repeated token, which jose verifies again on every request.`,
   `Round to round, the CPU per request of one worker and workload varied by up to ${(maxSpread * 100).toFixed(0)}% of its median (max − min; the widest: ${worstSpread.r.name}, ${defs.find((d) => d.id === worstSpread.id).name}); ` +
-    `one clock tick (1/${CLK_TCK} s) is ${(1e6 / CLK_TCK / N).toFixed(1)} µs per request in a batch of ${N}. ` +
+    `CPU was read in nanoseconds (schedstat) for ${cpuSource.ns} of the ${cpuSource.ns + cpuSource.ticks} batches, warm-ups included${cpuSource.ticks ? ` (in clock ticks of 1/${CLK_TCK} s, ${(1e6 / CLK_TCK / N).toFixed(1)} µs per request in a batch of ${N}, for the others: a thread of workerd came or went during them)` : ""}; ` +
+    `${cpuSource.maxGap <= 0 ? "in every batch it agreed with utime + stime within two clock ticks" : `at most ${(cpuSource.maxGap / N).toFixed(1)} µs per request beyond two clock ticks from utime + stime`}. ` +
     `The 1-minute load average at the end of each round was ${roundLoad.map((x) => x.toFixed(2)).join(", ")} on ${cpus().length} cores: ` +
     "other work on the machine takes CPU from these processes and also inflates their own CPU time (caches, scheduling), which the alternating order spreads over all five workers but does not remove.",
   `Startup (medians of ${STARTUPS} fresh instances each, started in alternating order): Warden's Miniflare instance took ${startMs("warden")} from construction to ready, against ${startMs("js")} for the JavaScript pass-through and ${startMs("rs")} for the workers-rs one; ` +
@@ -613,8 +641,8 @@ copied into a new \`Fetch::Request\`); Warden's production build (\`build/\`, lo
 Durable Object binding, cookie refresh configured); and a jose worker (defined in
 \`scripts/bench-edge.mjs\`: \`jwtVerify\` with the same issuer, audience, \`typ\` and algorithms,
 then two KV reads per request, the \`jti\` and the \`sid\`, then forward; it has no PAT support,
-hence "—"). CPU is utime + stime of the workerd process (\`/proc/<pid>/stat\`, all its threads,
-so Miniflare's entry worker and workerd's HTTP handling too), read before and after each batch
+hence "—"). CPU is the on-CPU time of the workerd process's threads (\`/proc/<pid>/task/*/schedstat\`,
+in nanoseconds; all its threads, so Miniflare's entry worker and workerd's HTTP handling too), read before and after each batch
 of ${N} requests sent ${CONCURRENCY === 1 ? "one at a time (sequentially)" : `${CONCURRENCY} at a time`} from Node; wall time is the batch's
 duration ÷ ${N}${CONCURRENCY === 1 ? " (the latency through the worker and the origin)" : ""}. Every answer is checked: 200, and for Warden
 and the jose worker the identity the origin saw. Each worker first gets ${WARMUP} warm-up requests
