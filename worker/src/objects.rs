@@ -49,9 +49,16 @@ mod io {
         created
     }
 
+    /// The answer as the body of a 200.
+    fn reply(answer: &ObjectAnswer) -> worker::Result<Response> {
+        let mut resp = Response::ok(answer.to_json())?;
+        resp.headers_mut().set("content-type", "application/json")?;
+        Ok(resp)
+    }
+
     fn answer(done: worker::Result<ObjectAnswer>) -> worker::Result<Response> {
         match done {
-            Ok(answer) => Response::from_json(&answer),
+            Ok(answer) => reply(&answer),
             Err(e) => Response::error(e.to_string(), 503),
         }
     }
@@ -72,7 +79,7 @@ mod io {
             if req.method() != Method::Post {
                 return Response::error("not found", 404);
             }
-            let Ok(request) = req.json::<ObjectRequest>().await else {
+            let Some(request) = ObjectRequest::from_json(&req.text().await?) else {
                 return Response::error("bad request", 400);
             };
             let config = runtime::config(&self.env);
@@ -83,7 +90,7 @@ mod io {
                     let env = self.env.clone();
                     let refreshed =
                         sessions::refresh(storage, env, memory, config, session, obtained).await;
-                    Response::from_json(&ObjectAnswer::Refreshed(refreshed))
+                    reply(&ObjectAnswer::Refreshed(refreshed))
                 }
                 ObjectRequest::Seen(session) => answer(
                     sessions::seen(&storage, &self.env, &config, &session)
@@ -146,7 +153,7 @@ mod io {
                         })
                         .await;
                     match outcome {
-                        Ok(Ok(cutoff)) => Response::from_json(&ObjectAnswer::Raised(cutoff)),
+                        Ok(Ok(cutoff)) => reply(&ObjectAnswer::Raised(cutoff)),
                         Ok(Err(why)) => Response::error(why, 503),
                         Err(e) => Response::error(e.to_string(), 503),
                     }

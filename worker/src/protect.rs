@@ -97,14 +97,14 @@ pub async fn decide(
         Admission::Deny(r) => answer(refuse(config, &r)),
         Admission::Pat { token, request } => pat_request(env, config, token, &request, now).await,
         Admission::Jwt { token, request } => {
-            let call = Call::new(env, config, ctx, &request, facts.cookies, client_cert);
+            let call = Call::new(env, config, ctx, &request, facts, client_cert);
             call.jwt(token, now).await
         }
         Admission::Refresh {
             refresh_token,
             request,
         } => {
-            let call = Call::new(env, config, ctx, &request, facts.cookies, client_cert);
+            let call = Call::new(env, config, ctx, &request, facts, client_cert);
             call.refresh(None, refresh_token, now).await
         }
     }
@@ -155,7 +155,8 @@ struct Call<'a> {
     config: &'a Config,
     ctx: &'a Context,
     request: &'a GateRequest<'a>,
-    cookies: Option<&'a str>,
+    /// What the request was admitted with.
+    facts: &'a RequestFacts<'a>,
     client_cert: ClientCert<'a>,
     /// The client certificate, once read.
     cert: OnceCell<Option<String>>,
@@ -167,7 +168,7 @@ impl<'a> Call<'a> {
         config: &'a Config,
         ctx: &'a Context,
         request: &'a GateRequest<'a>,
-        cookies: Option<&'a str>,
+        facts: &'a RequestFacts<'a>,
         client_cert: ClientCert<'a>,
     ) -> Self {
         Call {
@@ -175,21 +176,32 @@ impl<'a> Call<'a> {
             config,
             ctx,
             request,
-            cookies,
+            facts,
             client_cert,
             cert: OnceCell::new(),
         }
     }
 
-    /// The request as the gate must see it to judge `token`: with the client certificate when
-    /// the token names one (the certificate is read then, once), else as admitted — the gate
-    /// reads the certificate for no other token.
+    /// The request as the gate must see it to judge `token`: admitted again with the client
+    /// certificate when the token names one (the certificate is read then, once), else as
+    /// admitted — the gate reads the certificate for no other token.
     fn gate_request(&self, token: &Token) -> Cow<'_, GateRequest<'_>> {
-        if !token.claims.cnf.names_certificate() || self.request.sender.client_cert.is_some() {
+        if !token.claims.cnf.names_certificate() || self.facts.client_cert.is_some() {
             return Cow::Borrowed(self.request);
         }
         let cert = self.cert.get_or_init(|| (self.client_cert)());
-        Cow::Owned(self.request.with_client_cert(cert.as_deref()))
+        let facts = RequestFacts {
+            client_cert: cert.as_deref(),
+            ..*self.facts
+        };
+        match self.config.gate.admit(&facts) {
+            Admission::Jwt { request, .. } | Admission::Refresh { request, .. } => {
+                Cow::Owned(request)
+            }
+            // Never: the same facts but the certificate were admitted so. Without the
+            // certificate, the bound token is refused.
+            _ => Cow::Borrowed(self.request),
+        }
     }
 
     /// Signatures (the token's: cache or keys + crypto; a DPoP proof's: with its own key), the
@@ -415,7 +427,7 @@ impl<'a> Call<'a> {
             Decision::Forward(f) => {
                 self.allowed(&f, &token);
                 let cookie = rewrite_cookie_header(
-                    self.cookies,
+                    self.facts.cookies,
                     (access_cookie, pair.access_token),
                     (&rc.cookie, pair.refresh_token),
                 );

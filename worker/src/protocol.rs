@@ -6,9 +6,10 @@
 //! refresh sessions (`sessions.rs`); `objects.rs` dispatches.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use warden_core::{hex, token_digest, Denial, ReplayId, RevocationReason, UnixTime};
 
-use crate::fields::obj;
+use crate::fields::{obj, text};
 
 /// The Durable Object namespace binding.
 pub const DO_BINDING: &str = "WARDEN_SESSIONS";
@@ -48,7 +49,7 @@ pub fn proof_object(replay: &ReplayId) -> String {
 pub const LOG_OBJECT: &str = "revlog";
 
 /// An id revocation as the log records it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoggedId {
     /// `jti`, `sid` or `kid`.
     pub kind: String,
@@ -59,7 +60,7 @@ pub struct LoggedId {
 }
 
 /// A subject cutoff as the log records it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoggedCutoff {
     /// The subject.
     pub sub: String,
@@ -72,25 +73,21 @@ pub struct LoggedCutoff {
 /// The session a request presented, as the worker knows it: the refresh token (travels only
 /// between worker and object, never logged), and the `sid`, `sub` and `iat` of the presented
 /// access token (verified by the worker; `None` on the `rt:` path).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionCall {
     /// The refresh token the client presented (empty when only the session is named).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub refresh_token: String,
     /// The session.
-    #[serde(default)]
     pub sid: Option<String>,
     /// The subject.
-    #[serde(default)]
     pub sub: Option<String>,
     /// The presented access token's `iat`: the session began no later than this.
-    #[serde(default)]
     pub iat: Option<UnixTime>,
 }
 
 /// A pair an `rt:` object already obtained from the origin for a refresh token: the `sid:`
 /// object records it (and may still refuse it) instead of calling the origin.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObtainedPair {
     /// The new access token.
     pub access_token: String,
@@ -99,7 +96,7 @@ pub struct ObtainedPair {
 }
 
 /// A request to raise a subject's cutoff.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CutoffRequest {
     /// The subject.
     pub sub: String,
@@ -111,12 +108,11 @@ pub struct CutoffRequest {
     pub max_lifetime: u64,
     /// Record the cutoff in the revocation log before writing it to KV
     /// (`WARDEN_REVOCATION_FILTER=on`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub log: bool,
 }
 
 /// The effective cutoff after a raise.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cutoff {
     /// The effective cutoff: the highest ever requested for this subject.
     pub before: UnixTime,
@@ -124,16 +120,16 @@ pub struct Cutoff {
     pub expires_at: UnixTime,
 }
 
-/// What the worker (or another object) asks an object.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+/// What the worker (or another object) asks an object. As JSON ([`ObjectRequest::to_json`]):
+/// a request without fields is its name (`"read_cutoff"`), the others an object whose one
+/// member is the request's name (`{"seen": {"sid": "s-1"}}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ObjectRequest {
     /// `sid:` / `rt:`: a fresh pair for the presented refresh token ([`Answer`]).
     Refresh {
         /// The presented session.
         session: SessionCall,
         /// A pair an `rt:` object obtained already (to `sid:` objects only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         obtained: Option<ObtainedPair>,
     },
     /// `sid:`: the edge saw the session (registers it, or records activity). No token.
@@ -163,10 +159,8 @@ pub enum ObjectRequest {
     /// the next filter or delta the object publishes holds them.
     Record {
         /// Id revocations.
-        #[serde(default)]
         ids: Vec<LoggedId>,
         /// Subject cutoffs.
-        #[serde(default)]
         cutoffs: Vec<LoggedCutoff>,
     },
     /// `revlog`: publish soon (an isolate found the published filter missing or stale).
@@ -176,9 +170,8 @@ pub enum ObjectRequest {
 }
 
 /// What an object answers (with status 200; any other status is a failure, its body the
-/// reason).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+/// reason). As JSON like [`ObjectRequest`]: `"done"`, `{"raised": {...}}`, ...
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ObjectAnswer {
     /// To [`ObjectRequest::Refresh`].
     Refreshed(Answer),
@@ -333,9 +326,9 @@ impl Refusal {
     }
 }
 
-/// A session object's answer to a refresh call.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(into = "AnswerWire", from = "AnswerWire")]
+/// A session object's answer to a refresh call. As JSON ([`Answer::to_value`]): one flat
+/// object, `status` 200, 401, 502 or 503.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Answer {
     /// A new pair: the same one for every caller that presented this refresh token within the
     /// grace window.
@@ -365,83 +358,9 @@ pub enum Answer {
     },
 }
 
-/// [`Answer`] as it travels: one flat object (`status` 200, 401, 502 or 503).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct AnswerWire {
-    status: u16,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    access_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    refresh_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    cap_ends_at: Option<UnixTime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    refusal: Option<Refusal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    sid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
-}
-
-impl From<Answer> for AnswerWire {
-    fn from(a: Answer) -> AnswerWire {
-        match a {
-            Answer::Fresh {
-                access_token,
-                refresh_token,
-                cap_ends_at,
-            } => AnswerWire {
-                status: 200,
-                access_token: Some(access_token),
-                refresh_token: Some(refresh_token),
-                cap_ends_at: Some(cap_ends_at),
-                ..AnswerWire::default()
-            },
-            Answer::Refused { refusal, sid } => AnswerWire {
-                status: 401,
-                refusal: Some(refusal),
-                sid,
-                ..AnswerWire::default()
-            },
-            Answer::Unavailable { status, reason } => AnswerWire {
-                status,
-                reason: Some(reason),
-                ..AnswerWire::default()
-            },
-        }
-    }
-}
-
-impl From<AnswerWire> for Answer {
-    fn from(w: AnswerWire) -> Answer {
-        match (
-            w.status,
-            w.access_token,
-            w.refresh_token,
-            w.cap_ends_at,
-            w.refusal,
-        ) {
-            (200, Some(access_token), Some(refresh_token), Some(cap_ends_at), _) => Answer::Fresh {
-                access_token,
-                refresh_token,
-                cap_ends_at,
-            },
-            (401, _, _, _, Some(refusal)) => Answer::Refused {
-                refusal,
-                sid: w.sid,
-            },
-            (status @ (502 | 503), ..) => Answer::Unavailable {
-                status,
-                reason: w.reason.unwrap_or_default(),
-            },
-            _ => Answer::unavailable(503, "malformed answer from the session object"),
-        }
-    }
-}
-
 impl Answer {
-    /// As JSON, as its `Serialize` writes it (the flat [`AnswerWire`] object).
-    pub fn to_value(&self) -> serde_json::Value {
+    /// As JSON: one flat object (`status`, then the fields of that status).
+    pub fn to_value(&self) -> Value {
         match self {
             Answer::Fresh {
                 access_token,
@@ -469,6 +388,291 @@ impl Answer {
             reason: reason.into(),
         }
     }
+
+    /// From [`Answer::to_value`]'s JSON. An answer that is not one of the three is a 503 that
+    /// says so, never a pair.
+    fn from_value(v: &Value) -> Answer {
+        let read = || {
+            let m = Members::of(v)?;
+            Some(match m.number("status")? {
+                200 => Answer::Fresh {
+                    access_token: m.string("access_token")?,
+                    refresh_token: m.string("refresh_token")?,
+                    cap_ends_at: m.number("cap_ends_at")?,
+                },
+                401 => Answer::Refused {
+                    refusal: Refusal::try_from(m.string("refusal")?).ok()?,
+                    sid: m.opt_string("sid")?,
+                },
+                status @ (502 | 503) => Answer::Unavailable {
+                    status: status as u16,
+                    reason: m.opt_string("reason")?.unwrap_or_default(),
+                },
+                _ => return None,
+            })
+        };
+        read()
+            .unwrap_or_else(|| Answer::unavailable(503, "malformed answer from the session object"))
+    }
+}
+
+// The protocol's JSON, written with `obj!` and read from a `Value`: the worker's own JSON
+// (derived serde code for these types would be several kilobytes of the worker).
+
+/// The members of one JSON object of the protocol, read by type: a missing member and `null`
+/// are alike (`None` for an optional one); a member of the wrong type makes the whole message
+/// unreadable (`None`).
+struct Members<'v>(&'v Map<String, Value>);
+
+impl<'v> Members<'v> {
+    fn of(v: &'v Value) -> Option<Self> {
+        v.as_object().map(Members)
+    }
+
+    fn get(&self, name: &str) -> Option<&'v Value> {
+        self.0.get(name).filter(|v| !v.is_null())
+    }
+
+    fn string(&self, name: &str) -> Option<String> {
+        self.get(name)?.as_str().map(str::to_owned)
+    }
+
+    fn opt_string(&self, name: &str) -> Option<Option<String>> {
+        match self.get(name) {
+            None => Some(None),
+            Some(v) => v.as_str().map(|s| Some(s.to_owned())),
+        }
+    }
+
+    fn number(&self, name: &str) -> Option<u64> {
+        self.get(name)?.as_u64()
+    }
+
+    fn opt_number(&self, name: &str) -> Option<Option<u64>> {
+        match self.get(name) {
+            None => Some(None),
+            Some(v) => v.as_u64().map(Some),
+        }
+    }
+
+    /// A list of `read` items (missing: empty).
+    fn list<T>(&self, name: &str, read: impl Fn(&Value) -> Option<T>) -> Option<Vec<T>> {
+        match self.get(name) {
+            None => Some(Vec::new()),
+            Some(v) => v.as_array()?.iter().map(read).collect(),
+        }
+    }
+}
+
+/// A message's name and body: a bare name (`"done"`, body `null`) or an object with one member.
+fn named(v: &Value) -> Option<(&str, &Value)> {
+    match v {
+        Value::String(name) => Some((name, &Value::Null)),
+        Value::Object(map) if map.len() == 1 => map.iter().next().map(|(k, v)| (k.as_str(), v)),
+        _ => None,
+    }
+}
+
+impl SessionCall {
+    fn to_value(&self) -> Value {
+        let refresh_token = Some(&self.refresh_token).filter(|t| !t.is_empty());
+        obj!(sparse: "refresh_token": refresh_token, "sid": self.sid, "sub": self.sub, "iat": self.iat)
+    }
+
+    fn from_value(v: &Value) -> Option<SessionCall> {
+        let m = Members::of(v)?;
+        Some(SessionCall {
+            refresh_token: m.opt_string("refresh_token")?.unwrap_or_default(),
+            sid: m.opt_string("sid")?,
+            sub: m.opt_string("sub")?,
+            iat: m.opt_number("iat")?,
+        })
+    }
+}
+
+impl ObtainedPair {
+    fn to_value(&self) -> Value {
+        obj! {"access_token": self.access_token, "refresh_token": self.refresh_token}
+    }
+
+    fn from_value(v: &Value) -> Option<ObtainedPair> {
+        let m = Members::of(v)?;
+        Some(ObtainedPair {
+            access_token: m.string("access_token")?,
+            refresh_token: m.string("refresh_token")?,
+        })
+    }
+}
+
+impl CutoffRequest {
+    fn to_value(&self) -> Value {
+        obj!(sparse:
+            "sub": self.sub,
+            "before": self.before,
+            "leeway": self.leeway,
+            "max_lifetime": self.max_lifetime,
+            "log": Some(true).filter(|_| self.log),
+        )
+    }
+
+    fn from_value(v: &Value) -> Option<CutoffRequest> {
+        let m = Members::of(v)?;
+        Some(CutoffRequest {
+            sub: m.string("sub")?,
+            before: m.number("before")?,
+            leeway: m.number("leeway")?,
+            max_lifetime: m.number("max_lifetime")?,
+            log: match m.get("log") {
+                None => false,
+                Some(v) => v.as_bool()?,
+            },
+        })
+    }
+}
+
+impl LoggedId {
+    fn to_value(&self) -> Value {
+        obj! {"kind": self.kind, "id": self.id, "expires_at": self.expires_at}
+    }
+
+    fn from_value(v: &Value) -> Option<LoggedId> {
+        let m = Members::of(v)?;
+        Some(LoggedId {
+            kind: m.string("kind")?,
+            id: m.string("id")?,
+            expires_at: m.number("expires_at")?,
+        })
+    }
+}
+
+impl LoggedCutoff {
+    fn to_value(&self) -> Value {
+        obj! {"sub": self.sub, "before": self.before, "expires_at": self.expires_at}
+    }
+
+    fn from_value(v: &Value) -> Option<LoggedCutoff> {
+        let m = Members::of(v)?;
+        Some(LoggedCutoff {
+            sub: m.string("sub")?,
+            before: m.number("before")?,
+            expires_at: m.number("expires_at")?,
+        })
+    }
+}
+
+impl ObjectRequest {
+    /// As JSON text (the body of a call).
+    pub fn to_json(&self) -> String {
+        let (name, body) = match self {
+            ObjectRequest::Refresh { session, obtained } => {
+                let obtained = obtained.as_ref().map(ObtainedPair::to_value);
+                let body = obj!(sparse: "session": session.to_value(), "obtained": obtained);
+                ("refresh", body)
+            }
+            ObjectRequest::Seen(session) => ("seen", session.to_value()),
+            ObjectRequest::End { sid, sub, reason } => {
+                let reason = String::from(reason.clone());
+                (
+                    "end",
+                    obj!(sparse: "sid": sid, "sub": sub, "reason": reason),
+                )
+            }
+            ObjectRequest::RaiseCutoff(request) => ("raise_cutoff", request.to_value()),
+            ObjectRequest::ReadCutoff => ("read_cutoff", Value::Null),
+            ObjectRequest::UseProof { id, until } => ("use_proof", obj! {"id": id, "until": until}),
+            ObjectRequest::Record { ids, cutoffs } => {
+                let ids: Vec<Value> = ids.iter().map(LoggedId::to_value).collect();
+                let cutoffs: Vec<Value> = cutoffs.iter().map(LoggedCutoff::to_value).collect();
+                ("record", obj! {"ids": ids, "cutoffs": cutoffs})
+            }
+            ObjectRequest::Publish => ("publish", Value::Null),
+            ObjectRequest::Reseed => ("reseed", Value::Null),
+        };
+        text(&message(name, body))
+    }
+
+    /// From [`ObjectRequest::to_json`]'s text; `None` for anything else.
+    pub fn from_json(text: &str) -> Option<ObjectRequest> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        let (name, body) = named(&v)?;
+        let m = || Members::of(body);
+        Some(match name {
+            "refresh" => ObjectRequest::Refresh {
+                session: SessionCall::from_value(m()?.get("session")?)?,
+                obtained: match m()?.get("obtained") {
+                    None => None,
+                    Some(pair) => Some(ObtainedPair::from_value(pair)?),
+                },
+            },
+            "seen" => ObjectRequest::Seen(SessionCall::from_value(body)?),
+            "end" => ObjectRequest::End {
+                sid: m()?.string("sid")?,
+                sub: m()?.opt_string("sub")?,
+                reason: Refusal::try_from(m()?.string("reason")?).ok()?,
+            },
+            "raise_cutoff" => ObjectRequest::RaiseCutoff(CutoffRequest::from_value(body)?),
+            "read_cutoff" if body.is_null() => ObjectRequest::ReadCutoff,
+            "use_proof" => ObjectRequest::UseProof {
+                id: m()?.string("id")?,
+                until: m()?.number("until")?,
+            },
+            "record" => ObjectRequest::Record {
+                ids: m()?.list("ids", LoggedId::from_value)?,
+                cutoffs: m()?.list("cutoffs", LoggedCutoff::from_value)?,
+            },
+            "publish" if body.is_null() => ObjectRequest::Publish,
+            "reseed" if body.is_null() => ObjectRequest::Reseed,
+            _ => return None,
+        })
+    }
+}
+
+impl ObjectAnswer {
+    /// As JSON text (the body of an object's answer).
+    pub fn to_json(&self) -> String {
+        let (name, body) = match self {
+            ObjectAnswer::Refreshed(answer) => ("refreshed", answer.to_value()),
+            ObjectAnswer::Done => ("done", Value::Null),
+            ObjectAnswer::Raised(c) => (
+                "raised",
+                obj! {"before": c.before, "expires_at": c.expires_at},
+            ),
+            ObjectAnswer::Stored(before) => ("stored", before.map_or(Value::Null, Value::from)),
+            ObjectAnswer::FirstUse(first) => ("first_use", Value::Bool(*first)),
+        };
+        text(&message(name, body))
+    }
+
+    /// From [`ObjectAnswer::to_json`]'s text; `None` for anything else.
+    pub fn from_json(text: &str) -> Option<ObjectAnswer> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        let (name, body) = named(&v)?;
+        Some(match name {
+            "refreshed" => ObjectAnswer::Refreshed(Answer::from_value(body)),
+            "done" if body.is_null() => ObjectAnswer::Done,
+            "raised" => {
+                let m = Members::of(body)?;
+                ObjectAnswer::Raised(Cutoff {
+                    before: m.number("before")?,
+                    expires_at: m.number("expires_at")?,
+                })
+            }
+            "stored" if body.is_null() => ObjectAnswer::Stored(None),
+            "stored" => ObjectAnswer::Stored(Some(body.as_u64()?)),
+            "first_use" => ObjectAnswer::FirstUse(body.as_bool()?),
+            _ => return None,
+        })
+    }
+}
+
+/// A message as JSON: its bare name when it has no body, else `{name: body}`.
+fn message(name: &str, body: Value) -> Value {
+    if body.is_null() {
+        return Value::String(name.to_owned());
+    }
+    let mut map = Map::new();
+    map.insert(name.to_owned(), body);
+    Value::Object(map)
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -491,7 +695,7 @@ mod io {
             .durable_object(DO_BINDING)?
             .id_from_name(name)?
             .get_stub()?;
-        let body = serde_json::to_string(request)?;
+        let body = request.to_json();
         let mut resp = stub
             .fetch_with_request(crate::http::outbound(
                 "POST",
@@ -509,14 +713,18 @@ mod io {
                 resp.status_code()
             )));
         }
-        Ok(serde_json::from_slice(text.as_bytes())?)
+        ObjectAnswer::from_json(&text).ok_or_else(|| {
+            worker::Error::RustError(format!(
+                "object {} answered nonsense",
+                name.split(':').next().unwrap_or_default()
+            ))
+        })
     }
 
-    /// An answer of the wrong kind (shown as its JSON: the serializer is there anyway, a
-    /// `Debug` rendering of every answer would not be).
+    /// An answer of the wrong kind (shown as its JSON: the writer is there anyway, a `Debug`
+    /// rendering of every answer would not be).
     pub fn unexpected(answer: &ObjectAnswer) -> worker::Error {
-        let shown = serde_json::to_string(answer).unwrap_or_default();
-        worker::Error::RustError(format!("unexpected object answer: {shown}"))
+        worker::Error::RustError(format!("unexpected object answer: {}", answer.to_json()))
     }
 }
 
@@ -587,26 +795,31 @@ mod tests {
             Answer::unavailable(503, "y"),
         ];
         for a in answers {
-            let text = serde_json::to_string(&a).unwrap();
-            assert_eq!(serde_json::from_str::<Answer>(&text).unwrap(), a, "{text}");
-            let value = serde_json::to_value(&a).unwrap();
-            assert_eq!(a.to_value().to_string(), value.to_string(), "{text}");
+            assert_eq!(Answer::from_value(&a.to_value()), a, "{}", a.to_value());
         }
-        let text = serde_json::to_string(&Answer::Refused {
+        let refused = Answer::Refused {
             refusal: Refusal::RefreshReused,
             sid: None,
-        })
-        .unwrap();
-        assert_eq!(text, r#"{"status":401,"refusal":"refresh_reused"}"#);
+        };
+        assert_eq!(
+            text(&refused.to_value()),
+            r#"{"refusal":"refresh_reused","status":401}"#
+        );
         // Nonsense is a 503, never a pair.
         for bad in [
             r#"{"status":200}"#,
+            r#"{"status":200,"access_token":"a","refresh_token":"r","cap_ends_at":"9"}"#,
             r#"{"status":401}"#,
+            r#"{"status":401,"refusal":"nope"}"#,
             r#"{"status":418}"#,
+            r#"{"status":"200"}"#,
+            r#"[]"#,
         ] {
+            let v: Value = serde_json::from_str(bad).unwrap();
             assert_eq!(
-                serde_json::from_str::<Answer>(bad).unwrap(),
-                Answer::unavailable(503, "malformed answer from the session object")
+                Answer::from_value(&v),
+                Answer::unavailable(503, "malformed answer from the session object"),
+                "{bad}"
             );
         }
         for r in [
@@ -631,9 +844,9 @@ mod tests {
             sid: Some("s".into()),
             ..SessionCall::default()
         });
-        let text = serde_json::to_string(&seen).unwrap();
-        assert!(!text.contains("refresh_token"), "{text}");
-        assert_eq!(serde_json::from_str::<ObjectRequest>(&text).unwrap(), seen);
+        let text = seen.to_json();
+        assert_eq!(text, r#"{"seen":{"sid":"s"}}"#);
+        assert_eq!(ObjectRequest::from_json(&text), Some(seen));
     }
 
     #[test]
@@ -685,19 +898,25 @@ mod tests {
             },
             ObjectRequest::Publish,
             ObjectRequest::Reseed,
+            ObjectRequest::Seen(SessionCall::default()),
+            ObjectRequest::Refresh {
+                session: SessionCall::default(),
+                obtained: None,
+            },
+            ObjectRequest::UseProof {
+                id: "ab".into(),
+                until: u64::MAX,
+            },
+            ObjectRequest::Record {
+                ids: Vec::new(),
+                cutoffs: Vec::new(),
+            },
         ];
         for r in requests {
-            let text = serde_json::to_string(&r).unwrap();
-            assert_eq!(
-                serde_json::from_str::<ObjectRequest>(&text).unwrap(),
-                r,
-                "{text}"
-            );
+            let text = r.to_json();
+            assert_eq!(ObjectRequest::from_json(&text), Some(r), "{text}");
         }
-        assert_eq!(
-            serde_json::to_string(&ObjectRequest::ReadCutoff).unwrap(),
-            r#""read_cutoff""#
-        );
+        assert_eq!(ObjectRequest::ReadCutoff.to_json(), r#""read_cutoff""#);
         let answers = [
             ObjectAnswer::Refreshed(Answer::unavailable(503, "x")),
             ObjectAnswer::Refreshed(Answer::Refused {
@@ -711,14 +930,58 @@ mod tests {
             }),
             ObjectAnswer::Stored(None),
             ObjectAnswer::Stored(Some(7)),
+            ObjectAnswer::FirstUse(true),
+            ObjectAnswer::FirstUse(false),
         ];
         for a in answers {
-            let text = serde_json::to_string(&a).unwrap();
-            assert_eq!(
-                serde_json::from_str::<ObjectAnswer>(&text).unwrap(),
-                a,
-                "{text}"
-            );
+            let text = a.to_json();
+            assert_eq!(ObjectAnswer::from_json(&text), Some(a), "{text}");
+        }
+        // What the derived serde code wrote reads the same (`null` members, `{"stored":null}`).
+        assert_eq!(
+            ObjectRequest::from_json(r#"{"seen":{"sid":"s","sub":null,"iat":null}}"#),
+            Some(ObjectRequest::Seen(SessionCall {
+                sid: Some("s".into()),
+                ..SessionCall::default()
+            }))
+        );
+        assert_eq!(
+            ObjectAnswer::from_json(r#"{"stored":null}"#),
+            Some(ObjectAnswer::Stored(None))
+        );
+    }
+
+    #[test]
+    fn malformed_messages_are_refused_whole() {
+        for bad in [
+            "",
+            "7",
+            r#""read_cutoff_x""#,
+            r#"{"read_cutoff":1}"#,
+            r#"{"seen":5}"#,
+            r#"{"seen":{"sid":7}}"#,
+            r#"{"seen":{},"end":{}}"#,
+            r#"{"refresh":{}}"#,
+            r#"{"refresh":{"session":{},"obtained":{"access_token":"a"}}}"#,
+            r#"{"end":{"sid":"s","reason":"nope"}}"#,
+            r#"{"raise_cutoff":{"sub":"u","before":1,"leeway":2}}"#,
+            r#"{"raise_cutoff":{"sub":"u","before":1,"leeway":2,"max_lifetime":3,"log":"yes"}}"#,
+            r#"{"use_proof":{"id":"x","until":-1}}"#,
+            r#"{"use_proof":{"id":"x","until":1.5}}"#,
+            r#"{"record":{"ids":[{"kind":"jti"}]}}"#,
+            r#"{"record":{"cutoffs":{}}}"#,
+        ] {
+            assert_eq!(ObjectRequest::from_json(bad), None, "{bad}");
+        }
+        for bad in [
+            "",
+            r#""stored_x""#,
+            r#"{"done":1}"#,
+            r#"{"stored":"7"}"#,
+            r#"{"first_use":1}"#,
+            r#"{"raised":{"before":1}}"#,
+        ] {
+            assert_eq!(ObjectAnswer::from_json(bad), None, "{bad}");
         }
     }
 }

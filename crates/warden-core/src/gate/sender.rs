@@ -28,25 +28,6 @@ pub struct Sender<'a> {
     pub client_cert: Option<&'a str>,
 }
 
-/// A client certificate's fingerprint as the gate takes it: an empty one is none.
-fn verified_cert(fingerprint: Option<&str>) -> Option<&str> {
-    fingerprint.filter(|c| !c.is_empty())
-}
-
-impl<'a> Request<'a> {
-    /// This request with the client certificate's fingerprint (hex) set: for a driver that reads
-    /// the certificate only for a token whose `cnf` names one ([`crate::Cnf::names_certificate`]),
-    /// after [`Gate::admit`]; the only tokens whose decision depends on it.
-    pub fn with_client_cert<'b>(&self, fingerprint: Option<&'b str>) -> Request<'b>
-    where
-        'a: 'b,
-    {
-        let mut request = self.clone();
-        request.sender.client_cert = verified_cert(fingerprint);
-        request
-    }
-}
-
 /// How a refusal answers in the `DPoP` scheme (RFC 9449 §7.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DpopAnswer {
@@ -81,7 +62,7 @@ impl Gate {
             method: facts.method,
             url: facts.url,
             token: located.map(|(t, _)| t),
-            client_cert: verified_cert(facts.client_cert),
+            client_cert: facts.client_cert.filter(|c| !c.is_empty()),
             proof: None,
         };
         let scheme = matches!(located, Some((_, Source::Dpop)));

@@ -439,23 +439,4 @@ fn only_tokens_naming_a_certificate_depend_on_it() {
     // Both outcomes were compared: the unbound token allowed, the others refused (a `cnf` that
     // names no method Warden checks is never read as unbound).
     assert_eq!(unbound_allowed, 1);
-
-    // The certificate added after admission, as a driver that reads it lazily does.
-    let (raw, t) = token(&format!(r#","cnf":{{"x5t#S256":"{x5t}"}}"#));
-    let bearer = format!("Bearer {raw}");
-    let Admission::Jwt { request, .. } = g.admit(&facts(Some(&bearer), None)) else {
-        panic!("not admitted as a JWT");
-    };
-    assert_eq!(request.sender.client_cert, None);
-    let decide = |r: &Request<'_>| match g.check_jwt(r, &t, NOW) {
-        Step::Done(d) => d,
-        Step::Lookup(_) => g.decide_jwt(r, &t, &StoreAnswers::default(), NOW),
-    };
-    let with = request.with_client_cert(Some(&fingerprint));
-    assert!(matches!(decide(&with), Decision::Forward(_)));
-    for none in [None, Some("")] {
-        let without = request.with_client_cert(none);
-        assert_eq!(without.sender.client_cert, None);
-        assert!(matches!(decide(&without), Decision::Deny(_)));
-    }
 }
