@@ -593,7 +593,7 @@ impl ObjectRequest {
 
     /// From [`ObjectRequest::to_json`]'s text; `None` for anything else.
     pub fn from_json(text: &str) -> Option<ObjectRequest> {
-        let v: Value = serde_json::from_str(text).ok()?;
+        let v: Value = serde_json::from_slice(text.as_bytes()).ok()?;
         let (name, body) = named(&v)?;
         let m = || Members::of(body);
         Some(match name {
@@ -645,7 +645,7 @@ impl ObjectAnswer {
 
     /// From [`ObjectAnswer::to_json`]'s text; `None` for anything else.
     pub fn from_json(text: &str) -> Option<ObjectAnswer> {
-        let v: Value = serde_json::from_str(text).ok()?;
+        let v: Value = serde_json::from_slice(text.as_bytes()).ok()?;
         let (name, body) = named(&v)?;
         Some(match name {
             "refreshed" => ObjectAnswer::Refreshed(Answer::from_value(body)),
