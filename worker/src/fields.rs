@@ -95,6 +95,67 @@ pub fn text(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+/// The members of a JSON object, read by type — what [`obj!`] writes, read back: a missing
+/// member and `null` are alike (`None` for an optional one, as a derived `Deserialize` reads an
+/// `Option`); a member of the wrong type makes the whole object unreadable (`None`).
+pub struct Members<'v>(&'v Map<String, Value>);
+
+impl<'v> Members<'v> {
+    /// The members of `v`, if it is an object.
+    pub fn of(v: &'v Value) -> Option<Self> {
+        v.as_object().map(Members)
+    }
+
+    /// The member `name`, unless missing or `null`.
+    pub fn get(&self, name: &str) -> Option<&'v Value> {
+        self.0.get(name).filter(|v| !v.is_null())
+    }
+
+    /// The string `name`.
+    pub fn string(&self, name: &str) -> Option<String> {
+        self.get(name)?.as_str().map(str::to_owned)
+    }
+
+    /// The string `name`, or `Some(None)` when it is missing or `null`.
+    pub fn opt_string(&self, name: &str) -> Option<Option<String>> {
+        match self.get(name) {
+            None => Some(None),
+            Some(v) => v.as_str().map(|s| Some(s.to_owned())),
+        }
+    }
+
+    /// The non-negative integer `name`.
+    pub fn number(&self, name: &str) -> Option<u64> {
+        self.get(name)?.as_u64()
+    }
+
+    /// The non-negative integer `name`, or `Some(None)` when it is missing or `null`.
+    pub fn opt_number(&self, name: &str) -> Option<Option<u64>> {
+        match self.get(name) {
+            None => Some(None),
+            Some(v) => v.as_u64().map(Some),
+        }
+    }
+
+    /// The boolean `name`.
+    pub fn flag(&self, name: &str) -> Option<bool> {
+        self.get(name)?.as_bool()
+    }
+
+    /// A list of `read` items.
+    pub fn list<T>(&self, name: &str, read: impl Fn(&Value) -> Option<T>) -> Option<Vec<T>> {
+        self.get(name)?.as_array()?.iter().map(read).collect()
+    }
+
+    /// A list of `read` items; missing: empty.
+    pub fn opt_list<T>(&self, name: &str, read: impl Fn(&Value) -> Option<T>) -> Option<Vec<T>> {
+        match self.get(name) {
+            None => Some(Vec::new()),
+            Some(_) => self.list(name, read),
+        }
+    }
+}
+
 /// What [`obj!`] can take as a value: each serialises as `json!` would serialise it.
 pub trait ToField {
     /// The borrowed field.

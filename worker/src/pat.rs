@@ -6,11 +6,10 @@
 //! use, so a PAT is never extended; `expires_at = 0` means it never expires. Records are
 //! cached per isolate for `WARDEN_SNAPSHOT_SECONDS`. A cron trigger reaps expired records.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use warden_core::{PatRecord, UnixTime, NEVER};
 
-use crate::fields::obj;
+use crate::fields::{obj, text, Members};
 
 /// Prefix of PAT ids (the public, loggable name of a PAT).
 pub const ID_PREFIX: &str = "pat_";
@@ -33,8 +32,8 @@ pub struct PatRequest {
     pub scopes: Vec<String>,
 }
 
-/// A stored PAT record (`pat:<sha256 hex>`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// A stored PAT record (`pat:<sha256 hex>`), as JSON ([`StoredPat::to_json`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredPat {
     /// Public id, e.g. `pat_1f…`.
     pub id: String,
@@ -49,11 +48,35 @@ pub struct StoredPat {
     /// When it was issued.
     pub created_at: UnixTime,
     /// When it was revoked, if it was.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<UnixTime>,
 }
 
 impl StoredPat {
+    /// As stored: JSON text, the fields [`StoredPat::listing`] shows (it shows them all), but
+    /// `revoked_at` only once revoked.
+    pub fn to_json(&self) -> String {
+        let mut record = self.listing();
+        if let Value::Object(map) = &mut record {
+            map.retain(|_, v| !v.is_null());
+        }
+        text(&record)
+    }
+
+    /// From [`StoredPat::to_json`]'s text; `None` for anything else.
+    pub fn from_json(json: &str) -> Option<StoredPat> {
+        let v: Value = serde_json::from_slice(json.as_bytes()).ok()?;
+        let m = Members::of(&v)?;
+        Some(StoredPat {
+            id: m.string("id")?,
+            sub: m.string("sub")?,
+            expires_at: m.number("expires_at")?,
+            scopes: m.list("scopes", |s| s.as_str().map(str::to_owned))?,
+            active: m.flag("active")?,
+            created_at: m.number("created_at")?,
+            revoked_at: m.opt_number("revoked_at")?,
+        })
+    }
+
     /// The core's view, which decides.
     pub fn record(&self) -> PatRecord {
         PatRecord {
@@ -295,7 +318,7 @@ mod io {
 
     async fn read_record(env: &Env, digest: &str) -> worker::Result<Option<StoredPat>> {
         let text = store::kv(env)?.get(&record_key(digest)).text().await?;
-        Ok(text.and_then(|t| serde_json::from_slice(t.as_bytes()).ok()))
+        Ok(text.and_then(|t| StoredPat::from_json(&t)))
     }
 
     fn random<const N: usize>() -> worker::Result<[u8; N]> {
@@ -364,11 +387,8 @@ mod io {
         )
         .await?;
         with_exp(
-            kv.put_bytes(
-                &record_key(digest),
-                serde_json::to_string(record)?.as_bytes(),
-            )?
-            .metadata(record.reaper_metadata())?,
+            kv.put_bytes(&record_key(digest), record.to_json().as_bytes())?
+                .metadata(record.reaper_metadata())?,
         )
         .execute()
         .await?;
@@ -589,9 +609,31 @@ mod tests {
         let p = pat(5_000, None);
         let listing = p.listing().to_string();
         assert!(!listing.contains("token"));
-        let json = serde_json::to_string(&p).unwrap();
-        assert_eq!(serde_json::from_str::<StoredPat>(&json).unwrap(), p);
+        let json = p.to_json();
+        assert_eq!(StoredPat::from_json(&json), Some(p.clone()));
         assert!(!json.contains("revoked_at"));
+        let revoked = StoredPat {
+            active: false,
+            revoked_at: Some(6_000),
+            ..p.clone()
+        };
+        assert_eq!(StoredPat::from_json(&revoked.to_json()), Some(revoked));
+        // What the derived serde code wrote (field order, `revoked_at` absent) reads the same;
+        // a record missing a field or with one of the wrong type does not read at all.
+        let derived = r#"{"id":"pat_1","sub":"alice","expires_at":5000,"scopes":["read"],"active":true,"created_at":1000}"#;
+        let read = StoredPat::from_json(derived).unwrap();
+        assert_eq!(
+            (read.sub.as_str(), read.scopes.len(), read.revoked_at),
+            ("alice", 1, None)
+        );
+        for bad in [
+            r#"{"id":"pat_1","sub":"alice","expires_at":5000,"active":true,"created_at":1000}"#,
+            r#"{"id":"pat_1","sub":"alice","expires_at":5000,"scopes":"read","active":true,"created_at":1000}"#,
+            r#"{"id":"pat_1","sub":"alice","expires_at":5000,"scopes":[],"active":1,"created_at":1000}"#,
+            r#"{"id":"pat_1","sub":"alice","expires_at":-1,"scopes":[],"active":true,"created_at":1000}"#,
+        ] {
+            assert_eq!(StoredPat::from_json(bad), None, "{bad}");
+        }
         let r = p.record();
         assert_eq!(
             (r.id.as_str(), r.expires_at, r.active),

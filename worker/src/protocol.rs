@@ -5,11 +5,10 @@
 //! Objects: `sub:<sub>` keeps a subject's cutoff (`subject.rs`); `sid:<sid>` and `rt:<hash>`
 //! refresh sessions (`sessions.rs`); `objects.rs` dispatches.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use warden_core::{hex, token_digest, Denial, ReplayId, RevocationReason, UnixTime};
 
-use crate::fields::{obj, text};
+use crate::fields::{obj, text, Members};
 
 /// The Durable Object namespace binding.
 pub const DO_BINDING: &str = "WARDEN_SESSIONS";
@@ -187,8 +186,7 @@ pub enum ObjectAnswer {
 
 /// Why a refresh is refused for good: the user must log in again (the worker answers 401 and
 /// clears both cookies). Stored and sent as text, e.g. `session_idle:1700000000:3600`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(into = "String", try_from = "String")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
     /// A rotated refresh token came back after the grace window (RFC 9700 §4.14.2): the
     /// session is revoked.
@@ -416,53 +414,8 @@ impl Answer {
     }
 }
 
-// The protocol's JSON, written with `obj!` and read from a `Value`: the worker's own JSON
+// The protocol's JSON, written with `obj!` and read with `Members`: the worker's own JSON
 // (derived serde code for these types would be several kilobytes of the worker).
-
-/// The members of one JSON object of the protocol, read by type: a missing member and `null`
-/// are alike (`None` for an optional one); a member of the wrong type makes the whole message
-/// unreadable (`None`).
-struct Members<'v>(&'v Map<String, Value>);
-
-impl<'v> Members<'v> {
-    fn of(v: &'v Value) -> Option<Self> {
-        v.as_object().map(Members)
-    }
-
-    fn get(&self, name: &str) -> Option<&'v Value> {
-        self.0.get(name).filter(|v| !v.is_null())
-    }
-
-    fn string(&self, name: &str) -> Option<String> {
-        self.get(name)?.as_str().map(str::to_owned)
-    }
-
-    fn opt_string(&self, name: &str) -> Option<Option<String>> {
-        match self.get(name) {
-            None => Some(None),
-            Some(v) => v.as_str().map(|s| Some(s.to_owned())),
-        }
-    }
-
-    fn number(&self, name: &str) -> Option<u64> {
-        self.get(name)?.as_u64()
-    }
-
-    fn opt_number(&self, name: &str) -> Option<Option<u64>> {
-        match self.get(name) {
-            None => Some(None),
-            Some(v) => v.as_u64().map(Some),
-        }
-    }
-
-    /// A list of `read` items (missing: empty).
-    fn list<T>(&self, name: &str, read: impl Fn(&Value) -> Option<T>) -> Option<Vec<T>> {
-        match self.get(name) {
-            None => Some(Vec::new()),
-            Some(v) => v.as_array()?.iter().map(read).collect(),
-        }
-    }
-}
 
 /// A message's name and body: a bare name (`"done"`, body `null`) or an object with one member.
 fn named(v: &Value) -> Option<(&str, &Value)> {
@@ -617,8 +570,8 @@ impl ObjectRequest {
                 until: m()?.number("until")?,
             },
             "record" => ObjectRequest::Record {
-                ids: m()?.list("ids", LoggedId::from_value)?,
-                cutoffs: m()?.list("cutoffs", LoggedCutoff::from_value)?,
+                ids: m()?.opt_list("ids", LoggedId::from_value)?,
+                cutoffs: m()?.opt_list("cutoffs", LoggedCutoff::from_value)?,
             },
             "publish" if body.is_null() => ObjectRequest::Publish,
             "reseed" if body.is_null() => ObjectRequest::Reseed,

@@ -26,10 +26,11 @@
 //! saw, it calls the origin once (coalesced the same way), learns the session from the new
 //! access token and hands the pair to the `sid:` object, which records it — or refuses it.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 use warden_core::{SessionPolicy, SessionState, UnixTime};
 
-use crate::fields::obj;
+use crate::fields::{obj, text, Members};
 use crate::protocol::Refusal;
 
 /// Storage key of the session record.
@@ -68,8 +69,9 @@ pub struct SessionView {
     pub ended_at: Option<UnixTime>,
 }
 
-/// What a `sid:` object stores about its session (no token, no hash of one).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+/// What a `sid:` object stores about its session (no token, no hash of one), as JSON
+/// ([`SessionRecord::to_json`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionRecord {
     /// The session id.
     pub sid: String,
@@ -136,6 +138,38 @@ impl SessionRecord {
             ended: self.ended.as_ref().map(Refusal::name),
             ended_at: self.ended_at,
         }
+    }
+
+    /// As stored: JSON text, every field present (`null` for none; `ended` as its
+    /// [`Refusal`] text).
+    pub fn to_json(&self) -> String {
+        text(&obj! {
+            "sid": self.sid,
+            "sub": self.sub,
+            "created_at": self.created_at,
+            "last_active": self.last_active,
+            "refreshes": self.refreshes,
+            "ended": self.ended.clone().map(String::from),
+            "ended_at": self.ended_at,
+        })
+    }
+
+    /// From [`SessionRecord::to_json`]'s text; `None` for anything else.
+    pub fn from_json(json: &str) -> Option<SessionRecord> {
+        let v: Value = serde_json::from_slice(json.as_bytes()).ok()?;
+        let m = Members::of(&v)?;
+        Some(SessionRecord {
+            sid: m.string("sid")?,
+            sub: m.opt_string("sub")?,
+            created_at: m.number("created_at")?,
+            last_active: m.number("last_active")?,
+            refreshes: m.number("refreshes")?,
+            ended: match m.opt_string("ended")? {
+                None => None,
+                Some(refusal) => Some(Refusal::try_from(refusal).ok()?),
+            },
+            ended_at: m.opt_number("ended_at")?,
+        })
     }
 }
 
@@ -245,15 +279,15 @@ mod io {
 
     async fn get_record(storage: &Storage) -> worker::Result<Option<SessionRecord>> {
         match get_text(storage, SESSION_KEY).await? {
-            Some(text) => Ok(Some(serde_json::from_slice(text.as_bytes())?)),
+            Some(text) => SessionRecord::from_json(&text)
+                .map(Some)
+                .ok_or_else(|| worker::Error::RustError("session record unreadable".into())),
             None => Ok(None),
         }
     }
 
     async fn put_record(storage: &Storage, record: &SessionRecord) -> worker::Result<()> {
-        storage
-            .put_raw(SESSION_KEY, serde_json::to_string(record)?)
-            .await
+        storage.put_raw(SESSION_KEY, record.to_json()).await
     }
 
     fn storage_error(e: &worker::Error) -> Answer {
@@ -592,11 +626,8 @@ mod io {
         let put = |key: &str, value: String| {
             js_sys::Reflect::set(&writes, &JsValue::from_str(key), &JsValue::from_str(&value))
         };
-        let mut staged = put(
-            SESSION_KEY,
-            serde_json::to_string(&record).unwrap_or_default(),
-        )
-        .and_then(|_| put(CURRENT_KEY, new_hash.clone()));
+        let mut staged =
+            put(SESSION_KEY, record.to_json()).and_then(|_| put(CURRENT_KEY, new_hash.clone()));
         // A server that does not rotate hands the same token back: nothing was rotated.
         if pair.refresh_token != call.refresh_token {
             staged =
@@ -1106,5 +1137,40 @@ mod tests {
         }
         let listed = serde_json::to_string(&v).unwrap();
         assert!(!listed.contains("token"), "{listed}");
+    }
+
+    #[test]
+    fn records_are_stored_as_json_and_read_back() {
+        let mut r = SessionRecord::new("s", Some("u".into()), Some(900), 1_000);
+        assert_eq!(SessionRecord::from_json(&r.to_json()), Some(r.clone()));
+        r.end(
+            Refusal::SessionIdle {
+                last_active: 950,
+                idle_timeout: 60,
+            },
+            1_010,
+        );
+        assert_eq!(SessionRecord::from_json(&r.to_json()), Some(r.clone()));
+        // What the derived serde code wrote reads the same.
+        let derived = r#"{"sid":"s","sub":null,"created_at":900,"last_active":1000,"refreshes":2,"ended":"subject_revoked:950","ended_at":1010}"#;
+        let read = SessionRecord::from_json(derived).unwrap();
+        assert_eq!(
+            (read.sub, read.refreshes, read.ended, read.ended_at),
+            (
+                None,
+                2,
+                Some(Refusal::SubjectRevoked { before: 950 }),
+                Some(1_010)
+            )
+        );
+        // A field missing, of the wrong type, or an unknown refusal: unreadable.
+        for bad in [
+            r#"{"sid":"s","created_at":900,"last_active":1000}"#,
+            r#"{"sid":"s","created_at":900,"last_active":"1000","refreshes":0}"#,
+            r#"{"sid":"s","created_at":900,"last_active":1000,"refreshes":0,"ended":"nope"}"#,
+            r#"{"sid":7,"created_at":900,"last_active":1000,"refreshes":0}"#,
+        ] {
+            assert_eq!(SessionRecord::from_json(bad), None, "{bad}");
+        }
     }
 }
