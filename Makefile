@@ -97,7 +97,7 @@ bench-revocations: build-worker
 
 bench-edge: build-worker
 	@echo "==> worker CPU per request above a pass-through worker, in workerd (Miniflare)"
-	bash scripts/bench-edge.sh --requests 1500 --write
+	bash scripts/bench-edge.sh --requests 1500 --rounds 9 --write
 
 bench-core:
 	@echo "==> Criterion: warden-core parse + verify + evaluate, cached hit"
