@@ -18,6 +18,13 @@
 //
 //   node scripts/bench-edge.mjs [--requests 2000] [--rounds 5] [--concurrency 1] [--warmup 200]
 //                               [--startups 3] [--markdown | --write]
+//                               [--baseline DIR] [--workloads ID,ID]
+// --baseline DIR: another build of Warden (a directory as build/: index.js, warden.js,
+// index_bg.wasm; e.g. `git worktree add`, then `scripts/build-worker.sh` there) side by side with
+// the others, as "base", for an A/B of a change: prints Warden's CPU minus the baseline's per
+// workload, the median of the paired rounds' differences. --workloads: only these (repeat,
+// HS256, ES256, RS256, EdDSA, cookie, pat). Either one prints the rounds and that comparison
+// only: the docs' figures come from the whole run.
 // --write replaces the section between <!-- bench-edge:start --> and <!-- bench-edge:end --> in
 // docs/benchmarks.md (adds it at the end the first time); nothing else in the file changes.
 import { spawnSync, execFileSync } from "node:child_process";
@@ -42,6 +49,8 @@ const { values: flags } = parseArgs({
     startups: { type: "string", default: "3" },
     write: { type: "boolean", default: false },
     markdown: { type: "boolean", default: false },
+    baseline: { type: "string" },
+    workloads: { type: "string" },
   },
 });
 const count = (name) => {
@@ -51,6 +60,13 @@ const count = (name) => {
 };
 const [N, ROUNDS, CONCURRENCY, WARMUP, STARTUPS] = ["requests", "rounds", "concurrency", "warmup", "startups"].map(count);
 const { write: WRITE, markdown: MARKDOWN } = flags;
+const BASELINE = flags.baseline === undefined ? undefined : join(process.cwd(), flags.baseline);
+const ONLY = flags.workloads?.split(",");
+const PARTIAL = BASELINE !== undefined || ONLY !== undefined;
+if (PARTIAL && (WRITE || MARKDOWN)) throw new Error("--baseline and --workloads print an A/B comparison only: no --write or --markdown");
+if (BASELINE !== undefined && !["index.js", "warden.js", "index_bg.wasm"].every((f) => existsSync(join(BASELINE, f)))) {
+  throw new Error(`--baseline ${flags.baseline}: index.js, warden.js and index_bg.wasm expected there (scripts/build-worker.sh builds them)`);
+}
 const COMMAND = "make bench-edge";
 const INVOCATION = ["bash scripts/bench-edge.sh", ...process.argv.slice(2)].join(" ");
 
@@ -476,6 +492,15 @@ try {
   const k = await keys(o);
   const joseScript = await bundleJoseWorker();
   const defs = workerOptions(o, k, joseScript);
+  if (BASELINE !== undefined) {
+    const warden = defs.find((d) => d.id === "warden");
+    defs.push({
+      ...warden,
+      id: "base",
+      name: `Warden, baseline (${flags.baseline})`,
+      options: { ...warden.options, scriptPath: join(BASELINE, "index.js"), modulesRoot: BASELINE },
+    });
+  }
 
   // Startup to ready, STARTUPS times per worker, in alternating order; the last instance of each
   // stays up for the measurement.
@@ -494,7 +519,8 @@ try {
   }
   for (const d of defs) console.log(`${d.name}: workerd pid ${workers[d.id].pid}, ${workers[d.id].url}`);
 
-  const loads = await workloads(o, k, workers.warden);
+  const loads = (await workloads(o, k, workers.warden)).filter((l) => ONLY === undefined || ONLY.includes(l.id));
+  if (ONLY !== undefined && loads.length !== ONLY.length) throw new Error(`--workloads ${flags.workloads}: unknown workload`);
   const forWorker = (w, l) => !(l.pat && w.noPat);
 
   // Warm-up: every workload through every worker (tokens of their own), not measured.
@@ -539,6 +565,19 @@ try {
 const { defs, loads, samples, startup, forWorker, roundLoad } = report;
 const s = (l, d) => samples[`${l}/${d}`];
 const diffs = (l, a, b) => s(l, a).cpu.map((x, i) => x - s(l, b).cpu[i]);
+if (PARTIAL) {
+  console.log();
+  for (const l of loads) {
+    const line = (a, b) => {
+      const ds = diffs(l.id, a, b);
+      return `${a} − ${b} ${signed(median(ds))} (${signed(Math.min(...ds))}…${signed(Math.max(...ds))})`;
+    };
+    const cells = [line("warden", "js")];
+    if (BASELINE !== undefined) cells.push(line("base", "js"), line("warden", "base"));
+    console.log(`${l.id.padEnd(7)} CPU per request, median of paired rounds (range): ${cells.join("; ")}`);
+  }
+  process.exit(0);
+}
 const others = defs.filter((d) => d.id !== "js");
 const rows = loads.map((l) => {
   const row = { id: l.id, name: l.name, cpu: {}, wall: {}, over: {}, range: {}, spread: {} };

@@ -9,16 +9,20 @@ import WardenRs, { WardenSessions } from "./warden.js";
 export { WardenSessions };
 
 // workers-rs puts every wasm export on its entrypoint's prototype (as RPC methods): take the
-// three this module calls, and take them off it.
+// four this module calls, and take them off it.
 const rs = WardenRs.prototype;
 const decide = rs.warden_decide;
+const resume = rs.warden_resume;
 const originError = rs.warden_origin_error;
 const stateEpoch = rs.warden_epoch;
 delete rs.warden_decide;
+delete rs.warden_resume;
 delete rs.warden_origin_error;
 delete rs.warden_epoch;
-if ([decide, originError, stateEpoch].some((f) => typeof f !== "function")) {
-  throw new Error("build/warden.js does not export warden_decide, warden_origin_error and warden_epoch: rebuild the worker");
+if ([decide, resume, originError, stateEpoch].some((f) => typeof f !== "function")) {
+  throw new Error(
+    "build/warden.js does not export warden_decide, warden_resume, warden_origin_error and warden_epoch: rebuild the worker",
+  );
 }
 
 // Replayed decisions (edge.rs, `warden_decide`): a forward the core marked replayable holds for
@@ -75,7 +79,20 @@ async function handle(request, env, ctx) {
     plan = replays.get(key);
     if (plan === undefined) {
       plan = decide(env, ctx, method, url, authorization, cookie, preflight, names, dpop, () => clientCert(request));
-      // A Promise only when the decision needs I/O (a new token, a KV read, a refresh).
+      // [promise, id]: the decision waits for a WebCrypto signature check (a token or DPoP
+      // proof not seen before); it goes on with how the promise settled (edge.rs, `handoff`).
+      while (Array.isArray(plan)) {
+        let fulfilled = true;
+        let value;
+        try {
+          value = await plan[0];
+        } catch (e) {
+          fulfilled = false;
+          value = e;
+        }
+        plan = resume(plan, fulfilled, value);
+      }
+      // A Promise when the decision needs other I/O (a KV read, a key fetch, a refresh).
       if (typeof plan?.then === "function") plan = await plan;
       else if (
         typeof plan === "string" &&

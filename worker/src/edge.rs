@@ -3,7 +3,9 @@
 //! forwards allowed requests itself and hands the admin API, the event receivers and test routes
 //! to the workers-rs fetch handler here. The cron trigger and the Durable Object stay in workers-rs.
 
-use std::future::Future as _;
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Wake, Waker};
 
@@ -14,6 +16,7 @@ use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, Sc
 use crate::audit::{audit, AuditEvent};
 use crate::config::{Config, ConfigError};
 use crate::fields::fields;
+use crate::handoff;
 use crate::http::json_object;
 use crate::pat;
 use crate::protect::{self, Outcome};
@@ -53,7 +56,10 @@ fn configured(env: &Env) -> std::result::Result<std::rc::Rc<Config>, Result<Resp
 /// (reading `request.cf` is costly: [`protect::ClientCert`]).
 ///
 /// Answered synchronously when no I/O is needed (a cached token, a fresh revocation snapshot:
-/// most requests); otherwise a `Promise` of the same.
+/// most requests). A decision that waits for a WebCrypto signature check answers `[promise,
+/// id]`: the entry module awaits the promise and calls [`warden_resume`] with `id` and how it
+/// settled, which answers in any of these forms again ([`handoff`]). Otherwise a `Promise` of
+/// the answer.
 ///
 /// Replay: a forward decided without I/O and without side effects ([`Upstream::replayable`])
 /// is a function of these arguments, the configuration, the clock's second and the state
@@ -77,7 +83,7 @@ pub fn warden_decide(
     client_cert: js_sys::Function,
 ) -> std::result::Result<JsValue, JsValue> {
     let env: Env = env.unchecked_into();
-    let mut decision = Box::pin(async move {
+    let decision: Decision = Box::pin(async move {
         let now = unix_now();
         let config = match configured(&env) {
             Ok(c) => c,
@@ -110,37 +116,129 @@ pub fn warden_decide(
             }
         }
     });
-    let flagged = |answer: Result<(JsValue, bool)>, sync: bool| -> Result<JsValue> {
-        let (value, replayable) = answer?;
-        Ok(match value.as_string() {
-            Some(plan) => {
-                let flag = if sync && replayable { "1\n" } else { "0\n" };
-                JsValue::from_str(&(flag.to_owned() + &plan))
-            }
-            None => value,
-        })
-    };
-    // Polled once here: every await that needs no I/O completes at once. One that waits goes on
-    // in a task (`future_to_promise`); wakers taken during this first poll reach that task
-    // through the relay (some futures, like `worker::Delay`, keep the first waker they see).
-    let relay = Arc::new(Relay::default());
+    Ok(step(decision, Arc::new(Relay::default()), true)?)
+}
+
+/// A decision for the entry module: what to answer, and whether the answer may be replayed.
+type Decision = Pin<Box<dyn Future<Output = Result<(JsValue, bool)>>>>;
+
+/// A decision waiting for the promise it handed out ([`handoff`]), by the index the entry
+/// module is given; the promise is kept to check that the answer is for it.
+type Waiting = (Decision, Arc<Relay>, js_sys::Promise, handoff::Slot);
+
+/// At most this many decisions wait for the entry module at once (a request abandoned while
+/// its promise was out would otherwise hold its decision for the isolate's life); beyond it, a
+/// decision awaits its promise in a task, as before.
+const SUSPENDED_MAX: usize = 1024;
+
+thread_local! {
+    static SUSPENDED: RefCell<Vec<Option<Waiting>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Polls `decision` once for the entry module. Ready: the answer (replayable only when
+/// `first`: it waited for nothing). Waiting for a promise handed out ([`handoff`]): `[promise,
+/// id]` — the entry module awaits the promise and calls [`warden_resume`] with `id`. Waiting
+/// for anything else: a `Promise` of the answer, the decision going on in a task.
+fn step(mut decision: Decision, relay: Arc<Relay>, first: bool) -> Result<JsValue> {
     let waker = Waker::from(Arc::clone(&relay));
-    match decision
-        .as_mut()
-        .poll(&mut std::task::Context::from_waker(&waker))
-    {
-        Poll::Ready(answer) => Ok(flagged(answer, true)?),
-        Poll::Pending => Ok(
-            wasm_bindgen_futures::future_to_promise(std::future::poll_fn(move |cx| {
-                relay.follow(cx.waker());
-                decision
-                    .as_mut()
-                    .poll(cx)
-                    .map(|answer| Ok(flagged(answer, false)?))
-            }))
-            .into(),
-        ),
+    let (poll, handed) = handoff::open(|| {
+        decision
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(&waker))
+    });
+    match (poll, handed) {
+        (Poll::Ready(answer), _) => flagged(answer, first),
+        (Poll::Pending, Some((promise, slot))) => {
+            let index = SUSPENDED.with(|s| {
+                let s = s.borrow();
+                let free = s.iter().position(Option::is_none);
+                free.or((s.len() < SUSPENDED_MAX).then_some(s.len()))
+            });
+            let Some(index) = index else {
+                return Ok(in_task(decision, relay, Some((promise, slot))));
+            };
+            let waiting = Some((decision, relay, promise.clone(), slot));
+            SUSPENDED.with(|s| {
+                let mut s = s.borrow_mut();
+                match s.get_mut(index) {
+                    Some(entry) => *entry = waiting,
+                    None => s.push(waiting),
+                }
+            });
+            Ok(js_sys::Array::of2(&promise, &JsValue::from(index as u32)).into())
+        }
+        (Poll::Pending, None) => Ok(in_task(decision, relay, None)),
     }
+}
+
+/// The entry module's answer for a promise [`warden_decide`] handed out: `handed`, the
+/// `[promise, index]` it was given, `fulfilled` and the value the promise settled with (or the
+/// reason it was rejected). Goes on with the decision waiting for it, and answers as
+/// [`warden_decide`] does (never a replayable answer: it waited). The promise must be the one
+/// handed out with that index: after a fault the module starts over, indices with it, and an
+/// answer meant for a decision of before must never reach another.
+#[wasm_bindgen]
+pub fn warden_resume(
+    handed: js_sys::Array,
+    fulfilled: bool,
+    value: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
+    let promise = handed.get(0);
+    let index = handed.get(1).as_f64().map(|i| i as usize);
+    let waiting = SUSPENDED.with(|s| {
+        let mut s = s.borrow_mut();
+        let entry = s.get_mut(index?)?;
+        let (_, _, expected, _) = entry.as_ref()?;
+        if JsValue::from(expected) != promise {
+            return None;
+        }
+        entry.take()
+    });
+    let Some((decision, relay, _, slot)) = waiting else {
+        return Err(JsValue::from_str(
+            "warden_resume: no decision waits for this promise",
+        ));
+    };
+    *slot.borrow_mut() = Some(if fulfilled { Ok(value) } else { Err(value) });
+    Ok(step(decision, relay, false)?)
+}
+
+/// Goes on with `decision` in a task (`future_to_promise`), after awaiting the promise it was
+/// handed, if any; wakers taken during earlier polls reach the task through the relay (some
+/// futures, like `worker::Delay`, keep the first waker they see).
+fn in_task(
+    mut decision: Decision,
+    relay: Arc<Relay>,
+    handed: Option<(js_sys::Promise, handoff::Slot)>,
+) -> JsValue {
+    wasm_bindgen_futures::future_to_promise(async move {
+        if let Some((promise, slot)) = handed {
+            let settlement = wasm_bindgen_futures::JsFuture::from(promise).await;
+            *slot.borrow_mut() = Some(settlement);
+        }
+        std::future::poll_fn(move |cx| {
+            relay.follow(cx.waker());
+            decision
+                .as_mut()
+                .poll(cx)
+                .map(|answer| Ok(flagged(answer, false)?))
+        })
+        .await
+    })
+    .into()
+}
+
+/// The answer for the entry module: a forward plan gets its replay flag line (`1` only for an
+/// answer of the first poll that the decision marked replayable).
+fn flagged(answer: Result<(JsValue, bool)>, first: bool) -> Result<JsValue> {
+    let (value, replayable) = answer?;
+    Ok(match value.as_string() {
+        Some(plan) => {
+            let flag = if first && replayable { "1\n" } else { "0\n" };
+            JsValue::from_str(&(flag.to_owned() + &plan))
+        }
+        None => value,
+    })
 }
 
 /// The waker of [`warden_decide`]'s first poll: passes each wake on to the task that went on

@@ -10,6 +10,8 @@ pub mod config;
 pub mod epoch;
 pub mod fields;
 #[cfg(target_arch = "wasm32")]
+pub mod handoff;
+#[cfg(target_arch = "wasm32")]
 pub mod http;
 pub mod keys;
 pub mod oauth;

@@ -164,7 +164,7 @@ pub async fn check_proof_signature(
     signature: &[u8],
 ) -> Result<(), SignatureError> {
     let keys = PROOF_KEYS.with(Rc::clone);
-    keys.webcrypto_verify(key, signing_input, signature).await
+    webcrypto::verify_with(&keys, key, signing_input, signature).await
 }
 
 /// Checks `signature` over `signing_input` with `key`, by exactly `key.alg`: WebCrypto for
@@ -205,17 +205,34 @@ pub(crate) mod webcrypto {
     use std::rc::Rc;
 
     use warden_core::{Key, SignatureError};
+    use warden_webcrypto::KeyCache;
 
     use super::KEYS;
 
-    /// `crypto.subtle.verify` with `key` (imported once per isolate) by `key.alg`. Natively
-    /// (no WebCrypto) it always fails.
+    /// `crypto.subtle.verify` with `key` (imported once per isolate) by `key.alg`; the promise
+    /// of an imported key's check goes to the entry module when the request path polls
+    /// ([`crate::handoff`]). Natively (no WebCrypto) it always fails.
     pub(crate) async fn verify(
         key: &Key,
         signing_input: &[u8],
         signature: &[u8],
     ) -> Result<(), SignatureError> {
         let keys = KEYS.with(Rc::clone);
+        verify_with(&keys, key, signing_input, signature).await
+    }
+
+    /// [`verify`] with the key cache `keys`.
+    pub(crate) async fn verify_with(
+        keys: &KeyCache,
+        key: &Key,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        #[cfg(target_arch = "wasm32")]
+        if let Some(promise) = keys.start_verify(key, signing_input, signature)? {
+            return warden_webcrypto::verdict(crate::handoff::settled(promise).await);
+        }
+        // The key's first use imports it (awaited in Rust: once per key and isolate).
         keys.webcrypto_verify(key, signing_input, signature).await
     }
 }

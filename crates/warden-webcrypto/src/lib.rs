@@ -239,6 +239,16 @@ fn start_import(subtle: &SubtleCrypto, key: &Key) -> Result<Promise, SignatureEr
     .map_err(|_| SignatureError)
 }
 
+/// What a settled `crypto.subtle.verify` promise ([`KeyCache::start_verify`]) says: `Ok` only
+/// when it was fulfilled with `true`; rejected, or fulfilled with anything else, is a bad
+/// signature.
+pub fn verdict<E>(settled: Result<JsValue, E>) -> Result<(), SignatureError> {
+    match settled {
+        Ok(v) if v.as_bool() == Some(true) => Ok(()),
+        _ => Err(SignatureError),
+    }
+}
+
 async fn resolved(promise: Promise) -> Result<JsValue, SignatureError> {
     wasm_bindgen_futures::JsFuture::from(promise)
         .await
@@ -355,10 +365,7 @@ impl KeyCache {
                     .ok_or(SignatureError)?
             }
         };
-        match resolved(promise).await {
-            Ok(v) if v.as_bool() == Some(true) => Ok(()),
-            _ => Err(SignatureError),
-        }
+        verdict(resolved(promise).await)
     }
 
     /// Imports `key` into WebCrypto and caches it.
