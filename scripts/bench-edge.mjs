@@ -31,7 +31,7 @@ import { spawnSync, execFileSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
@@ -60,7 +60,7 @@ const count = (name) => {
 };
 const [N, ROUNDS, CONCURRENCY, WARMUP, STARTUPS] = ["requests", "rounds", "concurrency", "warmup", "startups"].map(count);
 const { write: WRITE, markdown: MARKDOWN } = flags;
-const BASELINE = flags.baseline === undefined ? undefined : join(process.cwd(), flags.baseline);
+const BASELINE = flags.baseline === undefined ? undefined : resolve(flags.baseline);
 const ONLY = flags.workloads?.split(",");
 const PARTIAL = BASELINE !== undefined || ONLY !== undefined;
 if (PARTIAL && (WRITE || MARKDOWN)) throw new Error("--baseline and --workloads print an A/B comparison only: no --write or --markdown");
