@@ -95,6 +95,13 @@ pub fn text(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+/// The JSON object in `text`, read as token headers and claims are: a key repeated at any
+/// depth refuses the whole text (one reading per text, whoever reads it). Every JSON object the
+/// worker reads goes through here or the core directly, so its wasm holds one JSON reader.
+pub fn parse(text: &str) -> Result<Value, warden_core::JsonError> {
+    warden_core::parse_json_object(text.as_bytes()).map(Value::Object)
+}
+
 /// The members of a JSON object, read by type — what [`obj!`] writes, read back: a missing
 /// member and `null` are alike (`None` for an optional one, as a derived `Deserialize` reads an
 /// `Option`); a member of the wrong type makes the whole object unreadable (`None`).

@@ -274,8 +274,7 @@ thread_local! {
 /// `issuer` (OpenID Connect Discovery §4.3) and its `jwks_uri` https (plain http only to a
 /// loopback host, as `WARDEN_JWKS_URL`).
 pub fn discovered_jwks_uri(document: &str, issuer: &str) -> Result<String, String> {
-    let doc: Value =
-        serde_json::from_slice(document.as_bytes()).map_err(|_| "the document is not JSON")?;
+    let doc = crate::fields::parse(document).map_err(|_| "the document is not a JSON object")?;
     match doc["issuer"].as_str() {
         Some(found) if found == issuer => {}
         Some(found) => {
@@ -526,8 +525,7 @@ pub fn load_fetched(body: &str) -> Result<KeySet, String> {
         Ok(_) | Err(KeyError::Key { .. } | KeyError::MixedSecretAndPublic) => {}
         Err(e) => return Err(e.to_string()),
     }
-    // The strict parse got past the JSON (no duplicate members), so serde_json reads it losslessly.
-    let root: Value = serde_json::from_slice(body.as_bytes()).map_err(|e| e.to_string())?;
+    let root = crate::fields::parse(body).map_err(|e| e.to_string())?;
     let entries = root
         .get("keys")
         .and_then(Value::as_array)
@@ -802,7 +800,12 @@ mod tests {
             (doc(issuer, "keys"), "jwks_uri"),
             (format!(r#"{{"issuer":"{issuer}"}}"#), "no jwks_uri"),
             (r#"{"jwks_uri":"https://k"}"#.to_owned(), "no issuer"),
-            ("<html>".to_owned(), "not JSON"),
+            ("<html>".to_owned(), "not a JSON object"),
+            (r#"["https://k"]"#.to_owned(), "not a JSON object"),
+            (
+                format!(r#"{{"issuer":"{issuer}","jwks_uri":"https://a","jwks_uri":"https://b"}}"#),
+                "not a JSON object",
+            ),
         ] {
             let e = discovered_jwks_uri(&body, issuer).unwrap_err();
             assert!(e.contains(why), "{body}: {e}");

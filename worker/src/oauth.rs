@@ -52,7 +52,7 @@ pub fn parse_response(
     body: &str,
     old_refresh_token: &str,
 ) -> Result<TokenPair, RefreshFailure> {
-    let json: Option<Value> = serde_json::from_slice(body.as_bytes()).ok();
+    let json: Option<Value> = crate::fields::parse(body).ok();
     if status == 400 || status == 401 {
         let error = json
             .as_ref()

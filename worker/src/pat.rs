@@ -64,7 +64,7 @@ impl StoredPat {
 
     /// From [`StoredPat::to_json`]'s text; `None` for anything else.
     pub fn from_json(json: &str) -> Option<StoredPat> {
-        let v: Value = serde_json::from_slice(json.as_bytes()).ok()?;
+        let v = crate::fields::parse(json).ok()?;
         let m = Members::of(&v)?;
         Some(StoredPat {
             id: m.string("id")?,
@@ -255,7 +255,7 @@ mod io {
 
     use serde_json::Value;
     use warden_core::{hex, token_digest, Unavailable, UnixTime};
-    use worker::{Env, KvStore};
+    use worker::Env;
 
     use super::cache::{Cache, Cached};
     use super::*;
@@ -317,7 +317,7 @@ mod io {
     }
 
     async fn read_record(env: &Env, digest: &str) -> worker::Result<Option<StoredPat>> {
-        let text = store::kv(env)?.get(&record_key(digest)).text().await?;
+        let text = store::kv(env)?.text(&record_key(digest)).await?;
         Ok(text.and_then(|t| StoredPat::from_json(&t)))
     }
 
@@ -366,19 +366,11 @@ mod io {
         record: &StoredPat,
         now: UnixTime,
     ) -> worker::Result<()> {
-        let kv = store::kv(env)?;
         let expiration = record.kv_expiration(now);
-        let with_exp = |mut put: worker::kv::PutOptionsBuilder| {
-            if let Some(e) = expiration {
-                put = put.expiration(e);
-            }
-            put
-        };
-        with_exp(kv.put_bytes(&id_key(&record.id), digest.as_bytes())?)
-            .execute()
-            .await?;
+        let id_key = id_key(&record.id);
+        store::put(env, &id_key, digest.as_bytes(), None, expiration).await?;
         store::put_index(
-            &kv,
+            env,
             &record.sub,
             "pat",
             &record.id,
@@ -386,13 +378,16 @@ mod io {
             expiration,
         )
         .await?;
-        with_exp(
-            kv.put_bytes(&record_key(digest), record.to_json().as_bytes())?
-                .metadata(record.reaper_metadata())?,
+        let metadata = record.reaper_metadata();
+        let json = record.to_json();
+        store::put(
+            env,
+            &record_key(digest),
+            json.as_bytes(),
+            Some(&metadata),
+            expiration,
         )
-        .execute()
-        .await?;
-        Ok(())
+        .await
     }
 
     /// One page of a subject's PATs (never the secret), and the next page's cursor.
@@ -410,7 +405,7 @@ mod io {
         id: &str,
         now: UnixTime,
     ) -> worker::Result<Option<StoredPat>> {
-        let Some(digest) = store::kv(env)?.get(&id_key(id)).text().await? else {
+        let Some(digest) = store::kv(env)?.text(&id_key(id)).await? else {
             return Ok(None);
         };
         revoke_digest(env, &digest, now).await
@@ -491,7 +486,7 @@ mod io {
         }
     }
 
-    async fn reap_one(kv: &KvStore, record_key: &str, id: &str, sub: &str) -> worker::Result<()> {
+    async fn reap_one(kv: &store::Kv, record_key: &str, id: &str, sub: &str) -> worker::Result<()> {
         // The record last: should a delete fail, the next run finds it again.
         kv.delete(&index_key(sub, "pat", id)).await?;
         kv.delete(&id_key(id)).await?;

@@ -69,7 +69,7 @@ impl Pending {
     /// Reads the stored form (anything else is nothing pending: the transmitter delivers again
     /// what it has no acknowledgement for).
     pub fn from_json(text: &str) -> Pending {
-        let stored: Value = serde_json::from_slice(text.as_bytes()).unwrap_or_default();
+        let stored: Value = crate::fields::parse(text).unwrap_or_default();
         let ack = stored["ack"].as_array().map_or(&[][..], Vec::as_slice);
         Pending {
             ack: ack
@@ -95,8 +95,7 @@ pub type Polled = (String, Result<String, &'static str>);
 
 /// A poll answer (RFC 8936 §2.3): its SETs and `moreAvailable`, or why it is unusable.
 pub fn answer(body: &str) -> Result<(Vec<Polled>, bool), &'static str> {
-    let answer: Value =
-        serde_json::from_slice(body.as_bytes()).map_err(|_| "the answer is not JSON")?;
+    let answer = crate::fields::parse(body).map_err(|_| "the answer is not a JSON object")?;
     let more = match &answer["moreAvailable"] {
         Value::Null => false,
         Value::Bool(more) => *more,

@@ -418,6 +418,17 @@ impl Answer {
 // (derived serde code for these types would be several kilobytes of the worker).
 
 /// A message's name and body: a bare name (`"done"`, body `null`) or an object with one member.
+/// A message's JSON: a unit variant's name as a JSON string (`"read_cutoff"`: lowercase
+/// letters and `_` only, as [`message`] writes them), or an object read by
+/// [`crate::fields::parse`].
+fn read_message(text: &str) -> Option<Value> {
+    if let Some(name) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        let plain = !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        return plain.then(|| Value::String(name.to_owned()));
+    }
+    crate::fields::parse(text).ok()
+}
+
 fn named(v: &Value) -> Option<(&str, &Value)> {
     match v {
         Value::String(name) => Some((name, &Value::Null)),
@@ -546,7 +557,7 @@ impl ObjectRequest {
 
     /// From [`ObjectRequest::to_json`]'s text; `None` for anything else.
     pub fn from_json(text: &str) -> Option<ObjectRequest> {
-        let v: Value = serde_json::from_slice(text.as_bytes()).ok()?;
+        let v = read_message(text)?;
         let (name, body) = named(&v)?;
         let m = || Members::of(body);
         Some(match name {
@@ -598,7 +609,7 @@ impl ObjectAnswer {
 
     /// From [`ObjectAnswer::to_json`]'s text; `None` for anything else.
     pub fn from_json(text: &str) -> Option<ObjectAnswer> {
-        let v: Value = serde_json::from_slice(text.as_bytes()).ok()?;
+        let v = read_message(text)?;
         let (name, body) = named(&v)?;
         Some(match name {
             "refreshed" => ObjectAnswer::Refreshed(Answer::from_value(body)),
@@ -923,6 +934,11 @@ mod tests {
             r#"{"use_proof":{"id":"x","until":1.5}}"#,
             r#"{"record":{"ids":[{"kind":"jti"}]}}"#,
             r#"{"record":{"cutoffs":{}}}"#,
+            // One reading per text: a repeated key, at any depth, refuses the message.
+            r#"{"seen":{"sid":"a","sid":"b"}}"#,
+            r#"{"seen":{"sid":"a"},"seen":{"sid":"b"}}"#,
+            r#""read\u005fcutoff""#,
+            r#" "read_cutoff""#,
         ] {
             assert_eq!(ObjectRequest::from_json(bad), None, "{bad}");
         }

@@ -113,18 +113,14 @@ mod io {
 
     /// The record under `key` (an applied event's, or the poll's pending acknowledgements).
     pub async fn stored(env: &Env, key: &str) -> worker::Result<Option<String>> {
-        Ok(store::kv(env)?.get(key).text().await?)
+        store::kv(env)?.text(key).await
     }
 
     /// Writes `record` under `key` for [`LEDGER_SECONDS`] (an event applied: what was done,
     /// for inspection; or the poll's pending acknowledgements).
     pub async fn record(env: &Env, key: &str, record: &Value, now: u64) -> worker::Result<()> {
-        store::kv(env)?
-            .put_bytes(key, text(record).as_bytes())?
-            .expiration(now + LEDGER_SECONDS)
-            .execute()
-            .await?;
-        Ok(())
+        let json = text(record);
+        store::put(env, key, json.as_bytes(), None, Some(now + LEDGER_SECONDS)).await
     }
 
     /// Parse (the core's strict parser), key (`keys` with `key_config`), signature

@@ -240,13 +240,12 @@ mod io {
     /// filter or the delta, then schedules the next heartbeat.
     pub async fn alarm(storage: &Storage, sql: &SqlStorage, env: &Env) -> worker::Result<Response> {
         create_tables(sql)?;
-        let kv = store::kv(env)?;
         // Seeding with more pages to go: straight on.
         if !seeded(sql)? && !seed(env, sql).await? {
             schedule(storage, 0).await?;
             return Response::ok("seeding");
         }
-        let done = publish(sql, &kv).await;
+        let done = publish(sql, env).await;
         if let Err(e) = &done {
             audit(
                 AuditEvent::StoreError,
@@ -413,15 +412,8 @@ mod io {
         Ok(row.and_then(|r| r.first().map(as_u64)).unwrap_or(0))
     }
 
-    async fn put(kv: &worker::KvStore, key: &str, bytes: &[u8]) -> worker::Result<()> {
-        kv.put_bytes(key, bytes)?
-            .execute()
-            .await
-            .map_err(Into::into)
-    }
-
     /// Builds and writes the filter (when [`plan`] says so) and the delta.
-    async fn publish(sql: &SqlStorage, kv: &worker::KvStore) -> worker::Result<()> {
+    async fn publish(sql: &SqlStorage, env: &Env) -> worker::Result<()> {
         let started = js_sys::Date::now();
         let mut base = base(sql)?;
         let now = unix_now();
@@ -449,7 +441,7 @@ mod io {
             }
             let built = built.map_err(|e| worker::Error::RustError(e.to_string()))?;
             let build_ms = js_sys::Date::now() - started;
-            put(kv, FILTER_KEY, &built.bytes).await?;
+            store::put(env, FILTER_KEY, &built.bytes, None, None).await?;
             let checksum = hex(&built.checksum);
             sql.exec_raw(
                 "INSERT INTO revlog_base (one, checksum, seq, built_at) VALUES (0, ?, ?, ?) \
@@ -499,7 +491,7 @@ mod io {
         }
         let delta = build_delta(&checksum, &rows, &cutoffs(sql, Some(base.seq))?, now)
             .map_err(|e| worker::Error::RustError(e.to_string()))?;
-        put(kv, DELTA_KEY, &delta).await?;
+        store::put(env, DELTA_KEY, &delta, None, None).await?;
         Ok(())
     }
 }

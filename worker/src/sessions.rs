@@ -27,7 +27,6 @@
 //! access token and hands the pair to the `sid:` object, which records it — or refuses it.
 
 use serde::Serialize;
-use serde_json::Value;
 use warden_core::{SessionPolicy, SessionState, UnixTime};
 
 use crate::fields::{obj, text, Members};
@@ -156,7 +155,7 @@ impl SessionRecord {
 
     /// From [`SessionRecord::to_json`]'s text; `None` for anything else.
     pub fn from_json(json: &str) -> Option<SessionRecord> {
-        let v: Value = serde_json::from_slice(json.as_bytes()).ok()?;
+        let v = crate::fields::parse(json).ok()?;
         let m = Members::of(&v)?;
         Some(SessionRecord {
             sid: m.string("sid")?,
@@ -747,15 +746,7 @@ mod io {
                 .await?;
                 if let Some(sub) = &record.sub {
                     let entry = obj! {"kind": "sid", "id": sid, "revoked_at": now, "expires_at": expires_at, "reason": "refresh_reused"};
-                    store::put_index(
-                        &store::kv(cx.env)?,
-                        sub,
-                        "sid",
-                        sid,
-                        &entry,
-                        Some(expires_at),
-                    )
-                    .await?;
+                    store::put_index(cx.env, sub, "sid", sid, &entry, Some(expires_at)).await?;
                 }
                 Ok::<(), worker::Error>(())
             };
@@ -819,11 +810,7 @@ mod io {
         }
         if owner.is_none() {
             let found = match store::kv(env) {
-                Ok(kv) => kv
-                    .get(&owner_key(&hex(hash)))
-                    .text()
-                    .await
-                    .map_err(worker::Error::from),
+                Ok(kv) => kv.text(&owner_key(&hex(hash))).await,
                 Err(e) => Err(e),
             };
             owner = match found {
@@ -901,14 +888,9 @@ mod io {
     /// session. Failures are audited, not fatal: the `rt:` object then asks the origin, which
     /// refuses a rotated token itself.
     async fn write_owners(env: &Env, hashes: &[String], sid: &str, expiration: UnixTime) {
-        let Ok(kv) = store::kv(env) else { return };
         for h in hashes {
-            let put = async {
-                kv.put_bytes(&owner_key(h), sid.as_bytes())?
-                    .expiration(expiration)
-                    .execute()
-                    .await
-            };
+            let key = owner_key(h);
+            let put = store::put(env, &key, sid.as_bytes(), None, Some(expiration));
             if let Err(e) = put.await {
                 audit(
                     AuditEvent::StoreError,
@@ -926,7 +908,7 @@ mod io {
         let put = async {
             let metadata = view.to_value();
             store::put_index(
-                &store::kv(env)?,
+                env,
                 sub,
                 "session",
                 &record.sid,

@@ -578,9 +578,12 @@ mod io {
     use std::cell::RefCell;
 
     use futures_util::future::join4;
+    use js_sys::{Function, Object, Promise, Reflect, Uint8Array, JSON};
     use serde_json::Value;
     use warden_core::{Fact, RevocationIds, StoreAnswers, Unavailable, UnixTime};
-    use worker::{Env, KvStore};
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+    use worker::Env;
 
     use super::*;
     use crate::audit::{audit, AuditEvent};
@@ -635,8 +638,82 @@ mod io {
     }
 
     /// The KV binding.
-    pub fn kv(env: &Env) -> worker::Result<KvStore> {
-        env.kv(KV_BINDING)
+    pub fn kv(env: &Env) -> worker::Result<Kv> {
+        Ok(Kv(Reflect::get(env, &JsValue::from_str(KV_BINDING))?))
+    }
+
+    /// The KV namespace binding, called directly: the workers-rs `KvStore` converts its options
+    /// with a generic serde-to-JavaScript serializer (code the worker needs nowhere else) and
+    /// looks up the binding's five methods for every handle.
+    pub struct Kv(JsValue);
+
+    impl Kv {
+        fn call(&self, method: &str, args: &[&JsValue]) -> worker::Result<JsFuture> {
+            let f: Function = Reflect::get(&self.0, &JsValue::from_str(method))?.dyn_into()?;
+            let promise: Promise = match args {
+                [a] => f.call1(&self.0, a)?,
+                [a, b] => f.call2(&self.0, a, b)?,
+                [a, b, c] => f.call3(&self.0, a, b, c)?,
+                _ => return Err(worker::Error::RustError("KV: no such call".into())),
+            }
+            .dyn_into()?;
+            Ok(JsFuture::from(promise))
+        }
+
+        /// The value under `key` as text, if there is one.
+        pub async fn text(&self, key: &str) -> worker::Result<Option<String>> {
+            let value = self.call("get", &[&key.into(), &"text".into()])?.await?;
+            Ok(value.as_string())
+        }
+
+        /// The value under `key` as bytes, if there is one.
+        pub async fn bytes(&self, key: &str) -> worker::Result<Option<Vec<u8>>> {
+            let value = self
+                .call("get", &[&key.into(), &"arrayBuffer".into()])?
+                .await?;
+            if value.is_null() || value.is_undefined() {
+                return Ok(None);
+            }
+            Ok(Some(Uint8Array::new(&value).to_vec()))
+        }
+
+        /// Writes `value` under `key`, with `metadata` (a JSON object, listed with the key) and
+        /// an `expiration` (seconds since the epoch) when given.
+        pub async fn put(
+            &self,
+            key: &str,
+            value: &[u8],
+            metadata: Option<&Value>,
+            expiration: Option<UnixTime>,
+        ) -> worker::Result<()> {
+            let options = Object::new();
+            if let Some(metadata) = metadata {
+                Reflect::set(&options, &"metadata".into(), &JSON::parse(&text(metadata))?)?;
+            }
+            if let Some(e) = expiration {
+                Reflect::set(&options, &"expiration".into(), &(e as f64).into())?;
+            }
+            let value = Uint8Array::from(value);
+            self.call("put", &[&key.into(), &value, &options])?.await?;
+            Ok(())
+        }
+
+        /// Deletes `key`.
+        pub async fn delete(&self, key: &str) -> worker::Result<()> {
+            self.call("delete", &[&key.into()])?.await?;
+            Ok(())
+        }
+    }
+
+    /// [`Kv::put`] on the binding of `env`.
+    pub async fn put(
+        env: &Env,
+        key: &str,
+        value: &[u8],
+        metadata: Option<&Value>,
+        expiration: Option<UnixTime>,
+    ) -> worker::Result<()> {
+        kv(env)?.put(key, value, metadata, expiration).await
     }
 
     /// A key of a [`list_page`].
@@ -659,8 +736,6 @@ mod io {
         limit: u64,
         cursor: Option<&str>,
     ) -> worker::Result<(Vec<Listed>, Option<String>)> {
-        use js_sys::{Function, Object, Promise, Reflect, JSON};
-        use wasm_bindgen::{JsCast, JsValue};
         let field = |o: &JsValue, name: &str| Reflect::get(o, &JsValue::from_str(name));
         let binding = field(env, KV_BINDING)?;
         let list: Function = field(&binding, "list")?.dyn_into()?;
@@ -680,11 +755,12 @@ mod io {
                 .ok_or_else(|| worker::Error::RustError("KV list: a key without a name".into()))?;
             let expiration = field(&key, "expiration")?.as_f64().map(|e| e as u64);
             let metadata = field(&key, "metadata")?;
+            // Warden writes objects; anything else reads as no metadata.
             let metadata = if metadata.is_undefined() || metadata.is_null() {
                 None
             } else {
                 let text: String = JSON::stringify(&metadata)?.into();
-                Some(serde_json::from_slice(text.as_bytes())?)
+                crate::fields::parse(&text).ok()
             };
             listed.push(Listed {
                 name,
@@ -823,7 +899,7 @@ mod io {
 
     /// A filter hit confirmed by a read of the id's record (a false positive costs this read,
     /// never a verdict); an absent record is remembered until another filter is read.
-    async fn confirm(kv: &KvStore, kind: Kind, id: Option<&str>, lookup: Lookup) -> Fact {
+    async fn confirm(kv: &Kv, kind: Kind, id: Option<&str>, lookup: Lookup) -> Fact {
         let fact = resolve(kv, kind, id, lookup).await;
         if let (Fact::Absent, Lookup::Maybe, Some(id)) = (fact, lookup, id) {
             STATE.with(|s| s.borrow_mut().filter.remember_absent(kind, id));
@@ -855,7 +931,7 @@ mod io {
         }
         let _reading = ReadingFilter;
         let Ok(kv) = kv(env) else { return };
-        let delta = kv.get(DELTA_KEY).bytes().await;
+        let delta = kv.bytes(DELTA_KEY).await;
         let need_filter = match &delta {
             Ok(d) => STATE.with(|s| s.borrow_mut().filter.take_delta(d.as_deref(), now)),
             Err(e) => {
@@ -869,7 +945,7 @@ mod io {
             }
         };
         if need_filter {
-            match kv.get(FILTER_KEY).bytes().await {
+            match kv.bytes(FILTER_KEY).await {
                 Ok(f) => STATE.with(|s| s.borrow_mut().filter.take_filter(f.as_deref())),
                 Err(e) => audit(
                     AuditEvent::StoreError,
@@ -1004,12 +1080,12 @@ mod io {
         }
     }
 
-    async fn resolve(kv: &KvStore, kind: Kind, id: Option<&str>, lookup: Lookup) -> Fact {
+    async fn resolve(kv: &Kv, kind: Kind, id: Option<&str>, lookup: Lookup) -> Fact {
         let id = match settled(id, lookup) {
             Ok(fact) => return fact,
             Err(id) => id,
         };
-        match kv.get(&kind.key(id)).text().await {
+        match kv.text(&kind.key(id)).await {
             Ok(Some(_)) => {
                 with_snapshot(|s| {
                     s.apply(&Entry::Revoked {
@@ -1035,7 +1111,7 @@ mod io {
     }
 
     async fn resolve_cutoff(
-        kv: &KvStore,
+        kv: &Kv,
         sub: Option<&str>,
         lookup: CutoffLookup,
     ) -> Result<Option<UnixTime>, Unavailable> {
@@ -1043,13 +1119,13 @@ mod io {
             Ok(cutoff) => return Ok(cutoff),
             Err(sub) => sub,
         };
-        match kv.get(&Kind::Sub.key(sub)).text().await {
+        match kv.text(&Kind::Sub.key(sub)).await {
             Ok(None) => {
                 with_snapshot(|s| s.remember_absent(Kind::Sub, sub));
                 Ok(None)
             }
             Ok(Some(text)) => {
-                let before = serde_json::from_slice::<Value>(text.as_bytes())
+                let before = crate::fields::parse(&text)
                     .ok()
                     .and_then(|v| v.get("before").and_then(Value::as_u64));
                 match before {
@@ -1118,12 +1194,8 @@ mod io {
             };
             record_in_log(env, vec![logged], Vec::new()).await?;
         }
-        let mut put =
-            kv(env)?.put_bytes(&kind.key(id), text(&obj! {"revoked_at": now}).as_bytes())?;
-        if let Some(e) = expiration {
-            put = put.expiration(e);
-        }
-        put.execute().await?;
+        let record = text(&obj! {"revoked_at": now});
+        put(env, &kind.key(id), record.as_bytes(), None, expiration).await?;
         remember_write(
             Entry::Revoked {
                 kind,
@@ -1138,21 +1210,21 @@ mod io {
     /// Writes a subject's index entry (the record travels in the metadata, so listing needs no
     /// value reads).
     pub async fn put_index(
-        kv: &KvStore,
+        env: &Env,
         sub: &str,
         kind: &str,
         id: &str,
         metadata: &Value,
         expiration: Option<UnixTime>,
     ) -> worker::Result<()> {
-        let mut put = kv
-            .put_bytes(&index_key(sub, kind, id), b"")?
-            .metadata(metadata)?;
-        if let Some(e) = expiration {
-            put = put.expiration(e);
-        }
-        put.execute().await?;
-        Ok(())
+        put(
+            env,
+            &index_key(sub, kind, id),
+            b"",
+            Some(metadata),
+            expiration,
+        )
+        .await
     }
 
     /// One page (up to 1000) of a subject's index entries of the given kinds: their metadata,

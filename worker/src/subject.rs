@@ -124,24 +124,19 @@ mod io {
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<(), String> {
-        let kv = store::kv(env).map_err(|e| e.to_string())?;
         let record = obj! { "before": before };
+        let json = text(&record);
         let mut last = String::new();
         for attempt in 0..KV_ATTEMPTS {
             if attempt > 0 {
                 Delay::from(std::time::Duration::from_millis(1100)).await;
             }
-            let put = async {
-                kv.put_bytes(&Kind::Sub.key(sub), text(&record).as_bytes())?
-                    .metadata(&record)?
-                    .expiration(expires_at)
-                    .execute()
-                    .await
-            };
+            let key = Kind::Sub.key(sub);
+            let put = store::put(env, &key, json.as_bytes(), Some(&record), Some(expires_at));
             match put.await {
                 Ok(()) => {
                     let index = obj! {"kind": "sub", "id": sub, "before": before, "revoked_at": now, "expires_at": expires_at};
-                    return store::put_index(&kv, sub, "sub", "cutoff", &index, Some(expires_at))
+                    return store::put_index(env, sub, "sub", "cutoff", &index, Some(expires_at))
                         .await
                         .map_err(|e| format!("KV index write: {e}"));
                 }

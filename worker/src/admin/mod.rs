@@ -250,7 +250,7 @@ mod io {
         if let Some(sub) = sub {
             let entry =
                 obj! {"kind": kind.name(), "id": id, "revoked_at": now, "expires_at": expiration};
-            store::put_index(&store::kv(env)?, sub, kind.name(), id, &entry, expiration).await?;
+            store::put_index(env, sub, kind.name(), id, &entry, expiration).await?;
         }
         audit(
             AuditEvent::Revoke,
