@@ -57,9 +57,9 @@ fn configured(env: &Env) -> std::result::Result<std::rc::Rc<Config>, Result<Resp
 ///
 /// Answered synchronously when no I/O is needed (a cached token, a fresh revocation snapshot:
 /// most requests). A decision that waits for a WebCrypto signature check answers `[promise,
-/// id]`: the entry module awaits the promise and calls [`warden_resume`] with `id` and how it
-/// settled, which answers in any of these forms again ([`handoff`]). Otherwise a `Promise` of
-/// the answer.
+/// index]`: the entry module awaits the promise and calls [`warden_resume`] with that pair and
+/// how it settled, which answers in any of these forms again ([`handoff`]). Otherwise a
+/// `Promise` of the answer.
 ///
 /// Replay: a forward decided without I/O and without side effects ([`Upstream::replayable`])
 /// is a function of these arguments, the configuration, the clock's second and the state
@@ -137,8 +137,8 @@ thread_local! {
 
 /// Polls `decision` once for the entry module. Ready: the answer (replayable only when
 /// `first`: it waited for nothing). Waiting for a promise handed out ([`handoff`]): `[promise,
-/// id]` — the entry module awaits the promise and calls [`warden_resume`] with `id`. Waiting
-/// for anything else: a `Promise` of the answer, the decision going on in a task.
+/// index]` — the entry module awaits the promise and calls [`warden_resume`] with that pair.
+/// Waiting for anything else: a `Promise` of the answer, the decision going on in a task.
 fn step(mut decision: Decision, relay: Arc<Relay>, first: bool) -> Result<JsValue> {
     let waker = Waker::from(Arc::clone(&relay));
     let (poll, handed) = handoff::open(|| {
