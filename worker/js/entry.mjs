@@ -79,7 +79,7 @@ async function handle(request, env, ctx) {
     plan = replays.get(key);
     if (plan === undefined) {
       plan = decide(env, ctx, method, url, authorization, cookie, preflight, names, dpop, () => clientCert(request));
-      // [promise, id]: the decision waits for a WebCrypto signature check (a token or DPoP
+      // [promise, index]: the decision waits for a WebCrypto signature check (a token or DPoP
       // proof not seen before); it goes on with how the promise settled (edge.rs, `handoff`).
       while (Array.isArray(plan)) {
         let fulfilled = true;
