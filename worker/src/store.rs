@@ -727,9 +727,9 @@ mod io {
     }
 
     /// One page of the keys under `prefix` (at most `limit`) from `cursor` on, and the cursor
-    /// of the next page when there is one. Calls the binding's `list` directly: the workers-rs
-    /// builder converts its answer with a generic JS-to-serde deserializer, code the worker
-    /// needs nowhere else.
+    /// of the next page when there is one. Calls the binding's `list` through [`Kv`]: the
+    /// workers-rs builder converts its answer with a generic JS-to-serde deserializer, code the
+    /// worker needs nowhere else.
     pub async fn list_page(
         env: &Env,
         prefix: &str,
@@ -737,16 +737,13 @@ mod io {
         cursor: Option<&str>,
     ) -> worker::Result<(Vec<Listed>, Option<String>)> {
         let field = |o: &JsValue, name: &str| Reflect::get(o, &JsValue::from_str(name));
-        let binding = field(env, KV_BINDING)?;
-        let list: Function = field(&binding, "list")?.dyn_into()?;
         let options = Object::new();
         Reflect::set(&options, &"prefix".into(), &prefix.into())?;
         Reflect::set(&options, &"limit".into(), &(limit as f64).into())?;
         if let Some(c) = cursor {
             Reflect::set(&options, &"cursor".into(), &c.into())?;
         }
-        let promise: Promise = list.call1(&binding, &options)?.dyn_into()?;
-        let page = wasm_bindgen_futures::JsFuture::from(promise).await?;
+        let page = kv(env)?.call("list", &[&options])?.await?;
         let keys: js_sys::Array = field(&page, "keys")?.dyn_into()?;
         let mut listed = Vec::with_capacity(keys.length() as usize);
         for key in keys.iter() {
