@@ -62,6 +62,20 @@ export default {
       const [va, vb] = await Promise.all([ha[0], hb[0]]);
       out.b = show(await finish(rs.warden_resume(hb, true, vb)));
       out.a = show(await finish(rs.warden_resume(ha, true, va)));
+    } else if (path === "/full") {
+      // More decisions out at once than the isolate holds (edge.rs SUSPENDED_MAX, 1,024): the
+      // one past it awaits its promise in a task instead; a slot freed is used again.
+      const tokens = (await request.text()).split("\\n");
+      const last = tokens.pop(), over = tokens.pop();
+      const held = tokens.map((t) => decide(env, ctx, t));
+      out.held = [...new Set(held.map(show))];
+      const beyond = decide(env, ctx, over);
+      out.over = show(beyond);
+      out.overEnd = show(await finish(beyond));
+      out.heldEnds = [...new Set((await Promise.all(held.map(finish))).map(show))];
+      const again = decide(env, ctx, last);
+      out.after = show(again);
+      out.afterEnd = show(await finish(again));
     }
     return Response.json(out);
   },
@@ -98,10 +112,11 @@ after(async () => {
   await origin?.close();
 });
 
-async function call(path, a, b) {
+async function call(path, a, b, body) {
   const headers = { a };
   if (b) headers.b = b;
-  const r = await mf.dispatchFetch(`http://harness.test${path}`, { headers });
+  const init = body === undefined ? { headers } : { method: "POST", headers, body };
+  const r = await mf.dispatchFetch(`http://harness.test${path}`, init);
   assert.equal(r.status, 200, await r.clone().text());
   return r.json();
 }
@@ -129,4 +144,17 @@ test("two decisions out at once each get their own answer", async () => {
   assert.deepEqual(out.handed, ["handoff", "handoff"]);
   assert.equal(out.b, "response:401", "the forged signature, answered first: refused");
   assert.equal(out.a, "plan:0", "the good one: forwarded");
+});
+
+test("beyond 1,024 decisions out at once, a decision waits in a task, and slots are used again", async () => {
+  const SUSPENDED_MAX = 1024; // worker/src/edge.rs
+  const tokens = [];
+  for (let i = 0; i < SUSPENDED_MAX + 2; i++) tokens.push(await origin.issue({ sub: `full-${i}` }));
+  const out = await call("/full", "unused", undefined, tokens.join("\n"));
+  assert.deepEqual(out.held, ["handoff"], "the first 1,024 are each handed out");
+  assert.equal(out.over, "promise", "the 1,025th goes on in a task: a Promise, not a hand-off");
+  assert.equal(out.overEnd, "plan:0", "and its promise brings the verdict: forwarded");
+  assert.deepEqual(out.heldEnds, ["plan:0"], "every held decision resumes to its own verdict");
+  assert.equal(out.after, "handoff", "once they are answered, a new decision is handed out again");
+  assert.equal(out.afterEnd, "plan:0");
 });
