@@ -1,23 +1,33 @@
-//! The reader against serde_json: [`read_object`] and [`crate::parse_json_object`] (a whole
-//! `Value` built) must accept the same texts, capture the same members and refuse with the same
-//! [`JsonError`]. [`agree`] checks one text; the tests below run it on hand-picked texts and on
-//! generated ones, and the fuzz target `json_reader` on arbitrary bytes (with the names `parse`
-//! reads: the registered claims, then the header parameters).
+//! The reader against serde_json: [`read_object`] and [`read_map`] (the reader building whole
+//! values, `tree.rs`: [`crate::parse_json_object`]) must accept the same texts as serde_json (building a `Value`
+//! with a visitor that refuses duplicate keys: [`oracle`]), capture the same members, build the
+//! same values (floats to the bit) and refuse with the same [`JsonError`]. [`agree`] checks one
+//! text; the tests below run it on hand-picked texts and on generated ones, and the fuzz target
+//! `json_reader` on arbitrary bytes (with the names `parse` reads: the registered claims, then
+//! the header parameters).
 
 use alloc::borrow::Cow;
+use alloc::string::String;
 use alloc::vec::Vec;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::{read_object, Member};
-use crate::json::{parse_object, JsonError};
+use super::tree::read_map;
+use super::{read_object, JsonError, Member};
 
-/// Reads `bytes` with the reader, capturing `names`, and with serde_json; panics unless they
-/// agree. Returns the verdict.
+/// Reads `bytes` with the reader, capturing `names`, with the reader building values, and with
+/// serde_json; panics unless they agree. Returns the verdict.
 pub(crate) fn agree<const N: usize>(
     bytes: &[u8],
     names: &[&'static str; N],
 ) -> Result<(), JsonError> {
-    let oracle = parse_object(bytes);
+    let oracle = oracle::parse(bytes);
+    let built = read_map(bytes);
+    assert_eq!(
+        built.as_ref().map(exact),
+        oracle.as_ref().map(exact),
+        "{:?}",
+        String::from_utf8_lossy(bytes)
+    );
     let expected = oracle
         .as_ref()
         .map(|map| names.map(|name| map.get(name).map(member)))
@@ -27,19 +37,103 @@ pub(crate) fn agree<const N: usize>(
             if let Some(Member::Object(text)) = m {
                 // An object is captured as its text: serde_json reads that text as the member.
                 let want = oracle.as_ref().ok().and_then(|map| map.get(*name));
-                assert_eq!(parse_object(text).ok().map(Value::Object).as_ref(), want);
+                assert_eq!(oracle::parse(text).ok().map(Value::Object).as_ref(), want);
                 *m = Some(Member::Other);
             }
         }
         members
     });
-    assert_eq!(
-        read,
-        expected,
-        "{:?}",
-        alloc::string::String::from_utf8_lossy(bytes)
-    );
+    assert_eq!(read, expected, "{:?}", String::from_utf8_lossy(bytes));
     oracle.map(drop)
+}
+
+/// An object as text that tells every two different values apart: serde_json writes a float
+/// in the fewest digits that read back to the same bits (`-0.0` too), an integer as itself.
+fn exact(map: &Map<String, Value>) -> String {
+    use alloc::string::ToString;
+    Value::Object(map.clone()).to_string()
+}
+
+/// serde_json itself, with a visitor that refuses duplicate keys: what the reader must match.
+mod oracle {
+    use alloc::string::{String, ToString};
+    use alloc::vec::Vec;
+    use core::fmt;
+    use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Number, Value};
+
+    use super::super::JsonError;
+
+    /// The message of the custom error the strict visitor raises on a repeated key.
+    const DUPLICATE: &str = "duplicate key";
+
+    pub(super) fn parse(bytes: &[u8]) -> Result<Map<String, Value>, JsonError> {
+        match serde_json::from_slice::<Strict>(bytes) {
+            Ok(Strict(Value::Object(map))) => Ok(map),
+            Ok(_) => Err(JsonError::NotAnObject),
+            Err(e) if e.is_data() && e.to_string().starts_with(DUPLICATE) => {
+                Err(JsonError::DuplicateKey)
+            }
+            Err(_) => Err(JsonError::Syntax),
+        }
+    }
+
+    /// A `serde_json::Value` whose deserialisation refuses duplicate object keys.
+    struct Strict(Value);
+
+    impl<'de> Deserialize<'de> for Strict {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(StrictVisitor).map(Strict)
+        }
+    }
+
+    struct StrictVisitor;
+
+    impl<'de> Visitor<'de> for StrictVisitor {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::Number(v.into()))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::Number(v.into()))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.into()))
+        }
+        // serde_json's `deserialize_any` calls `visit_unit` for `null` (never `visit_none`), and
+        // `visit_str` or `visit_borrowed_str` for a string.
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(Strict(v)) = seq.next_element()? {
+                out.push(v);
+            }
+            Ok(Value::Array(out))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    return Err(de::Error::custom(DUPLICATE));
+                }
+                let Strict(v) = map.next_value()?;
+                out.insert(key, v);
+            }
+            Ok(Value::Object(out))
+        }
+    }
 }
 
 /// What the reader must capture for a member that serde_json read as `value` (an object: its

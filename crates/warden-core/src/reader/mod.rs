@@ -1,13 +1,13 @@
 //! A strict JSON reader for token headers and claims: it reads a few named members of a JSON
 //! object straight from the decoded bytes and walks every other value without building it.
 //!
-//! It accepts exactly the texts [`crate::parse_json_object`] (serde_json, building a `Value`)
-//! accepts, and refuses the others with the same [`JsonError`]: RFC 8259 syntax as serde_json
-//! reads it (its number forms and range, its string escapes with `\u` surrogates in pairs, UTF-8,
+//! It accepts exactly the texts serde_json accepts as a `Value` with duplicate keys refused, and
+//! refuses the others with the same [`JsonError`]: RFC 8259 syntax as serde_json reads it (its number forms and range, its string escapes with `\u` surrogates in pairs, UTF-8,
 //! its whitespace), a non-object top level, duplicate keys at any depth (compared after
 //! unescaping), serde_json's nesting limit of 128. Like serde_json it reads the text once, from
-//! the start, so the first problem in the text decides the error. `differential.rs` holds the
-//! two side by side; the fuzz target `json_reader` does the same on arbitrary bytes.
+//! the start, so the first problem in the text decides the error. [`tree`] builds whole objects
+//! as serde_json values with it ([`crate::parse_json_object`]). `differential.rs` holds both
+//! against serde_json itself; the fuzz target `json_reader` does the same on arbitrary bytes.
 //!
 //! Keys and strings borrow from the input where they have no escapes. What allocates: a string
 //! with escapes, a captured array of strings, and one key list per object that has members not
@@ -18,10 +18,36 @@ use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::json::JsonError;
+use core::fmt;
 
 #[cfg(all(any(test, fuzzing), feature = "json"))]
 pub(crate) mod differential;
+#[cfg(feature = "json")]
+pub(crate) mod tree;
+
+/// Why a JSON text was refused by [`read_object`] and [`crate::parse_json_object`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonError {
+    /// Not well-formed JSON (or not UTF-8).
+    Syntax,
+    /// Well-formed, but the top level is not an object.
+    NotAnObject,
+    /// An object, at any depth, names the same key twice.
+    DuplicateKey,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JsonError::Syntax => "not valid JSON",
+            JsonError::NotAnObject => "not a JSON object",
+            JsonError::DuplicateKey => "a JSON object repeats a key",
+        })
+    }
+}
+
+impl core::error::Error for JsonError {}
 
 /// A captured member value: just enough of its shape for the typed checks that follow.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,11 +73,7 @@ pub(crate) fn read_object<'a, const N: usize>(
     bytes: &'a [u8],
     names: &[&'static str; N],
 ) -> Result<[Option<Member<'a>>; N], JsonError> {
-    let mut r = Reader {
-        bytes,
-        at: 0,
-        depth: MAX_DEPTH,
-    };
+    let mut r = Reader::new(bytes);
     let mut members: [Option<Member<'a>>; N] = core::array::from_fn(|_| None);
     // As serde_json: the whole value first, then only whitespace, then the object check.
     let object = r.skip_whitespace() == Some(b'{');
@@ -87,6 +109,14 @@ struct Reader<'a> {
 // The per-byte helpers are `#[inline(always)]`: at the npm package's opt-level "z" LLVM keeps
 // them as calls otherwise, one or more per byte of the token.
 impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Reader {
+            bytes,
+            at: 0,
+            depth: MAX_DEPTH,
+        }
+    }
+
     #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
@@ -168,7 +198,13 @@ impl<'a> Reader<'a> {
             Some(b't') => self.literal(b"true"),
             Some(b'f') => self.literal(b"false"),
             Some(b'n') => self.literal(b"null"),
-            Some(b'-' | b'0'..=b'9') => Ok(self.number()?.map_or(Member::Other, Member::U64)),
+            Some(b'-' | b'0'..=b'9') => Ok(match self.number()? {
+                Number::Integer {
+                    negative: false,
+                    value,
+                } => Member::U64(value),
+                _ => Member::Other,
+            }),
             _ => Err(SYNTAX),
         }
     }
@@ -338,11 +374,11 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
 
-    /// Reads a number as serde_json does (without its `float_roundtrip` feature): `Some` for a
-    /// non-negative integer without fraction or exponent that fits a `u64`, `None` for any other
-    /// number. Refused, as there: a leading zero before a digit; a `-`, `.` or exponent without a
-    /// digit after it; a value serde_json's float arithmetic takes to infinity.
-    fn number(&mut self) -> Result<Option<u64>, JsonError> {
+    /// Reads a number as serde_json does (without its `float_roundtrip` feature), into the parts
+    /// serde_json computes its value from. Refused, as there: a leading zero before a digit; a
+    /// `-`, `.` or exponent without a digit after it; a value serde_json's float arithmetic
+    /// takes to infinity.
+    fn number(&mut self) -> Result<Number, JsonError> {
         let negative = self.eat(b'-');
         // The value is `significand × 10^exponent`. Digits a u64 cannot hold are dropped where
         // serde_json drops them: before the point each still scales the value, after it none.
@@ -399,7 +435,11 @@ impl<'a> Reader<'a> {
                 return if significand != 0 && positive {
                     Err(SYNTAX)
                 } else {
-                    Ok(None)
+                    Ok(Number::Float {
+                        negative,
+                        significand: 0,
+                        exponent: 0,
+                    })
                 };
             };
             exponent = if positive {
@@ -409,13 +449,35 @@ impl<'a> Reader<'a> {
             };
         }
         if !float {
-            return Ok((!negative).then_some(significand));
+            return Ok(Number::Integer {
+                negative,
+                value: significand,
+            });
         }
         if significand != 0 && overflows(significand, exponent) {
             return Err(SYNTAX);
         }
-        Ok(None)
+        Ok(Number::Float {
+            negative,
+            significand,
+            exponent,
+        })
     }
+}
+
+/// A number as serde_json reads it, before its value is computed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Number {
+    /// Digits without fraction or exponent whose value fits a `u64` (`-` before them if
+    /// `negative`).
+    Integer { negative: bool, value: u64 },
+    /// `significand × 10^exponent` (`-` before it if `negative`): every other number. Its value
+    /// cannot reach infinity (refused when read).
+    Float {
+        negative: bool,
+        significand: u64,
+        exponent: i32,
+    },
 }
 
 /// `a == b`, the first bytes compared inline: most keys differ from most names there, and at the
