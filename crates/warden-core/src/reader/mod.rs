@@ -25,7 +25,8 @@ pub(crate) mod differential;
 #[cfg(feature = "json")]
 pub(crate) mod tree;
 
-/// Why a JSON text was refused by [`read_object`] and [`crate::parse_json_object`].
+/// Why a JSON text was refused: by token parsing, [`crate::parse_json_object`] and the rest of the
+/// core alike (one reader reads them all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum JsonError {
