@@ -149,12 +149,20 @@ fn parse_routes(value: &str) -> Result<Vec<Route>, String> {
         if routes.iter().any(|r| r.prefix == prefix) {
             return Err(format!("{prefix:?} appears twice"));
         }
-        routes.push(Route {
-            prefix,
-            scope: scope.to_owned(),
-        });
+        // Longest prefix first; of two as long, the one written first (a stable order, kept as
+        // the list grows rather than sorted after: no sort routine in the wasm for a few routes).
+        let at = routes
+            .iter()
+            .position(|r| r.prefix.len() < prefix.len())
+            .unwrap_or(routes.len());
+        routes.insert(
+            at,
+            Route {
+                prefix,
+                scope: scope.to_owned(),
+            },
+        );
     }
-    routes.sort_by_key(|r| core::cmp::Reverse(r.prefix.len()));
     Ok(routes)
 }
 
@@ -201,6 +209,10 @@ mod tests {
         assert_eq!(scope("/admin/billing/x"), Some("billing:read"));
         assert_eq!(scope("/api/v2"), None);
         assert_eq!(scope("/"), None);
+        // Longest first, whatever the order written; as long: the order written.
+        let r = rules("", "/a=x,/abc=y,/b=w,/ab=z,/c=v");
+        let prefixes: Vec<&str> = r.routes().iter().map(|r| r.prefix.as_str()).collect();
+        assert_eq!(prefixes, ["/abc", "/ab", "/a", "/b", "/c"]);
     }
 
     #[test]
