@@ -198,6 +198,18 @@ mod table {
         }
     }
 
+    /// What [`agree`] compares built values by: texts that differ for any two different values,
+    /// floats one bit apart and the two zeros included.
+    #[test]
+    fn exact_tells_values_apart() {
+        let text = |t: &str| exact(&oracle::parse(t.as_bytes()).unwrap());
+        assert_eq!(text(r#"{"a":1.5}"#), text(r#"{"a":15e-1}"#));
+        assert_ne!(text(r#"{"a":0.1}"#), text(r#"{"a":0.10000000000000002}"#));
+        assert_ne!(text(r#"{"a":0.0}"#), text(r#"{"a":-0.0}"#));
+        assert_ne!(text(r#"{"a":1}"#), text(r#"{"a":1.0}"#));
+        assert_ne!(text(r#"{"a":[]}"#), text(r#"{"a":{}}"#));
+    }
+
     #[test]
     fn numbers() {
         check_values(&[

@@ -2,9 +2,10 @@
 //! object straight from the decoded bytes and walks every other value without building it.
 //!
 //! It accepts exactly the texts serde_json accepts as a `Value` with duplicate keys refused, and
-//! refuses the others with the same [`JsonError`]: RFC 8259 syntax as serde_json reads it (its number forms and range, its string escapes with `\u` surrogates in pairs, UTF-8,
-//! its whitespace), a non-object top level, duplicate keys at any depth (compared after
-//! unescaping), serde_json's nesting limit of 128. Like serde_json it reads the text once, from
+//! refuses the others with the same [`JsonError`]: RFC 8259 syntax as serde_json reads it (its
+//! number forms and range, its string escapes with `\u` surrogates in pairs, UTF-8, its
+//! whitespace), a non-object top level, duplicate keys at any depth (compared after unescaping),
+//! serde_json's nesting limit of 128. Like serde_json it reads the text once, from
 //! the start, so the first problem in the text decides the error. [`tree`] builds whole objects
 //! as serde_json values with it ([`crate::parse_json_object`]). `differential.rs` holds both
 //! against serde_json itself; the fuzz target `json_reader` does the same on arbitrary bytes.
