@@ -1,10 +1,10 @@
 //! The reader against serde_json: [`read_object`] and [`read_map`] (the reader building whole
-//! values, `tree.rs`: [`crate::parse_json_object`]) must accept the same texts as serde_json (building a `Value`
-//! with a visitor that refuses duplicate keys: [`oracle`]), capture the same members, build the
-//! same values (floats to the bit) and refuse with the same [`JsonError`]. [`agree`] checks one
-//! text; the tests below run it on hand-picked texts and on generated ones, and the fuzz target
-//! `json_reader` on arbitrary bytes (with the names `parse` reads: the registered claims, then
-//! the header parameters).
+//! values, `tree.rs`: [`crate::parse_json_object`]) must accept the same texts as serde_json
+//! (building a `Value` with a visitor that refuses duplicate keys: [`oracle`]), capture the same
+//! members, build the same values (floats to the bit) and refuse with the same [`JsonError`].
+//! [`agree`] checks one text; the tests below run it on hand-picked texts and on generated ones,
+//! and the fuzz target `json_reader` on arbitrary bytes (with the names `parse` reads: the
+//! registered claims, then the header parameters).
 
 use alloc::borrow::Cow;
 use alloc::string::String;
