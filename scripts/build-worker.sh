@@ -35,10 +35,17 @@ extra=()
 [ -n "${2:-}" ] && extra+=(--features "$2")
 echo "==> worker-build --release ${extra[*]} (worker/ -> $out/)"
 worker-build --release --out-dir "../$out" worker "${extra[@]}"
-# The function-name section worker-build keeps is half the size budget: not shipped.
-if [ "${WARDEN_KEEP_NAMES:-}" != 1 ]; then
-  node scripts/strip-wasm-names.mjs "$out/index_bg.wasm"
-fi
+# worker-build's own wasm-opt step is off (worker/Cargo.toml): first the exports of unused
+# workers-rs types go, then wasm-opt drops their code as it optimises (worker-build's `-O`, and its
+# feature list, which workerd supports).
+node scripts/strip-wasm-exports.mjs "$out/index_bg.wasm"
+opt=(-O --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int
+  --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling)
+# The function-name section (half the size budget) is kept only on request; without
+# `--debuginfo` wasm-opt drops it, and the producers section is dropped too.
+if [ "${WARDEN_KEEP_NAMES:-}" = 1 ]; then opt+=(--debuginfo); else opt+=(--strip-producers); fi
+echo "==> wasm-opt ${opt[*]}"
+"$WASM_OPT_BIN" "${opt[@]}" "$out/index_bg.wasm" -o "$out/index_bg.wasm"
 # The JavaScript entry module in front of the workers-rs one (worker/src/edge.rs says why).
 mv "$out/index.js" "$out/warden.js"
 # Shipped without its whole-line comments (the source keeps them).
