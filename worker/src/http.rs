@@ -36,6 +36,22 @@ pub fn outbound(
     Ok(web_sys::Request::new_with_str_and_init(url, &init)?.into())
 }
 
+/// A fetched response's whole body, read with one `arrayBuffer()`. workers-rs's
+/// `Response::bytes` reads a fetched body chunk by chunk through a stream adapter (wasm-streams and
+/// a fold over its chunks): slower, and code the worker would carry for nothing else.
+pub async fn body(resp: Response) -> Result<Vec<u8>> {
+    let buffer =
+        wasm_bindgen_futures::JsFuture::from(web_sys::Response::from(resp).array_buffer()?).await?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// A fetched response's whole body as UTF-8 text: an error, not a replacement character, for
+/// bytes that are not UTF-8 (as workers-rs's `Response::text`).
+pub async fn body_text(resp: Response) -> Result<String> {
+    String::from_utf8(body(resp).await?)
+        .map_err(|_| worker::Error::RustError("the body is not UTF-8".into()))
+}
+
 /// A JSON response with `status`, never cached.
 pub fn json_response(status: u16, body: &Value) -> Result<Response> {
     let mut resp = Response::from_json(body)?.with_status(status);

@@ -645,11 +645,11 @@ mod io {
     }
 
     pub(super) async fn cache_get(url: &str) -> Option<CachedJwks> {
-        let mut resp = Cache::default().get(cache_key(url), false).await.ok()??;
+        let resp = Cache::default().get(cache_key(url), false).await.ok()??;
         let header = |name: &str| -> Option<u64> { resp.headers().get(name).ok()??.parse().ok() };
         let fetched_at = header("x-warden-fetched-at")?;
         let fresh_until = header("x-warden-fresh-until")?;
-        let body = resp.text().await.ok()?;
+        let body = crate::http::body_text(resp).await.ok()?;
         Some(CachedJwks {
             body,
             fetched_at,
@@ -718,7 +718,7 @@ mod io {
             .map_err(|e| e.to_string())?;
         let signal =
             worker::AbortSignal::from(web_sys::AbortSignal::timeout_with_u32(FETCH_TIMEOUT_MS));
-        let mut resp = Fetch::Request(req)
+        let resp = Fetch::Request(req)
             .send_with_signal(&signal)
             .await
             .map_err(|e| format!("fetch failed: {e}"))?;
@@ -735,7 +735,7 @@ mod io {
             return Err(format!("body over {max} bytes"));
         }
         let cache_control = resp.headers().get("cache-control").ok().flatten();
-        let body = resp.bytes().await.map_err(|e| e.to_string())?;
+        let body = crate::http::body(resp).await.map_err(|e| e.to_string())?;
         if body.len() > max {
             return Err(format!("body over {max} bytes"));
         }

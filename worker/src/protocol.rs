@@ -660,7 +660,7 @@ mod io {
             .id_from_name(name)?
             .get_stub()?;
         let body = request.to_json();
-        let mut resp = stub
+        let resp = stub
             .fetch_with_request(crate::http::outbound(
                 "POST",
                 CALL_URL,
@@ -669,12 +669,13 @@ mod io {
                 false,
             )?)
             .await?;
-        let text = resp.text().await?;
-        if resp.status_code() != 200 {
+        let status = resp.status_code();
+        let text = crate::http::body_text(resp).await?;
+        if status != 200 {
             return Err(worker::Error::RustError(format!(
                 "object {} answered {}: {text}",
                 name.split(':').next().unwrap_or_default(),
-                resp.status_code()
+                status
             )));
         }
         ObjectAnswer::from_json(&text).ok_or_else(|| {

@@ -972,7 +972,7 @@ mod io {
                 Some(&body),
                 false,
             )?;
-            let mut resp = Fetch::Request(req).send_with_signal(&signal).await?;
+            let resp = Fetch::Request(req).send_with_signal(&signal).await?;
             let declared = resp
                 .headers()
                 .get("content-length")?
@@ -980,7 +980,7 @@ mod io {
             if declared.is_some_and(|n| n > MAX_TOKEN_RESPONSE_BYTES) {
                 return Ok((resp.status_code(), Vec::new()));
             }
-            Ok::<_, worker::Error>((resp.status_code(), resp.bytes().await?))
+            Ok::<_, worker::Error>((resp.status_code(), crate::http::body(resp).await?))
         };
         let (status, bytes) = match sent.await {
             Ok(answer) => answer,
