@@ -15,7 +15,6 @@
 //! named (a tree instead of a list for an object of many keys).
 
 use alloc::borrow::Cow;
-use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -524,11 +523,26 @@ fn overflows(significand: u64, exponent: i32) -> bool {
 /// (so a hostile object of many keys costs `n log n` comparisons, not `n²`).
 enum Keys<'a> {
     Few(Vec<Cow<'a, str>>),
-    Many(BTreeSet<Cow<'a, str>>),
+    Many(Tree),
 }
 
-/// Above this many keys an object's keys move from a list to a tree.
-const FEW_KEYS: usize = 16;
+/// The tree of a large object's keys. With `json`, serde_json's own map, its values unused: every
+/// build with `json` carries that B-tree anyway (`parse_json_object`), and a second one over
+/// another type is about 7 KB of the worker's wasm. Its keys are owned: only objects of more than
+/// [`FEW_KEYS`] keys pay for that.
+#[cfg(feature = "json")]
+type Tree = serde_json::Map<String, serde_json::Value>;
+#[cfg(feature = "json")]
+const MEMBER: serde_json::Value = serde_json::Value::Null;
+#[cfg(not(feature = "json"))]
+type Tree = alloc::collections::BTreeMap<String, ()>;
+#[cfg(not(feature = "json"))]
+const MEMBER: () = ();
+
+/// Above this many keys an object's keys move from a list to a tree. Below it a linear search
+/// is at most a few hundred short comparisons; an identity provider's token of 25 claims stays a
+/// list.
+const FEW_KEYS: usize = 32;
 
 impl<'a> Keys<'a> {
     const fn new() -> Self {
@@ -546,15 +560,15 @@ impl<'a> Keys<'a> {
                 if list.len() > FEW_KEYS {
                     // One by one rather than `collect()`, which sorts first: the same set, without
                     // a sort routine in the wasm builds (about 4 KB).
-                    let mut set = BTreeSet::new();
+                    let mut tree = Tree::new();
                     for key in list.drain(..) {
-                        set.insert(key);
+                        tree.insert(key.into_owned(), MEMBER);
                     }
-                    *self = Keys::Many(set);
+                    *self = Keys::Many(tree);
                 }
                 true
             }
-            Keys::Many(set) => set.insert(key),
+            Keys::Many(tree) => tree.insert(key.into_owned(), MEMBER).is_none(),
         }
     }
 }
