@@ -7,7 +7,7 @@ use core::fmt;
 
 use xorf::{BinaryFuse16, Descriptor, Filter};
 
-use super::entries::{earlier, filter_key, find, in_force, live, valid_id};
+use super::entries::{earlier, filter_key, find, in_force, live, sort, valid_id};
 use super::entries::{IdKind, Revocation, SubjectCutoff};
 use super::wire::{open, Writer};
 use super::{BuildError, FilterError};
@@ -74,7 +74,7 @@ pub fn build_filter_from<R: core::borrow::Borrow<Revocation>>(
         }
     }
     // xorf needs distinct keys; sorted, the filter is also the same for the same set.
-    keys.sort_unstable();
+    sort(&mut keys, &u64::cmp);
     keys.dedup();
     let cutoffs = in_force(cutoffs, now)?;
     for c in &cutoffs {
