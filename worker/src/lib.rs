@@ -3,6 +3,13 @@
 //!
 //! The decisions are `warden-core`'s; this crate does the I/O (KV, the origin, the clock).
 
+/// The allocator: talc, built for single-threaded WebAssembly (workerd runs one thread per
+/// isolate), in place of Rust's default dlmalloc: about 6 KB less code (3.2 KB of the worker's
+/// gzip size), at the same speed per request within 0.1 µs (`make bench-worker`, both builds).
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 pub mod admin;
 pub mod audit;
 pub mod backchannel;
