@@ -80,6 +80,10 @@ while (at < wasm.length) {
   const id = wasm[at++];
   const [size, body] = leb(wasm, at);
   const end = body + size;
+  if (end > wasm.length) {
+    console.error(`${path}: truncated section at byte ${start}`);
+    process.exit(1);
+  }
   if (id === 2) {
     let [count, p] = leb(wasm, body);
     for (; count > 0; count--) {
