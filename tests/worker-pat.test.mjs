@@ -61,6 +61,19 @@ test("issue: 201 with the token shown once; only its SHA-256 is stored", async (
   assert.equal(record.expiration, exp + 7 * 86400, "KV keeps it a week past expiry, for the reaper");
 });
 
+test("issue: every secret and id are fresh random bits (crypto.getRandomValues)", async () => {
+  const pats = [];
+  for (let i = 0; i < 16; i++) pats.push(await issue({ sub: "random-bot", expires_at: 0 }));
+  assert.equal(new Set(pats.map((p) => p.token)).size, pats.length, "a secret repeated");
+  assert.equal(new Set(pats.map((p) => p.id)).size, pats.length, "an id repeated");
+  // 16 x (256 + 96) random bits: about half are ones (a buffer left unfilled, or filled with
+  // a constant, is far off; the bound is over 13 standard deviations wide).
+  const hex = pats.map((p) => p.token.slice("wdn_pat_".length) + p.id.slice("pat_".length)).join("");
+  const ones = [...hex].reduce((n, digit) => n + [...parseInt(digit, 16).toString(2)].filter((b) => b === "1").length, 0);
+  const bits = hex.length * 4;
+  assert.ok(ones > bits * 0.4 && ones < bits * 0.6, `${ones} ones in ${bits} bits`);
+});
+
 test("use: allowed with pat identity; never extended by use", async () => {
   const exp = nowS() + 3600;
   const pat = await issue({ sub: "ci-bot", expires_at: exp, scopes: ["read", "billing:read"] });

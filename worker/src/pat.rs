@@ -321,10 +321,21 @@ mod io {
         Ok(text.and_then(|t| StoredPat::from_json(&t)))
     }
 
+    #[wasm_bindgen::prelude::wasm_bindgen]
+    extern "C" {
+        /// Web Crypto's `crypto.getRandomValues`, which every Workers isolate has (the
+        /// `getrandom` crate calls the same, behind fallbacks for Node.js and old browsers).
+        #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues, catch)]
+        fn get_random_values(
+            buf: &mut [u8],
+        ) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>;
+    }
+
     fn random<const N: usize>() -> worker::Result<[u8; N]> {
         let mut buf = [0u8; N];
-        getrandom::getrandom(&mut buf)
-            .map_err(|e| worker::Error::RustError(format!("no randomness: {e}")))?;
+        get_random_values(&mut buf).map_err(|_| {
+            worker::Error::RustError("no randomness: crypto.getRandomValues failed".into())
+        })?;
         Ok(buf)
     }
 
