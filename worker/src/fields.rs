@@ -4,6 +4,8 @@
 //! builds the same `Value`: the map sorts its keys and keeps the last of a repeated key, as
 //! `json!` does, so the JSON is byte for byte the same.
 
+use std::fmt::Write as _;
+
 use serde_json::{Map, Value};
 
 /// `obj!{"key": value, ...}`: the object `json!({"key": value, ...})` would build. Each value
@@ -88,11 +90,80 @@ pub fn sparse(fields: &[(&str, Field<'_>)]) -> Value {
     value
 }
 
-/// `value` as JSON text, as its `Display` writes it, through the serializer `json_response`
-/// uses anyway (`Display` brings in another, and a pretty-printing one).
+/// `value` as JSON text, byte for byte what `serde_json::to_string` writes (compact, members in
+/// the map's order, the same escapes; the tests compare the two), without serde's serializer:
+/// every response, record and audit line the worker writes is a `Value`.
 pub fn text(value: &Value) -> String {
-    // A `Value` always serialises: its object keys are strings.
-    serde_json::to_string(value).unwrap_or_default()
+    let mut out = String::new();
+    write_value(&mut out, value);
+    out
+}
+
+fn write_value(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        // serde_json's own digits (a `Number` is never NaN or infinite).
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, key);
+                out.push(':');
+                write_value(out, item);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// A JSON string: `"` and `\` escaped, control characters as `\b \t \n \f \r` or `\u00xx`
+/// (lowercase), everything else (DEL and all of Unicode) as it is.
+fn write_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let short = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // `b` is ASCII, so `i` and `i + 1` are character boundaries.
+        out.push_str(&s[run..i]);
+        if short.is_empty() {
+            out.push_str("\\u00");
+            out.push(HEX[usize::from(b >> 4)].into());
+            out.push(HEX[usize::from(b & 0xf)].into());
+        } else {
+            out.push_str(short);
+        }
+        run = i + 1;
+    }
+    out.push_str(&s[run..]);
+    out.push('"');
 }
 
 /// The JSON object in `text`, read as token headers and claims are: a key repeated at any
@@ -285,5 +356,69 @@ mod tests {
         assert_eq!(obj! {}, json!({}));
         let sparse = obj!(sparse: "a": None::<u64>, "b": 1u64, "c": Value::Null, "d": s);
         assert_eq!(sparse, json!({"b": 1, "d": s}));
+    }
+
+    /// A value built from `next`'s numbers: every kind, nested up to `depth`, strings drawn
+    /// from every ASCII byte and some of Unicode, numbers of every kind serde_json holds.
+    fn value(next: &mut impl FnMut() -> u64, depth: u32) -> Value {
+        let string = |next: &mut dyn FnMut() -> u64| -> String {
+            const OTHER: [char; 6] = ['\u{7f}', '\u{80}', 'é', '\u{2028}', '€', '🦀'];
+            (0..next() % 12)
+                .map(|_| match next() % 4 {
+                    0 => OTHER[(next() % 6) as usize],
+                    _ => char::from((next() % 128) as u8),
+                })
+                .collect()
+        };
+        match next() % if depth == 0 { 4 } else { 6 } {
+            0 => Value::Null,
+            1 => Value::Bool(next() % 2 == 0),
+            2 => match next() % 3 {
+                0 => Value::from(next()),
+                1 => Value::from(next() as i64),
+                _ => serde_json::Number::from_f64(f64::from_bits(next()))
+                    .map_or(Value::Null, Value::Number),
+            },
+            3 => Value::String(string(next)),
+            4 => Value::Array((0..next() % 4).map(|_| value(next, depth - 1)).collect()),
+            _ => Value::Object(
+                (0..next() % 4)
+                    .map(|_| (string(next), value(next, depth - 1)))
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn text_is_what_serde_json_writes() {
+        let cases = [
+            json!(null),
+            json!({"a": [1, -2, 0.5, 1e300, -0.0, true, false, null], "": {}, "b": []}),
+            json!("\"\\/\u{0}\u{1f}\u{7f}\u{8}\u{c}\n\r\t é"),
+            json!({"\"k\n": "v"}),
+            json!(u64::MAX),
+            json!(i64::MIN),
+        ];
+        for v in &cases {
+            assert_eq!(text(v), serde_json::to_string(v).unwrap());
+        }
+        // xorshift64: the same values on every run.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut escapes, mut floats) = (0, 0);
+        for _ in 0..3000 {
+            let v = value(&mut next, 3);
+            let expected = serde_json::to_string(&v).unwrap();
+            escapes += usize::from(expected.contains("\\u00"));
+            floats += usize::from(expected.contains('e') || expected.contains('.'));
+            assert_eq!(text(&v), expected);
+        }
+        // The generated values do reach the escapes and the floats.
+        assert!(escapes > 100 && floats > 100, "{escapes} {floats}");
     }
 }

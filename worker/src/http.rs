@@ -5,7 +5,7 @@ use serde_json::Value;
 use wasm_bindgen::JsValue;
 use worker::{Request, Response, Result};
 
-use crate::fields::{fields, object, Field};
+use crate::fields::{fields, object, text, Field};
 
 /// An outbound request (the token endpoint, a JWKS, a Durable Object), built on web-sys directly:
 /// never follows redirects, `no_store` bypasses the HTTP cache. `worker::Request::new_with_init`
@@ -54,7 +54,8 @@ pub async fn body_text(resp: Response) -> Result<String> {
 
 /// A JSON response with `status`, never cached.
 pub fn json_response(status: u16, body: &Value) -> Result<Response> {
-    let mut resp = Response::from_json(body)?.with_status(status);
+    let mut resp = Response::from_bytes(text(body).into_bytes())?.with_status(status);
+    resp.headers_mut().set("content-type", "application/json")?;
     resp.headers_mut().set("cache-control", "no-store")?;
     Ok(resp)
 }
