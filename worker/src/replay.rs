@@ -139,11 +139,11 @@ mod io {
 
     /// In a `dpop:` object: the table, once per instance.
     pub fn create_table(sql: &SqlStorage) -> worker::Result<()> {
-        sql.exec(
+        sql.exec_raw(
             "CREATE TABLE IF NOT EXISTS dpop_proof (id TEXT PRIMARY KEY, until INTEGER NOT NULL)",
             None,
         )?;
-        sql.exec(
+        sql.exec_raw(
             "CREATE INDEX IF NOT EXISTS dpop_proof_until ON dpop_proof (until)",
             None,
         )?;
@@ -162,11 +162,11 @@ mod io {
     ) -> worker::Result<bool> {
         sql.exec_raw(
             "DELETE FROM dpop_proof WHERE until <= ?",
-            vec![JsValue::from_f64(now as f64)],
+            Some(vec![JsValue::from_f64(now as f64)]),
         )?;
         let inserted = sql.exec_raw(
             "INSERT INTO dpop_proof (id, until) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
-            vec![JsValue::from_str(id), JsValue::from_f64(until as f64)],
+            Some(vec![JsValue::from_str(id), JsValue::from_f64(until as f64)]),
         )?;
         Ok(inserted.rows_written() > 0)
     }

@@ -122,7 +122,7 @@ mod io {
     /// Whether this object is the log (its tables exist): its alarm publishes.
     pub fn is_log(sql: &SqlStorage) -> bool {
         // Any other object has no such table: the statement fails.
-        sql.exec("SELECT seq FROM revlog_state WHERE one = 0", None)
+        sql.exec_raw("SELECT seq FROM revlog_state WHERE one = 0", None)
             .map(|c| c.raw().next().is_some())
             .unwrap_or(false)
     }
@@ -130,9 +130,9 @@ mod io {
     /// The log's tables, once per instance.
     pub fn create_tables(sql: &SqlStorage) -> worker::Result<()> {
         for t in TABLES {
-            sql.exec(t, None)?;
+            sql.exec_raw(t, None)?;
         }
-        sql.exec(
+        sql.exec_raw(
             "INSERT INTO revlog_state (one, seq, seeded) VALUES (0, 0, 0) ON CONFLICT (one) DO NOTHING",
             None,
         )?;
@@ -165,7 +165,7 @@ mod io {
     }
 
     fn next_seq(sql: &SqlStorage) -> worker::Result<u64> {
-        let cursor = sql.exec(
+        let cursor = sql.exec_raw(
             "UPDATE revlog_state SET seq = seq + 1 WHERE one = 0 RETURNING seq",
             None,
         )?;
@@ -188,7 +188,7 @@ mod io {
              ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, expires_at = \
              CASE WHEN revlog_id.expires_at = 0 OR excluded.expires_at = 0 THEN 0 \
              ELSE max(revlog_id.expires_at, excluded.expires_at) END",
-            vec![kind.into(), id.into(), int(expires_at), int(seq)],
+            Some(vec![kind.into(), id.into(), int(expires_at), int(seq)]),
         )?;
         Ok(())
     }
@@ -206,7 +206,7 @@ mod io {
              before = max(revlog_cutoff.before, excluded.before), expires_at = \
              CASE WHEN revlog_cutoff.expires_at = 0 OR excluded.expires_at = 0 THEN 0 \
              ELSE max(revlog_cutoff.expires_at, excluded.expires_at) END",
-            vec![sub.into(), int(before), int(expires_at), int(seq)],
+            Some(vec![sub.into(), int(before), int(expires_at), int(seq)]),
         )?;
         Ok(())
     }
@@ -222,7 +222,7 @@ mod io {
     }
 
     fn base(sql: &SqlStorage) -> worker::Result<Option<Base>> {
-        let cursor = sql.exec("SELECT checksum, seq, built_at FROM revlog_base", None)?;
+        let cursor = sql.exec_raw("SELECT checksum, seq, built_at FROM revlog_base", None)?;
         let Some(row) = cursor.raw().next().transpose()? else {
             return Ok(None);
         };
@@ -266,11 +266,11 @@ mod io {
     /// Forgets the published filter (in the object and in KV: readers stop using it at their
     /// next read) and starts seeding the log from KV again.
     pub async fn reseed(sql: &SqlStorage, env: &Env) -> worker::Result<()> {
-        sql.exec(
+        sql.exec_raw(
             "UPDATE revlog_state SET seeded = 0, cursor = NULL WHERE one = 0",
             None,
         )?;
-        sql.exec("DELETE FROM revlog_base", None)?;
+        sql.exec_raw("DELETE FROM revlog_base", None)?;
         let kv = store::kv(env)?;
         kv.delete(DELTA_KEY).await?;
         kv.delete(FILTER_KEY).await?;
@@ -280,7 +280,7 @@ mod io {
 
     fn seeded(sql: &SqlStorage) -> worker::Result<bool> {
         let row = sql
-            .exec("SELECT seeded FROM revlog_state WHERE one = 0", None)?
+            .exec_raw("SELECT seeded FROM revlog_state WHERE one = 0", None)?
             .raw()
             .next()
             .transpose()?;
@@ -291,7 +291,7 @@ mod io {
     /// the first filter); whether the listing is complete.
     async fn seed(env: &Env, sql: &SqlStorage) -> worker::Result<bool> {
         let cursor = sql
-            .exec("SELECT cursor FROM revlog_state WHERE one = 0", None)?
+            .exec_raw("SELECT cursor FROM revlog_state WHERE one = 0", None)?
             .raw()
             .next()
             .transpose()?
@@ -325,12 +325,12 @@ mod io {
                 Some(c) => {
                     sql.exec_raw(
                         "UPDATE revlog_state SET cursor = ? WHERE one = 0",
-                        vec![c.as_str().into()],
+                        Some(vec![c.as_str().into()]),
                     )?;
                     cursor = Some(c);
                 }
                 None => {
-                    sql.exec(
+                    sql.exec_raw(
                         "UPDATE revlog_state SET seeded = 1, cursor = NULL WHERE one = 0",
                         None,
                     )?;
@@ -367,9 +367,9 @@ mod io {
         let cursor = match since {
             Some(seq) => sql.exec_raw(
                 "SELECT sub, before, expires_at FROM revlog_cutoff WHERE seq > ?",
-                vec![int(seq)],
+                Some(vec![int(seq)]),
             )?,
-            None => sql.exec("SELECT sub, before, expires_at FROM revlog_cutoff", None)?,
+            None => sql.exec_raw("SELECT sub, before, expires_at FROM revlog_cutoff", None)?,
         };
         let mut out = Vec::new();
         for row in cursor.raw() {
@@ -393,7 +393,7 @@ mod io {
             let row = sql
                 .exec_raw(
                     &format!("SELECT count(*) FROM {table} WHERE seq > ?"),
-                    vec![int(base.seq)],
+                    Some(vec![int(base.seq)]),
                 )?
                 .raw()
                 .next()
@@ -405,7 +405,7 @@ mod io {
 
     fn current_seq(sql: &SqlStorage) -> worker::Result<u64> {
         let row = sql
-            .exec("SELECT seq FROM revlog_state WHERE one = 0", None)?
+            .exec_raw("SELECT seq FROM revlog_state WHERE one = 0", None)?
             .raw()
             .next()
             .transpose()?;
@@ -422,11 +422,11 @@ mod io {
             for table in ["revlog_id", "revlog_cutoff"] {
                 sql.exec_raw(
                     &format!("DELETE FROM {table} WHERE expires_at != 0 AND expires_at <= ?"),
-                    vec![int(now)],
+                    Some(vec![int(now)]),
                 )?;
             }
             let seq = current_seq(sql)?;
-            let all = sql.exec("SELECT kind, id, expires_at FROM revlog_id", None)?;
+            let all = sql.exec_raw("SELECT kind, id, expires_at FROM revlog_id", None)?;
             let mut failed = None;
             let rows = all.raw().filter_map(|r| match revocation(r) {
                 Ok(r) => Some(r),
@@ -447,7 +447,7 @@ mod io {
                 "INSERT INTO revlog_base (one, checksum, seq, built_at) VALUES (0, ?, ?, ?) \
                  ON CONFLICT (one) DO UPDATE SET checksum = excluded.checksum, \
                  seq = excluded.seq, built_at = excluded.built_at",
-                vec![checksum.as_str().into(), int(seq), int(now)],
+                Some(vec![checksum.as_str().into(), int(seq), int(now)]),
             )?;
             audit(
                 AuditEvent::RevocationFilter,
@@ -470,7 +470,7 @@ mod io {
         let rows = sql
             .exec_raw(
                 "SELECT kind, id, expires_at FROM revlog_id WHERE seq > ?",
-                vec![int(base.seq)],
+                Some(vec![int(base.seq)]),
             )?
             .raw()
             .filter_map(|r| match revocation(r) {
