@@ -60,7 +60,14 @@ impl PatRecord {
             subject: Some(self.sub.clone()),
             session: None,
             token_id: Some(self.id.clone()),
-            scope: Some(self.scopes.join(" ")),
+            // Joined as `&str`s: the one `join` the gate already has (for `&str` lists).
+            scope: Some(
+                self.scopes
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
             class: TokenClass::Pat,
             expires_at: self.expires_at,
         })

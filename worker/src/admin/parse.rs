@@ -139,12 +139,8 @@ fn revoke_of(map: &Map<String, Value>) -> Result<Revoke, String> {
         [one] => one,
         _ => {
             return Err(format!(
-                "fields {} cannot be combined; give exactly one",
-                selectors
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
+                "fields `{}` cannot be combined; give exactly one",
+                selectors.join("` and `")
             ))
         }
     };
@@ -157,13 +153,9 @@ fn revoke_of(map: &Map<String, Value>) -> Result<Revoke, String> {
         _ => &["pat"],
     };
     if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-        let expected = allowed
-            .iter()
-            .map(|s| format!("`{s}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let expected = allowed.join("`, `");
         return Err(format!(
-            "unknown field `{unknown}`; with `{kind}` the fields are {expected}"
+            "unknown field `{unknown}`; with `{kind}` the fields are `{expected}`"
         ));
     }
     let required =
