@@ -195,8 +195,10 @@ impl KeyConfig {
 /// for the attacker's.
 pub fn jwks_url(value: &str) -> Result<String, String> {
     let invalid = || format!("{value:?} is not a valid URL");
+    // The scheme ends at the first `:` (RFC 3986); an absolute URL has `//` after it.
     let (scheme, rest) = value
-        .split_once("://")
+        .split_once(':')
+        .and_then(|(scheme, rest)| Some((scheme, rest.strip_prefix("//")?)))
         .ok_or_else(|| format!("{value:?} is not an absolute URL"))?;
     let authority = rest.split(['/', '?']).next().unwrap_or_default();
     let (host, port) = match authority.strip_prefix('[') {
