@@ -42,8 +42,9 @@ node scripts/strip-wasm-exports.mjs "$out/index_bg.wasm"
 # `--low-memory-unused` lets wasm-opt fold a constant added to an address into the load's or
 # store's offset (about 1.5 KB of gzip). The two differ only when the addition wraps past 4 GiB,
 # into the lowest kilobyte; Rust never forms such an address (an object's fields lie within it,
-# and an isolate's memory is far below 4 GiB).
-opt=(-O --low-memory-unused --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int
+# and an isolate's memory is far below 4 GiB). `--converge` repeats the passes while they still
+# shrink the module (about 0.3 KB of gzip, 8 s more per build).
+opt=(-O --low-memory-unused --converge --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int
   --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling)
 # The function-name section (half the size budget) is kept only on request; without
 # `--debuginfo` wasm-opt drops it, and the producers section is dropped too.
