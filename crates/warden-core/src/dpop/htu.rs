@@ -26,7 +26,10 @@ pub fn normalize_htu(url: &str) -> Option<String> {
     if url.bytes().any(|b| b <= b' ' || b >= 0x7f) {
         return None;
     }
-    let (scheme, rest) = url.split_once("://")?;
+    // The scheme ends at the first `:`; `//` must follow (a colon before any `://` leaves no
+    // scheme that is `http` or `https` either way).
+    let (scheme, rest) = url.split_once(':')?;
+    let rest = rest.strip_prefix("//")?;
     let (scheme, default_port) = if scheme.eq_ignore_ascii_case("https") {
         ("https", 443)
     } else if scheme.eq_ignore_ascii_case("http") {

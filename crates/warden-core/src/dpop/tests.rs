@@ -593,6 +593,10 @@ fn htu_normalization() {
         "https://api.example.com:8o/x",
         "https://a:b:c/x",
         "api.example.com/x",
+        "https:/api.example.com/x",
+        "https:api.example.com//x",
+        "a:https://api.example.com/x",
+        "https:x://api.example.com/x",
         "",
     ] {
         assert_eq!(n(refused), None, "{refused}");

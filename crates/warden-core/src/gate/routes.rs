@@ -98,7 +98,9 @@ pub fn path_prefix(p: &str) -> Result<String, String> {
         ));
     }
     let inner = p.trim_start_matches('/').trim_end_matches('/');
-    if p.contains("//") || inner.split('/').any(|s| s == "." || s == "..") {
+    if p.as_bytes().windows(2).any(|w| w == b"//")
+        || inner.split('/').any(|s| s == "." || s == "..")
+    {
         return Err(format!("{p:?} has an empty, `.` or `..` segment"));
     }
     Ok(p.to_owned())
