@@ -372,7 +372,7 @@ mod tests {
         };
         match next() % if depth == 0 { 4 } else { 6 } {
             0 => Value::Null,
-            1 => Value::Bool(next() % 2 == 0),
+            1 => Value::Bool(next().is_multiple_of(2)),
             2 => match next() % 3 {
                 0 => Value::from(next()),
                 1 => Value::from(next() as i64),
