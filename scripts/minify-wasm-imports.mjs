@@ -13,6 +13,7 @@
 // or any import name is missing, repeated or used anywhere else — a glue that reads its imports
 // any other way would no longer match the renamed wasm.
 import { readFileSync, writeFileSync } from "node:fs";
+import { encodeLeb, encodeName, leb, name, sections, skipImport, WasmError } from "./wasm-binary.mjs";
 
 const MODULE = "./index_bg.js";
 const SHORT_MODULE = "w";
@@ -27,104 +28,45 @@ if (!wasmPath || !jsPath) fail("usage: minify-wasm-imports.mjs MODULE.wasm GLUE.
 const wasm = readFileSync(wasmPath);
 let glue = readFileSync(jsPath, "utf8");
 
-let pos = 0;
-function byte() {
-  if (pos >= wasm.length) fail(`${wasmPath} is truncated`);
-  return wasm[pos++];
-}
-function uleb() {
-  let result = 0;
-  let shift = 0;
-  for (;;) {
-    const b = byte();
-    result += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (b < 0x80) return result;
-    if (shift > 63) fail(`${wasmPath}: bad LEB128 at ${pos}`);
+// The module with its import section rewritten, and each import's old and new name.
+function renameImports() {
+  const parts = [wasm.subarray(0, 8)];
+  let renamed = null;
+  for (const { id, start, body, end } of sections(wasm)) {
+    if (id !== 2) {
+      parts.push(wasm.subarray(start, end));
+      continue;
+    }
+    if (renamed) fail(`${wasmPath} has two import sections`);
+    renamed = [];
+    let [count, at] = leb(wasm, body);
+    const entries = [encodeLeb(count)];
+    for (let k = 0; k < count; k++) {
+      let module, field;
+      [module, at] = name(wasm, at);
+      [field, at] = name(wasm, at);
+      const description = at;
+      at = skipImport(wasm, at);
+      if (module !== MODULE) fail(`${wasmPath} imports from ${JSON.stringify(module)}, not only from ${MODULE}`);
+      const short = `$${k.toString(36)}`;
+      renamed.push([field, short]);
+      entries.push(encodeName(SHORT_MODULE), encodeName(short), wasm.subarray(description, at));
+    }
+    if (at !== end) fail(`${wasmPath}: the import section does not end where it says`);
+    const section = Buffer.concat(entries);
+    parts.push(Buffer.from([2]), encodeLeb(section.length), section);
   }
-}
-function skipLeb() {
-  while (byte() & 0x80);
-}
-function uleb128(n) {
-  const out = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-}
-function name() {
-  const len = uleb();
-  const start = pos;
-  pos += len;
-  if (pos > wasm.length) fail(`${wasmPath} is truncated`);
-  return wasm.subarray(start, pos).toString("utf8");
-}
-function encodedName(s) {
-  const bytes = Buffer.from(s, "utf8");
-  return Buffer.concat([uleb128(bytes.length), bytes]);
-}
-// A value or reference type: one byte, or 0x63/0x64 and a heap type (signed LEB128).
-function valueType() {
-  const b = byte();
-  if (b === 0x63 || b === 0x64) skipLeb();
-}
-function limits() {
-  const flags = byte();
-  skipLeb();
-  if (flags & 1) skipLeb();
-}
-// Past one import's description (function, table, memory, global or tag).
-function skipDescription() {
-  const kind = byte();
-  switch (kind) {
-    case 0: skipLeb(); break;
-    case 1: valueType(); limits(); break;
-    case 2: limits(); break;
-    case 3: valueType(); byte(); break;
-    case 4: byte(); skipLeb(); break;
-    default: fail(`${wasmPath}: import of unknown kind ${kind}`);
-  }
+  if (!renamed) fail(`${wasmPath} has no imports`);
+  return [Buffer.concat(parts), renamed];
 }
 
-if (wasm.readUInt32BE(0) !== 0x0061736d || wasm.readUInt32LE(4) !== 1) fail(`${wasmPath} is not a wasm module`);
-pos = 8;
-const parts = [wasm.subarray(0, 8)];
-let renamed = null;
-while (pos < wasm.length) {
-  const sectionStart = pos;
-  const id = byte();
-  const size = uleb();
-  const bodyStart = pos;
-  const end = bodyStart + size;
-  if (end > wasm.length) fail(`${wasmPath} is truncated`);
-  if (id !== 2) {
-    parts.push(wasm.subarray(sectionStart, end));
-    pos = end;
-    continue;
-  }
-  if (renamed) fail(`${wasmPath} has two import sections`);
-  renamed = [];
-  const count = uleb();
-  const body = [uleb128(count)];
-  for (let k = 0; k < count; k++) {
-    const module = name();
-    const field = name();
-    const descStart = pos;
-    skipDescription();
-    if (module !== MODULE) fail(`${wasmPath} imports from ${JSON.stringify(module)}, not only from ${MODULE}`);
-    const short = `$${k.toString(36)}`;
-    renamed.push([field, short]);
-    body.push(encodedName(SHORT_MODULE), encodedName(short), wasm.subarray(descStart, pos));
-  }
-  if (pos !== end) fail(`${wasmPath}: the import section does not end where it says`);
-  const section = Buffer.concat(body);
-  parts.push(Buffer.from([2]), uleb128(section.length), section);
+let minified, renamed;
+try {
+  [minified, renamed] = renameImports();
+} catch (e) {
+  if (e instanceof WasmError) fail(`${wasmPath}: ${e.message}`);
+  throw e;
 }
-if (!renamed) fail(`${wasmPath} has no imports`);
 
 // Every place in the glue where `word` stands as a whole identifier or string.
 function occurrences(word) {
@@ -148,6 +90,6 @@ for (const [field, short] of renamed) {
   glue = glue.slice(0, at) + short + glue.slice(at + field.length);
 }
 
-writeFileSync(wasmPath, Buffer.concat(parts));
+writeFileSync(wasmPath, minified);
 writeFileSync(jsPath, glue);
 console.log(`minify-wasm-imports: ${renamed.length} imports renamed in ${wasmPath} and ${jsPath}`);

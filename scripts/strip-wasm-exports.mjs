@@ -11,6 +11,7 @@
 // JavaScript classes stay in the glue, never constructed.
 //   node scripts/strip-wasm-exports.mjs build/index_bg.wasm
 import { readFileSync, writeFileSync } from "node:fs";
+import { encodeLeb, leb, name, sections, skipImport, WasmError } from "./wasm-binary.mjs";
 
 const TYPES = ["containerstartupoptions", "minifyconfig", "r2range", "intounderlyingbytesource", "intounderlyingsink", "intounderlyingsource"];
 // `__wbg_minifyconfig_free`, `__wbg_get_r2range_offset`, `intounderlyingsink_write`, ...
@@ -22,100 +23,46 @@ if (!path) {
   process.exit(2);
 }
 const wasm = readFileSync(path);
-if (wasm.readUInt32LE(0) !== 0x6d736100) {
-  console.error(`${path}: not a wasm module`);
-  process.exit(1);
-}
-
-function leb(buf, at) {
-  let value = 0;
-  let shift = 0;
-  let byte;
-  do {
-    byte = buf[at++];
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (byte & 0x80);
-  return [value, at];
-}
-
-function encodeLeb(value) {
-  const bytes = [];
-  do {
-    let byte = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (value > 0);
-  return Buffer.from(bytes);
-}
-
-function name(buf, at) {
-  const [len, start] = leb(buf, at);
-  return [buf.subarray(start, start + len).toString("utf8"), start + len];
-}
-
-// Import descriptors: 0 function (type index), 1 table (reftype, limits), 2 memory (limits),
-// 3 global (valtype, mutability), 4 tag (attribute, type index).
-function skipImport(buf, at) {
-  const kind = buf[at++];
-  if (kind === 0) return leb(buf, at)[1];
-  const limits = (p) => {
-    const flags = buf[p++];
-    p = leb(buf, p)[1];
-    return flags & 1 ? leb(buf, p)[1] : p;
-  };
-  if (kind === 1) return limits(at + 1);
-  if (kind === 2) return limits(at);
-  if (kind === 3) return at + 2;
-  if (kind === 4) return leb(buf, at + 1)[1];
-  throw new Error(`unknown import kind ${kind}`);
-}
 
 const parts = [wasm.subarray(0, 8)];
 const removed = [];
-let at = 8;
-while (at < wasm.length) {
-  const start = at;
-  const id = wasm[at++];
-  const [size, body] = leb(wasm, at);
-  const end = body + size;
-  if (end > wasm.length) {
-    console.error(`${path}: truncated section at byte ${start}`);
-    process.exit(1);
-  }
-  if (id === 2) {
-    let [count, p] = leb(wasm, body);
-    for (; count > 0; count--) {
-      let field;
-      [, p] = name(wasm, p);
-      [field, p] = name(wasm, p);
-      p = skipImport(wasm, p);
-      const type = TYPES.find((t) => field.includes(`_${t}_`));
-      if (type) {
-        console.error(`${path}: the module imports ${field}: Rust hands a ${type} to JavaScript, so its exports are needed`);
-        process.exit(1);
+try {
+  for (const { id, start, body, end } of sections(wasm)) {
+    if (id === 2) {
+      let [count, p] = leb(wasm, body);
+      for (; count > 0; count--) {
+        let field;
+        [, p] = name(wasm, p);
+        [field, p] = name(wasm, p);
+        p = skipImport(wasm, p);
+        const type = TYPES.find((t) => field.includes(`_${t}_`));
+        if (type) {
+          console.error(`${path}: the module imports ${field}: Rust hands a ${type} to JavaScript, so its exports are needed`);
+          process.exit(1);
+        }
       }
     }
+    if (id !== 7) {
+      parts.push(wasm.subarray(start, end));
+      continue;
+    }
+    let [count, p] = leb(wasm, body);
+    const kept = [];
+    for (; count > 0; count--) {
+      const entry = p;
+      let field;
+      [field, p] = name(wasm, p);
+      p = leb(wasm, p + 1)[1];
+      if (UNUSED.test(field)) removed.push(field);
+      else kept.push(wasm.subarray(entry, p));
+    }
+    const section = Buffer.concat([encodeLeb(kept.length), ...kept]);
+    parts.push(Buffer.from([7]), encodeLeb(section.length), section);
   }
-  if (id !== 7) {
-    parts.push(wasm.subarray(start, end));
-    at = end;
-    continue;
-  }
-  let [count, p] = leb(wasm, body);
-  const kept = [];
-  for (; count > 0; count--) {
-    const entry = p;
-    let field;
-    [field, p] = name(wasm, p);
-    p = leb(wasm, p + 1)[1];
-    if (UNUSED.test(field)) removed.push(field);
-    else kept.push(wasm.subarray(entry, p));
-  }
-  const section = Buffer.concat([encodeLeb(kept.length), ...kept]);
-  parts.push(Buffer.from([7]), encodeLeb(section.length), section);
-  at = end;
+} catch (e) {
+  if (!(e instanceof WasmError)) throw e;
+  console.error(`${path}: ${e.message}`);
+  process.exit(1);
 }
 if (removed.length === 0) {
   console.error(`${path}: none of the exports of ${TYPES.join(", ")} found (has workers-rs changed?)`);
